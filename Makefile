@@ -1,0 +1,48 @@
+# The README's two commands are `make run` and `make test`; everything else here serves them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export PYTHONPATH := $(CURDIR)
+# TensorFlow: no GPU here, and its start-up chatter hides the useful logs.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export CUDA_VISIBLE_DEVICES :=
+
+# Rasa 3.6 needs Python < 3.11; the machine ships 3.10 through pyenv (uv cannot download Pythons here).
+PYTHON310 ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10) $(shell command -v python3.10 2>/dev/null))
+UV := python3 -m uv
+VENV := .venv
+RASA := $(VENV)/bin/rasa
+MODELS := models
+# Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
+TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
+
+.PHONY: help install train run test validate bench-nlu clean
+
+help:
+	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
+	@echo "make test   - install, train if needed, validate the data and run the test suite"
+	@echo "make train  - train the model (only when data, config or domain changed)"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (expected under pyenv)"; exit 1; }
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen --python $(PYTHON310)
+	@touch $@
+
+train: install
+	$(TRAIN)
+
+validate: install
+	$(RASA) data validate --data bot/data --config config.yml --domain domain.yml
+
+run: train
+	@scripts/run.sh
+
+test: train validate
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(MODELS) results .pytest_cache

@@ -1,0 +1,111 @@
+"""Rule-based safety net for danger to life, independent of the statistical model.
+
+A message matching any of these patterns is answered with the emergency numbers first, whatever intent the model
+predicted (see `bot.nlu.components.EmergencyOverride`). The patterns run on folded text (lower case, no accents) and
+deliberately lean towards recall: a false alarm costs one extra paragraph, a miss can cost a life. The incident the
+victim described is still diagnosed after the emergency message.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from bot.text import fold
+
+_ME = r"(?:me |m |m |moi )"
+_HURT_SELF = r"(?:tuer|suicider|pendre|foutre en l ?air|flinguer|supprimer|tailler les veines|ouvrir les veines|jeter sous|jeter du|jeter par|faire du mal|scarifier|mutiler|noyer)"
+_HURT_OTHER = (
+    r"(?:tuer|buter|crever|egorger|poignarder|planter|tabasser|frapper|cogner|defoncer|massacrer|bruler|violer|"
+    r"descendre|etrangler|fracasser|faire la peau|casser la gueule|peter la gueule|faire du mal|trouer|abattre)"
+)
+_TARGET = r"(?:me |m |m |te |t |nous |vous |la |le |l |les |lui |leur |ma |mon |mes )"
+# Third-person threats ("il va me tuer"); first-person ones are quoted threats aimed at the victim ("je vais te
+# tuer"), so they must not target "me" (that is the suicide list s job).
+_THREAT = (
+    r"(?:va|vont|veut|veulent|voulait|menace\w* de|menac\w* de|promet de|jure de|compte|venir|vient|viendra|"
+    r"arrive pour|pourrait|peut|capable de)"
+)
+_QUOTED_THREAT = r"(?:vais|vas|allons|allez) (?:te |t |vous |la |le |l |les |lui |leur |ta |ton |tes |vos )"
+_MINOR = r"\b(?:enfant|fils|fille|gamin|gamine|petit|petite|ado|adolescent|adolescente|neveu|niece|eleve|mineur|mineure|(?:[1-9]|1[0-7]) ?ans)\b"
+
+SUICIDE = [
+    rf"\bsuicid",
+    rf"\b(?:en finir|finir avec (?:la|ma) vie|mettre fin a (?:mes jours|ma vie|tout))",
+    rf"\b{_ME}{_HURT_SELF}",
+    rf"\bse (?:tuer|suicider|pendre|faire du mal|scarifier|jeter sous|jeter du|jeter par|foutre en l ?air)",
+    rf"(?:envie|besoin|prefere|prefererais|voudrais|veux|veut|vais|aimerais|pret a|prete a) (?:de )?(?:mourir|crever|disparaitre pour)",
+    rf"\bplus (?:envie|la force|le courage|aucune raison|de raison) de vivre",
+    rf"\b(?:veux|peux|supporte|vais) plus vivre",
+    rf"\bmourir (?:plutot|ce soir|cette nuit|aujourd hui)",
+    rf"\bdisparaitre (?:pour de bon|pour toujours|a jamais|definitivement)",
+    rf"\b(?:idees|pensees) (?:noires|suicidaires|de mort)",
+    rf"\bplus d issue\b",
+    rf"\b(?:avaler|prendre|pris|avale) (?:tous|toutes|toute|la boite|les|mes) (?:\w+ )?(?:cachets|medicaments|medocs|pilules|comprimes)",
+    rf"\b(?:sauter|me jeter|se jeter) (?:du|d un|de la|par la|sous)\b",
+    rf"\b(?:la vie|ma vie) (?:n a|a) plus (?:de|aucun) sens",
+    # methods and farewells
+    rf"\b(?:ouvrir|allumer|laisser) le gaz\b",
+    rf"\b(?:j ai|deja) (?:deja )?(?:la|une) corde\b",
+    rf"\b(?:lettre|message|mot|mail) d adieu|\bdire adieu\b|\bmes adieux\b",
+    rf"\bne (?:serai|serais|sera|seront) plus la\b",
+    rf"\bpersonne ne (?:me |m )?regrettera",
+    rf"\b(?:et|ce soir|cette nuit|demain) (?:ce sera|tout sera|c est|ca sera) (?:fini|termine)\b",
+    rf"\bje suis (?:un|une) (?:poids|fardeau)\b",
+    rf"\b(?:mettre|mis|mets|met|mettrai) fin a (?:mes|ses|leurs|tes|vos) jours|\bfin a (?:ma|sa|ta|leur) vie\b",
+    rf"\brejoindre (?:mon|ma|mes) \w+ (?:la haut|au ciel|au paradis)",
+    rf"\b(?:medicaments|cachets|medocs|pilules|comprimes) (?:sont )?(?:prets|prepares|sur la table)",
+    rf"\bprepare (?:tous |toutes )?(?:mes|les) (?:medicaments|cachets|medocs|pilules|comprimes)",
+    rf"\b(?:automutil|scarifi)",
+]
+VIOLENCE = [
+    rf"\b{_THREAT} {_TARGET}?{_HURT_OTHER}",
+    rf"\b{_QUOTED_THREAT}{_HURT_OTHER}",
+    rf"\bmenace\w* (?:de mort|de mort|physique)",
+    rf"\b(?:tuer|buter|egorger|crever) (?:ma|mon|mes|toute ma|ta|ton|tes|sa|son|ses)\b",
+    rf"\b(?:avec|a|sorti|sort|brandi|brandit|montre|porte) (?:un|une|son|sa|des) (?:couteau|arme|flingue|pistolet|fusil|revolver|machette|hache|batte)",
+    rf"\b(?:m a|l a|les a|nous a|m ont) (?:frappee?s?|tabassee?s?|battue?s?|etranglee?s?|violee?s?|agressee?s?|cognee?s?)",
+    rf"\b(?:est|sont|attend|attendent|rode|tourne|poste|garee?|guette|se trouve) (?:juste )?(?:devant|en bas de|dans) "
+    rf"(?:chez moi|chez nous|ma porte|notre porte|mon domicile|ma maison|la maison|l ecole|mon travail|ma rue|"
+    rf"l immeuble|mon immeuble|le jardin|mon jardin)",
+    # violence happening now: domestic violence, sequestration, someone at the door
+    rf"\b(?:me|nous|le|la|les) (?:frappe|frappent|bat|battent|cogne|cognent|sequestre|sequestrent|etrangle|etranglent|viole|violent)\b",
+    rf"\bsequestr",
+    rf"\b(?:tape|tapent|frappe|frappent|cogne|cognent|sonne|sonnent|crie|hurle) (?:a|contre|sur) (?:ma|notre|la) porte",
+    rf"\ba coups? de (?:batte|couteau|poing|poings|pied|pieds|barre|marteau|hache|machette)",
+    rf"\b(?:barres? de fer|battes? de baseball)\b",
+    rf"\b(?:il|elle|ils|elles) (?:arrive|vient|viennent|debarque\w*|est en route|sont en route) (?:pour )?(?:me|nous) (?:trouver|faire|regler|tuer)",
+    rf"\ben danger (?:de mort|immediat)|\b(?:ma|sa|leur|notre) vie (?:est )?en danger|\b(?:je suis|on est|nous sommes) en danger\b",
+]
+_CHILD_MEETING = r"\b(?:rendez vous|rdv|rencontrer|rejoindre|retrouver|voir en vrai|venir (?:la|le) chercher|aller chez (?:lui|elle))\b"
+_CHILD_DANGER = (
+    r"\b(?:disparu|disparue|fugue|enleve|enlevee|kidnapp\w*|pas rentree?|injoignable|introuvable)\b|"
+    r"\b(?:adulte|homme|majeur|inconnu|inconnue|monsieur|type|mec|predateur|pedophile|quelqu un)\b"
+)
+
+_SUICIDE_RE = [re.compile(p) for p in SUICIDE]
+_VIOLENCE_RE = [re.compile(p) for p in VIOLENCE]
+_MINOR_RE = re.compile(_MINOR)
+_CHILD_MEETING_RE = re.compile(_CHILD_MEETING)
+_CHILD_DANGER_RE = re.compile(_CHILD_DANGER)
+# The child must be the one missing: "ma fille de 14 ans a fugué", not "mon fils a payé, le vendeur a disparu".
+_CHILD_MISSING_RE = re.compile(
+    _MINOR + r"(?: \w+){0,3} (?:a|est|s est|n est) (?:disparue?|fuguee?|enlevee?|kidnappee?|pas rentree?)\b"
+)
+
+
+def detect_danger(text: str) -> Optional[str]:
+    """Return 'suicide', 'violence' or 'child' when the message describes a danger to life, else None."""
+    # Apostrophes and hyphens become spaces: victims write "m'a", "m a" and "ma" alike.
+    folded = " ".join(fold(text).replace("'", " ").replace("-", " ").split())
+    if not folded:
+        return None
+    if any(p.search(folded) for p in _VIOLENCE_RE):
+        return "violence"
+    if any(p.search(folded) for p in _SUICIDE_RE):
+        return "suicide"
+    if _MINOR_RE.search(folded) and (
+        _CHILD_MISSING_RE.search(folded)
+        or (_CHILD_MEETING_RE.search(folded) and _CHILD_DANGER_RE.search(folded))
+    ):
+        return "child"
+    return None

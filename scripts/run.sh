@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Starts the action server and the Rasa server (REST channel, web chat, and Telegram/SMS when configured),
+# prints the URLs once both answer, and stops both cleanly on Ctrl-C.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+PORT="${PORT:-5005}"
+VENV=.venv
+mkdir -p var
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Arrêt de l'assistant…"
+  kill "${pids[@]}" 2>/dev/null
+  wait "${pids[@]}" 2>/dev/null
+  exit 0
+}
+trap stop INT TERM EXIT
+
+"$VENV/bin/rasa" run actions --actions bot.actions --port 5055 &
+pids+=($!)
+"$VENV/bin/rasa" run --port "$PORT" --model models --credentials credentials.yml --endpoints endpoints.yml &
+pids+=($!)
+
+started=$(date +%s)
+until curl -fs "http://localhost:$PORT/webhooks/rest/" >/dev/null 2>&1 && curl -fs "http://localhost:5055/health" >/dev/null 2>&1; do
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "Un des serveurs s'est arrêté au démarrage (voir les messages ci-dessus)."; exit 1; }
+  done
+  sleep 1
+done
+
+cat <<BANNER
+
+  Assistant prêt en $(( $(date +%s) - started )) s.
+  Page de démonstration : http://localhost:$PORT/
+  Canal REST            : POST http://localhost:$PORT/webhooks/rest/webhook  {"sender": "...", "message": "..."}
+  Serveur d'actions     : http://localhost:5055/health
+  Base de données       : ${DATABASE_URL:-sqlite (var/cyberaide.db)}
+  Ctrl-C pour arrêter.
+
+BANNER
+wait -n "${pids[@]}"

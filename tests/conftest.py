@@ -1,0 +1,144 @@
+"""Shared fixtures: the real Rasa server and action server, started on free ports for the test session."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import pytest
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RASA = str(VENV_BIN / "rasa")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def latest_model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.fail("No trained model in models/: run `make test` (it trains one) or `make train`.")
+    return models[-1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not come up in {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+class Server:
+    """A subprocess with its log file, stopped at the end."""
+
+    def __init__(self, args: List[str], env: Dict[str, str], log: Path):
+        self.log = log
+        self.handle = log.open("w")
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.handle, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.handle.close()
+
+
+def server_env(database_url: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": database_url,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "CUDA_VISIBLE_DEVICES": "",
+        }
+    )
+    for key in ("TELEGRAM_TOKEN", "SMS_AUTH_TOKEN", "REDIS_URL"):
+        env.pop(key, None)
+    env.update(extra or {})
+    return env
+
+
+def start_action_server(tmp: Path, database_url: str) -> tuple:
+    port = free_port()
+    server = Server(
+        [RASA, "run", "actions", "--actions", "bot.actions", "--port", str(port)],
+        server_env(database_url),
+        tmp / "actions.log",
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/health", server.process, server.log)
+    return server, f"http://127.0.0.1:{port}/webhook"
+
+
+def start_rasa_server(tmp: Path, database_url: str, action_url: str, extra_env=None, credentials=None) -> tuple:
+    port = free_port()
+    endpoints = tmp / "endpoints.yml"
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    config["action_endpoint"] = {"url": action_url}
+    endpoints.write_text(yaml.safe_dump(config))
+    creds = credentials or (ROOT / "credentials.yml")
+    server = Server(
+        [
+            RASA, "run", "--port", str(port), "--model", str(latest_model()),
+            "--credentials", str(creds), "--endpoints", str(endpoints),
+        ],
+        server_env(database_url, extra_env),
+        tmp / "rasa.log",
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", server.process, server.log)
+    return server, f"http://127.0.0.1:{port}"
+
+
+class Bot:
+    """A client of the real servers, speaking the REST channel."""
+
+    def __init__(self, base_url: str, database_url: str):
+        self.base_url = base_url
+        self.database_url = database_url
+
+    def say(self, sender: str, message, timeout: float = 60) -> list:
+        response = requests.post(
+            f"{self.base_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    @staticmethod
+    def text(replies: list) -> str:
+        return "\n".join(reply.get("text") or "" for reply in replies)
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory) -> Iterator[Bot]:
+    """The real action server and Rasa server, with a fresh SQLite database."""
+    tmp = tmp_path_factory.mktemp("servers")
+    database_url = f"sqlite:///{tmp / 'test.db'}"
+    actions, action_url = start_action_server(tmp, database_url)
+    try:
+        rasa, base_url = start_rasa_server(tmp, database_url, action_url)
+    except BaseException:
+        actions.stop()
+        raise
+    yield Bot(base_url, database_url)
+    rasa.stop()
+    actions.stop()
