@@ -28,7 +28,7 @@ def test_clear_incident_gets_diagnosis_summary_and_first_reflexes():
         "on a piraté mon compte facebook", "piratage_compte", 0.93,
         [{"name": "piratage_compte", "confidence": 0.93}, {"name": "usurpation_identite", "confidence": 0.04}]))
     assert "vous semblez être victime d'un piratage de compte" in texts(messages)
-    assert "Vos premiers réflexes" in texts(messages)
+    assert "Premier réflexe :" in texts(messages)
     assert {"event": "slot", "name": "incident", "value": "piratage_compte", "timestamp": None} in events
 
 

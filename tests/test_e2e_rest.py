@@ -18,7 +18,7 @@ def test_greeting_then_incident_gets_a_french_diagnosis(bot: Bot):
     assert "Bonjour" in bot.text(bot.say(sender, "bonjour"))
     reply = bot.text(bot.say(sender, "on a piraté mon compte facebook"))
     assert "vous semblez être victime d'un piratage de compte" in reply
-    assert "Vos premiers réflexes" in reply
+    assert "Premier réflexe :" in reply
 
 
 def test_emergency_numbers_come_first_whatever_the_incident(bot: Bot):

@@ -4,6 +4,6 @@ Importing this package registers every action and loads the knowledge base, so t
 the action server at start-up.
 """
 from bot import knowledge
-from bot.actions import diagnosis, fallback  # noqa: F401  (registers the actions)
+from bot.actions import advice, diagnosis, fallback, prevention, qualification  # noqa: F401  (registers them)
 
 knowledge.load()

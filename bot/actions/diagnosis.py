@@ -4,11 +4,16 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import knowledge
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, INCIDENTS
+
+FORM = "qualification_form"
+# Facts about the incident itself: forgotten when the victim moves on to another incident. The public and whether a
+# minor is involved describe the person, so they carry over.
+INCIDENT_FACTS = ("money_paid", "details_given", "remote_access", "ongoing", "third_party_data")
 
 # Two incidents whose confidences are closer than this are both plausible: ask rather than guess.
 AMBIGUITY_MARGIN = 0.2
@@ -50,7 +55,7 @@ def diagnosis_text(incident: Text) -> Text:
 
 
 class ActionDiagnose(Action):
-    """Names the incident, explains it in one sentence and gives the first reflexes.
+    """Names the incident, explains it in one sentence, then starts the questions that change the advice.
 
     When the two most likely incidents are too close, asks the victim to choose with buttons instead.
     """
@@ -77,17 +82,35 @@ class ActionDiagnose(Action):
             )
             return [SlotSet("incident_candidates", pair)]
 
+        in_form = (tracker.active_loop or {}).get("name") == FORM
+        if in_form and incident == tracker.get_slot("incident"):
+            # More details about the same incident while a question is pending: go on with the questions.
+            dispatcher.utter_message(response="utter_thanks_for_details")
+            return [FollowupAction(FORM)]
+
         sheet = knowledge.load().sheets[incident]
         confidence = float((latest.get("intent") or {}).get("confidence") or 0.0)
         dispatcher.utter_message(text=diagnosis_text(incident))
         dispatcher.utter_message(text=sheet.summary)
-        first_steps = knowledge.select(sheet.urgent, {})[:3]
-        if first_steps:
-            dispatcher.utter_message(
-                text="Vos premiers réflexes :\n" + "\n".join(f"• {advice.text}" for advice in first_steps)
-            )
-        return [
+        # One reflex right away (the first one that holds whatever the answers), before the questions.
+        first = knowledge.select(sheet.urgent, {"public": tracker.get_slot("public")})
+        unconditional = [advice for advice in first if not advice.when]
+        if unconditional:
+            dispatcher.utter_message(text=f"Premier réflexe : {unconditional[0].text}")
+        events: List[EventType] = []
+        if in_form:
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        if tracker.get_slot("incident") not in (None, incident):
+            events += forget_previous_incident(latest)
+        return events + [
             SlotSet("incident", incident),
             SlotSet("incident_confidence", confidence),
             SlotSet("incident_candidates", None),
+            FollowupAction(FORM),
         ]
+
+
+def forget_previous_incident(latest_message: Dict[Text, Any]) -> List[EventType]:
+    """Resets the facts of the previous incident, keeping those stated in the new description."""
+    stated = {e["entity"]: e["value"] for e in latest_message.get("entities") or [] if e.get("entity") in INCIDENT_FACTS}
+    return [SlotSet(fact, stated.get(fact)) for fact in INCIDENT_FACTS]

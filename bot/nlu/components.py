@@ -7,12 +7,12 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.entities import extract
 from bot.safety import detect_danger
-
-EMERGENCY_INTENT = "emergency_danger"
+from bot.taxonomy import EMERGENCY_INTENT
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -44,4 +44,26 @@ class EmergencyOverride(GraphComponent):
             message.set(INTENT, emergency, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [emergency] + ranking, add_to_output=True)
             message.set("danger", danger, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class RuleEntityExtractor(GraphComponent):
+    """Adds the rule-based entities of `bot.nlu.entities` (public, amount, payment means, facts...)."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RuleEntityExtractor":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            found = [dict(e, extractor=type(self).__name__) for e in extract(message.get(TEXT) or "")]
+            if found:
+                message.set(ENTITIES, (message.get(ENTITIES) or []) + found, add_to_output=True)
         return messages

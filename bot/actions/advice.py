@@ -1,0 +1,48 @@
+"""The personalised advice ("fiche réflexe") at the end of the qualification, and the recap on request."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.advice import case_from_slots
+
+NEXT_STEPS = [
+    {"title": "Revoir le récapitulatif", "payload": "/ask_recap"},
+    {"title": "Trouver un professionnel près de chez moi", "payload": "/request_provider"},
+    {"title": "Parler à une personne", "payload": "/ask_human"},
+]
+
+
+class ActionGiveAdvice(Action):
+    def name(self) -> Text:
+        return "action_give_advice"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        case = case_from_slots(tracker.current_slot_values())
+        if case is None:
+            dispatcher.utter_message(response="utter_not_understood")
+            return []
+        dispatcher.utter_message(text="Merci. Voici ce que je vous conseille, dans l'ordre :")
+        for message in case.advice_messages():
+            dispatcher.utter_message(text=message)
+        dispatcher.utter_message(text=case.recap_text())
+        if case.serious:
+            dispatcher.utter_message(response="utter_serious_case")
+        dispatcher.utter_message(text="Que souhaitez-vous faire maintenant ?", buttons=NEXT_STEPS)
+        return [SlotSet("advice_given", case.as_dict())]
+
+
+class ActionRecap(Action):
+    def name(self) -> Text:
+        return "action_recap"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        case = case_from_slots(tracker.current_slot_values())
+        if case is None:
+            dispatcher.utter_message(response="utter_no_recap_yet")
+            return []
+        dispatcher.utter_message(text=case.recap_text())
+        return []

@@ -1,0 +1,169 @@
+"""From the diagnosed incident and the facts collected to the personalised advice and the recap.
+
+The same `Case` feeds the victim's advice messages, the "récapitulatif" and the summary handed to a human operator,
+so what the operator reads is exactly what the victim was told.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+from bot import knowledge
+from bot.knowledge.models import FACT_KEYS, Advice, Sheet
+from bot.taxonomy import INCIDENTS
+
+UNKNOWN = "inconnu"  # slot value of a skipped question or "je ne sais pas"
+
+PUBLIC_LABELS = {
+    "particulier": "particulier",
+    "entreprise": "entreprise ou association",
+    "collectivite": "collectivité ou administration",
+}
+FACT_LABELS = {
+    "money_paid": "Argent payé ou débité",
+    "details_given": "Coordonnées bancaires, codes ou mots de passe communiqués",
+    "remote_access": "Prise de contrôle à distance accordée",
+    "ongoing": "Situation toujours en cours",
+    "minor_involved": "Mineur concerné",
+    "third_party_data": "Données personnelles de tiers concernées",
+}
+REPORT_IS_NOT_COMPLAINT = (
+    "Attention : un signalement n'est pas une plainte. Le signalement alerte les autorités ou la plateforme ; "
+    "seule la plainte ouvre une procédure et permet, par exemple, d'être remboursé ou indemnisé."
+)
+
+
+def facts_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
+    """The facts of the qualification form, with unknown answers as None (see knowledge.matches)."""
+    facts: Dict[str, Any] = {}
+    for key in FACT_KEYS:
+        value = slots.get(key)
+        facts[key] = None if value in (None, UNKNOWN, "") else value
+    return facts
+
+
+def _with_service(advice: Advice) -> str:
+    service = knowledge.load().services.get(advice.service) if advice.service else None
+    if service is None:
+        return advice.text
+    details = [str(service.url) if service.url else None, service.phone]
+    extra = " – ".join(d for d in details if d)
+    return f"{advice.text} ({service.name} : {extra})" if extra else advice.text
+
+
+@dataclass
+class Case:
+    """A qualified situation: the incident, the facts collected and the advice that applies to them."""
+
+    incident: str
+    facts: Dict[str, Any]
+    confidence: Optional[float] = None
+    details: Dict[str, Any] = field(default_factory=dict)  # amount, currency, payment means, platform...
+
+    @property
+    def sheet(self) -> Sheet:
+        return knowledge.load().sheets[self.incident]
+
+    def section(self, name: str) -> List[str]:
+        items = getattr(self.sheet, name)
+        return [_with_service(a) if name in ("report", "complaint") else a.text for a in knowledge.select(items, self.facts)]
+
+    @property
+    def serious(self) -> bool:
+        return any(knowledge.matches(condition, self.facts) for condition in self.sheet.serious_when)
+
+    def advice_messages(self) -> List[str]:
+        """The personalised "fiche réflexe", as short messages: containment first, then evidence, report, plainte."""
+        messages = []
+        for title, name in (
+            ("À faire tout de suite", "urgent"),
+            ("Preuves à conserver", "evidence"),
+            ("Signaler", "report"),
+            ("Porter plainte", "complaint"),
+        ):
+            lines = self.section(name)
+            if lines:
+                messages.append(f"{title} :\n" + "\n".join(f"• {line}" for line in lines))
+        if self.section("report") and self.section("complaint"):
+            messages.append(REPORT_IS_NOT_COMPLAINT)
+        messages.append(f"Source : {self.sheet.source_url}")
+        return messages
+
+    def key_facts(self) -> List[str]:
+        lines = []
+        public = self.facts.get("public")
+        if public:
+            lines.append(f"Public : {PUBLIC_LABELS.get(public, public)}")
+        for key, label in FACT_LABELS.items():
+            value = self.facts.get(key)
+            if value is not None:
+                lines.append(f"{label} : {'oui' if value else 'non'}")
+        amount = self.details.get("amount")
+        if amount:
+            currency = self.details.get("currency") or "EUR"
+            lines.append(f"Montant évoqué : {amount:g} {currency}")
+        if self.details.get("payment_means"):
+            lines.append(f"Moyen de paiement : {self.details['payment_means']}")
+        if self.details.get("platform"):
+            lines.append(f"Service ou plateforme : {self.details['platform']}")
+        return lines
+
+    def recap_text(self) -> str:
+        """The "récapitulatif": what an operator also receives on handover."""
+        parts = [f"Récapitulatif – {self.sheet.title}", f"Situation : vous semblez être victime {INCIDENTS[self.incident].victim_of}."]
+        facts = self.key_facts()
+        if facts:
+            parts.append("Ce que vous m'avez indiqué :\n" + "\n".join(f"• {line}" for line in facts))
+        urgent = self.section("urgent")
+        if urgent:
+            parts.append("Conseils donnés :\n" + "\n".join(f"• {line}" for line in urgent))
+        evidence = self.section("evidence")
+        if evidence:
+            parts.append("Preuves à conserver :\n" + "\n".join(f"• {line}" for line in evidence))
+        links = self.links()
+        if links:
+            parts.append("Où signaler et porter plainte :\n" + "\n".join(f"• {line}" for line in links))
+        return "\n\n".join(parts)
+
+    def links(self) -> List[str]:
+        services = knowledge.load().services
+        seen, lines = set(), []
+        for advice in knowledge.select(self.sheet.report + self.sheet.complaint, self.facts):
+            service = services.get(advice.service) if advice.service else None
+            if service and advice.service not in seen:
+                seen.add(advice.service)
+                contact = str(service.url) if service.url else (service.phone or "")
+                lines.append(f"{service.name} : {contact}".rstrip(" :"))
+        return lines
+
+    def as_dict(self) -> Dict[str, Any]:
+        """Structured summary for the operators' console and the transcripts."""
+        return {
+            "incident": self.incident,
+            "title": self.sheet.title,
+            "confidence": self.confidence,
+            "facts": self.facts,
+            "details": self.details,
+            "serious": self.serious,
+            "urgent": self.section("urgent"),
+            "evidence": self.section("evidence"),
+            "report": self.section("report"),
+            "complaint": self.section("complaint"),
+            "links": self.links(),
+            "source_url": str(self.sheet.source_url),
+        }
+
+
+DETAIL_SLOTS = ("amount", "currency", "payment_means", "platform")
+
+
+def case_from_slots(slots: Mapping[str, Any]) -> Optional[Case]:
+    incident = slots.get("incident")
+    if not incident or incident not in INCIDENTS:
+        return None
+    return Case(
+        incident=incident,
+        facts=facts_from_slots(slots),
+        confidence=slots.get("incident_confidence"),
+        details={key: slots.get(key) for key in DETAIL_SLOTS if slots.get(key) not in (None, "")},
+    )

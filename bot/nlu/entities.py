@@ -1,0 +1,232 @@
+"""Rule-based entity extraction: facts the dialogue needs, read from the victim's own words.
+
+Regexes and lookup tables beat a statistical extractor here: the values are closed lists (publics, payment means,
+brands), numbers with units, or yes/no facts with clear French markers, and every rule is testable on its own.
+Each rule runs on folded text (lower case, no accents), so "Crédit Agricole", "credit agricole" and "CRÉDIT
+AGRICOLE" match alike; spans refer to the original text (folding keeps lengths for French letters).
+
+Entities produced (all declared in domain.yml):
+- public: particulier / entreprise / collectivite
+- amount (float) and currency (EUR, CHF, USD, CAD, BTC)
+- payment_means: virement, carte, paypal, crypto, coupon, cheque, especes, transfert_argent, paiement_mobile
+- platform: canonical brand or service name
+- postal_code, departement: where the victim is (cities are resolved by bot.geo when it is available)
+- money_paid, details_given, remote_access, minor_involved: True/False facts for the qualification form
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Iterable, List, Optional, Pattern, Tuple
+
+from bot.text import fold
+
+Entity = Dict[str, Any]
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regex alternation of phrases, longest first, tolerant to spaces, hyphens and apostrophes between words."""
+    escaped = (re.escape(w.replace("'", " ")).replace(r"\ ", r"[\s-]?") for w in words)
+    return "|".join(sorted(escaped, key=len, reverse=True))
+
+
+def _compile(pattern: str) -> Pattern[str]:
+    """Apostrophes are spaces in folded text and often missing in SMS: "j'ai", "j ai" and "jai" all match."""
+    return re.compile(pattern.replace("'", r"\s?"))
+
+
+# --- public -----------------------------------------------------------------------------------------------------
+_PUBLIC_WORDS = {
+    "particulier": [
+        "particulier", "particuliere", "a titre perso", "a titre personnel", "a titre prive", "pour moi-meme",
+        "simple citoyen", "simple citoyenne", "je suis retraite", "je suis retraitee", "compte perso",
+    ],
+    "collectivite": [
+        "mairie", "collectivite", "collectivites", "conseil municipal", "conseil departemental", "conseil regional",
+        "communaute de communes", "communaute d'agglomeration", "agglomeration", "metropole", "intercommunalite",
+        "ccas", "secretaire de mairie", "le maire", "notre commune", "la commune", "administration",
+        "syndicat intercommunal", "prefecture", "centre hospitalier", "service public", "hotel de ville",
+    ],
+    "entreprise": [
+        "entreprise", "societe", "ma boite", "notre boite", "pme", "tpe", "sarl", "sas", "eurl", "startup",
+        "auto-entrepreneur", "auto entrepreneur", "autoentrepreneur", "micro-entreprise", "artisan", "commercant",
+        "commercante", "magasin", "boutique", "restaurant", "cabinet", "agence", "association", "asso", "club",
+        "federation", "nos clients", "nos salaries", "mes salaries", "employes", "gerant", "gerante", "comptabilite",
+        "notre comptable", "fournisseur", "ehpad", "syndic", "profession liberale", "freelance", "independant",
+        "independante", "boulangerie", "garage", "pharmacie", "ma societe", "notre societe", "siret",
+    ],
+}
+_PUBLIC_RE = {public: _compile(rf"\b(?:{_alternation(words)})\b") for public, words in _PUBLIC_WORDS.items()}
+
+# --- amounts ----------------------------------------------------------------------------------------------------
+_CURRENCIES = [
+    ("EUR", r"€|euros?|eur|balles|e(?=\s|$|[.,!?])"),
+    ("CHF", r"chf|francs? suisses?|francs?"),
+    ("USD", r"\$|dollars?|usd"),
+    ("CAD", r"piastres?|cad"),
+    ("BTC", r"btc|bitcoins?"),
+]
+_NUMBER = r"(?P<number>\d{1,3}(?:[\s.]\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?)"
+_AMOUNT_RE = re.compile(
+    rf"(?<![\w.,]){_NUMBER}\s?(?P<thousands>k|mille)?\s?(?P<currency>{'|'.join(f'(?P<{c}>{p})' for c, p in _CURRENCIES)})(?!\w)"
+)
+
+# --- payment means ----------------------------------------------------------------------------------------------
+_PAYMENT_WORDS = {
+    "virement": ["virement", "vire", "virer", "virements", "iban", "rib", "compte securise"],
+    "carte": ["carte bancaire", "carte bleue", "carte de credit", "cb", "ma carte", "visa", "mastercard", "numero de carte"],
+    "paypal": ["paypal"],
+    "crypto": ["crypto", "cryptomonnaie", "cryptos", "bitcoin", "bitcoins", "btc", "usdt", "ethereum", "binance", "wallet"],
+    "coupon": [
+        "coupon", "coupons", "transcash", "pcs", "neosurf", "paysafecard", "carte cadeau", "cartes cadeaux",
+        "cartes cadeau", "carte google play", "cartes google play", "carte steam", "cartes steam", "itunes",
+        "recharge", "recharges", "ticket premium", "toneo",
+    ],
+    "cheque": ["cheque", "cheques"],
+    "especes": ["especes", "en liquide", "cash"],
+    "transfert_argent": ["western union", "moneygram", "mandat cash", "ria", "worldremit"],
+    "paiement_mobile": ["lydia", "wero", "paylib", "sumeria", "apple pay", "google pay"],
+}
+_PAYMENT_RE = {means: re.compile(rf"\b(?:{_alternation(words)})\b") for means, words in _PAYMENT_WORDS.items()}
+
+# --- platforms --------------------------------------------------------------------------------------------------
+_PLATFORMS = {
+    "Leboncoin": ["leboncoin", "le bon coin", "lbc"], "Vinted": ["vinted"], "Facebook": ["facebook", "fb", "messenger"],
+    "Facebook Marketplace": ["marketplace"], "Instagram": ["instagram", "insta"], "WhatsApp": ["whatsapp", "whatsap", "wtsp"],
+    "Snapchat": ["snapchat", "snap"], "TikTok": ["tiktok", "tik tok"], "Gmail": ["gmail"], "Outlook": ["outlook", "hotmail", "live.fr"],
+    "Microsoft": ["microsoft", "windows", "office 365", "microsoft 365"], "Apple": ["apple", "icloud", "iphone"],
+    "Amazon": ["amazon"], "PayPal": ["paypal"], "Ameli": ["ameli", "assurance maladie", "carte vitale"],
+    "CAF": ["caf"], "impots.gouv": ["impots", "impot", "dgfip"], "ANTAI": ["antai", "amende"], "ANTS": ["ants"],
+    "Chronopost": ["chronopost"], "Colissimo": ["colissimo"], "La Poste": ["la poste"], "DHL": ["dhl"], "UPS": ["ups"],
+    "Mondial Relay": ["mondial relay"], "Netflix": ["netflix"], "Steam": ["steam"], "Fortnite": ["fortnite"],
+    "Discord": ["discord"], "Roblox": ["roblox"], "Tinder": ["tinder"], "Meetic": ["meetic"], "LinkedIn": ["linkedin"],
+    "X (Twitter)": ["twitter"], "Telegram": ["telegram"], "YouTube": ["youtube"], "Google": ["google"],
+    "Orange": ["orange"], "SFR": ["sfr"], "Free": ["free"], "Bouygues": ["bouygues"], "EDF": ["edf"], "Engie": ["engie"],
+    "CPF": ["cpf", "mon compte formation", "moncompteformation"], "France Travail": ["france travail", "pole emploi"],
+    "Doctolib": ["doctolib"], "AnyDesk": ["anydesk"], "TeamViewer": ["teamviewer"], "Binance": ["binance"],
+    "Lydia": ["lydia"], "Western Union": ["western union"],
+}
+_PLATFORM_RE = [(name, re.compile(rf"\b(?:{_alternation(words)})\b")) for name, words in _PLATFORMS.items()]
+
+# --- location ---------------------------------------------------------------------------------------------------
+# Metropolitan (01-95 incl. Corsica 20xxx), overseas (971-976) and collectivities (975, 977, 978, 986-988).
+_POSTAL_RE = re.compile(r"(?<![\d,.])((?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d{2}|98[6-8]\d{2})(?![\d,.])(?!\s?(?:€|euros?|eur|chf|\$|k\b|balles))")
+_DEPARTEMENT_RE = _compile(
+    r"\b(?:dans le|dans l'|du|le|departement|dept|dpt|en)\s?(0[1-9]|[1-8]\d|9[0-5]|2a|2b|97[1-8])\b(?![/:.,]\d)(?!\s?(?:ans|€|euros?|eur|%|h\b|min|jours|fois|k\b|balles|janv|fev|mars|avr|mai|juin|juil|aou|sept|oct|nov|dec))"
+)
+
+# --- yes/no facts -----------------------------------------------------------------------------------------------
+_NEG = r"(?:je n'ai|j'ai|on n'a|nous n'avons|il n'a|elle n'a|n'ai|n'a)\s(?:rien|pas|jamais|aucun\w*)"
+_FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
+    "money_paid": [
+        (False, rf"{_NEG}\s(?:\w+\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|debite)"),
+        (False, r"\b(?:sans|avant de|rien) (?:rien )?(?:payer|paye|verser)\b|\bpas (?:encore )?(?:paye|debite|preleve)\b"),
+        (True, r"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai)\s(?:deja\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|investi|depense)\b"),
+        (True, r"\b(?:debite|debites|debitee|preleve|preleves|prelevement|prelevements|debit|debits)\b"),
+        (True, r"\b(?:on m'a|ils m'ont|il m'a) (?:vole|pris|soutire|escroque|arnaque) (?:\d|de l'argent)"),
+    ],
+    "details_given": [
+        (False, rf"{_NEG}\s(?:\w+\s)?(?:donne|communique|transmis|saisi|tape|rempli|envoye)\b"),
+        (True, r"\b(?:j'ai|on a|il a|elle a|ai)\s(?:\w+\s)?(?:donne|communique|transmis|saisi|tape|rempli|entre|valide|lu|dicte)\s(?:\w+\s)?(?:mon|mes|ma|le|les|la|son|ses|sa|tous|toutes|des)?\s?(?:\w+\s)?(?:code|codes|mot de passe|mots de passe|mdp|identifiant|identifiants|numero de carte|coordonnees bancaires|cryptogramme|cvv|carte|rib|iban|infos bancaires|informations bancaires|donnees bancaires)"),
+        (True, r"\b(?:il|elle|ils|le pirate|l'escroc|le faux conseiller) (?:a|ont) (?:eu |recupere |obtenu )?(?:mon|mes|ma) (?:code|codes|mot de passe|mdp|identifiants|numero de carte|coordonnees bancaires)"),
+    ],
+    "remote_access": [
+        (False, r"\b(?:pas|jamais|rien) (?:installe|pris la main|donne acces)\b"),
+        (True, r"\b(?:anydesk|teamviewer|quick ?assist|assistance rapide|ultraviewer|rustdesk|supremo)\b"),
+        (True, r"\b(?:pris|prend|prendre|a pris) (?:la main|le controle)\b|\bprise (?:de controle|en main) a distance\b|\bcontrole a distance\b"),
+    ],
+    "minor_involved": [
+        (True, r"\b(?:mon|ma|notre|mes|nos) (?:fils|fille|enfant|enfants|ado|gamin|gamine|petit-fils|petite-fille|neveu|niece)\b(?:\s(?:de|ag[ee]e? de))?\s(?:[1-9]|1[0-7])\s?ans\b"),
+        (True, r"\b(?:mineur|mineure|mineurs|collegien|collegienne|lyceen|lyceenne|ado|adolescent|adolescente)\b"),
+        (True, r"\b(?:j'ai|il a|elle a) (?:[1-9]|1[0-7]) ans\b"),
+    ],
+}
+_FACT_RE: Dict[str, List[Tuple[bool, Pattern[str]]]] = {
+    fact: [(value, _compile(pattern)) for value, pattern in patterns] for fact, patterns in _FACT_PATTERNS.items()
+}
+
+
+def _entity(name: str, value: Any, match: "re.Match[str]", group: int = 0) -> Entity:
+    return {"entity": name, "value": value, "start": match.start(group), "end": match.end(group)}
+
+
+def _to_float(number: str) -> Optional[float]:
+    cleaned = re.sub(r"[\s.](?=\d{3}\b)", "", number).replace(",", ".")
+    try:
+        return float(cleaned)
+    except ValueError:
+        return None
+
+
+def extract_public(folded: str) -> List[Entity]:
+    # An explicit "à titre personnel" wins; otherwise a local authority is more specific than an organisation.
+    for public in ("particulier", "collectivite", "entreprise"):
+        match = _PUBLIC_RE[public].search(folded)
+        if match:
+            return [_entity("public", public, match)]
+    return []
+
+
+def extract_amounts(folded: str) -> List[Entity]:
+    entities: List[Entity] = []
+    for match in _AMOUNT_RE.finditer(folded):
+        value = _to_float(match.group("number"))
+        if value is None:
+            continue
+        if match.group("thousands"):
+            value *= 1000
+        currency = next(c for c, _ in _CURRENCIES if match.group(c))
+        entities.append(_entity("amount", value, match))
+        entities.append(_entity("currency", currency, match, "currency"))
+    return entities
+
+
+def extract_payment_means(folded: str) -> List[Entity]:
+    return [_entity("payment_means", means, m) for means, rx in _PAYMENT_RE.items() if (m := rx.search(folded))]
+
+
+def extract_platforms(folded: str) -> List[Entity]:
+    return [_entity("platform", name, m) for name, rx in _PLATFORM_RE if (m := rx.search(folded))]
+
+
+def extract_location(folded: str) -> List[Entity]:
+    entities: List[Entity] = []
+    postal = _POSTAL_RE.search(folded)
+    if postal:
+        entities.append(_entity("postal_code", postal.group(1), postal, 1))
+    departement = _DEPARTEMENT_RE.search(folded)
+    if departement and not postal:
+        entities.append(_entity("departement", departement.group(1).upper(), departement, 1))
+    return entities
+
+
+def extract_facts(folded: str) -> List[Entity]:
+    """Yes/no facts; the first matching rule of each fact wins (negations are listed first)."""
+    entities: List[Entity] = []
+    for fact, rules in _FACT_RE.items():
+        for value, rx in rules:
+            match = rx.search(folded)
+            if match:
+                entities.append(_entity(fact, value, match))
+                break
+    return entities
+
+
+def extract(text: str) -> List[Entity]:
+    folded = fold_keep_length(text)
+    return (
+        extract_public(folded)
+        + extract_amounts(folded)
+        + extract_payment_means(folded)
+        + extract_platforms(folded)
+        + extract_location(folded)
+        + extract_facts(folded)
+    )
+
+
+def fold_keep_length(text: str) -> str:
+    """Like bot.text.fold, but character for character, so that spans match the original text."""
+    out = []
+    for char in text:
+        folded = fold(char) if not (char.isspace() or char in "'\u2019\u2018`") else " "
+        out.append(folded[:1] if folded else " ")
+    return "".join(out)

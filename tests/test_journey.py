@@ -1,0 +1,144 @@
+"""The whole journey over the REST channel with the real servers: diagnosis -> questions -> advice -> recap.
+
+Every incident of the taxonomy is run for every public it concerns. The incident is chosen with its button payload
+(`/intent`, as when the victim clicks a suggested situation) so that these tests exercise the dialogue, not the
+classifier; a few natural descriptions check the two together.
+"""
+import re
+import uuid
+
+import pytest
+
+from bot import knowledge
+from bot.advice import REPORT_IS_NOT_COMPLAINT
+from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
+from bot.text import fold
+from tests.conftest import Bot
+
+QUESTION_RESPONSES = {
+    "public": "Pour adapter mes conseils : vous écrivez à titre personnel",
+    "money_paid": "Avez-vous payé",
+    "details_given": "Avez-vous communiqué des coordonnées bancaires",
+    "remote_access": "Avez-vous installé un logiciel",
+    "ongoing": "Est-ce toujours en cours",
+    "minor_involved": "Un mineur (moins de 18 ans) est-il concerné",
+    "third_party_data": "Des données personnelles d'autres personnes",
+}
+
+
+def pending_question(replies):
+    last = replies[-1].get("text") or "" if replies else ""
+    return next((slot for slot, start in QUESTION_RESPONSES.items() if last.startswith(start)), None)
+
+
+def answer_until_advice(bot: Bot, sender: str, replies, public: str, answer: str = "oui", limit: int = 8):
+    """Answers every question (public by button, the others in free text) and returns the questions asked."""
+    asked = []
+    for _ in range(limit):
+        question = pending_question(replies)
+        if question is None:
+            return asked, replies
+        asked.append(question)
+        message = f'/inform{{"public":"{public}"}}' if question == "public" else answer
+        replies = bot.say(sender, message)
+    pytest.fail(f"the questions never end: {asked}")
+
+
+def sender() -> str:
+    return f"journey-{uuid.uuid4().hex[:8]}"
+
+
+CASES = [
+    (incident, public)
+    for incident in INCIDENT_INTENTS
+    for public in knowledge.load().sheets[incident].publics
+]
+
+
+@pytest.mark.parametrize("incident, public", CASES, ids=[f"{i}-{p}" for i, p in CASES])
+def test_every_incident_and_public_reaches_advice_and_recap(bot: Bot, incident, public):
+    sheet = knowledge.load().sheets[incident]
+    conversation = sender()
+    replies = bot.say(conversation, f"/{incident}")
+    text = bot.text(replies)
+    assert f"vous semblez être victime {INCIDENTS[incident].victim_of}" in text
+    asked, replies = answer_until_advice(bot, conversation, replies, public)
+    # only the questions of this incident's sheet, each at most once
+    assert set(asked) <= set(sheet.questions) and len(asked) == len(set(asked))
+    text = bot.text(replies)
+    assert "À faire tout de suite" in text
+    assert f"Récapitulatif – {sheet.title}" in text
+    assert "Source : https://" in text
+    if "Signaler :" in text and "Porter plainte :" in text:
+        assert REPORT_IS_NOT_COMPLAINT in text
+    assert not re.search(r"\b(tu|toi|ton|ta|tes)\b", fold(text))
+    recap = bot.text(bot.say(conversation, "/ask_recap"))
+    assert recap.startswith(f"Récapitulatif – {sheet.title}")
+
+
+def test_facts_in_the_description_are_not_asked_again(bot: Bot):
+    conversation = sender()
+    replies = bot.say(conversation, "j'ai reçu un sms chronopost, j'ai cliqué et j'ai payé 2 euros avec ma carte, "
+                                    "j'ai donné mon numéro de carte")
+    assert "hameçonnage" in bot.text(replies)
+    asked, replies = answer_until_advice(bot, conversation, replies, "particulier")
+    assert "money_paid" not in asked and "details_given" not in asked
+    assert re.search(r"opposition|banque", fold(bot.text(replies)))
+
+
+def test_skipping_with_je_ne_sais_pas_keeps_the_precautions(bot: Bot):
+    skipped, said_no = sender(), sender()
+    for conversation, answer in ((skipped, "je sais pas"), (said_no, "non")):
+        replies = bot.say(conversation, "/hameconnage")
+        answer_until_advice(bot, conversation, replies, "particulier", answer=answer)
+    skipped_text = fold(bot.text(bot.say(skipped, "/ask_recap")))
+    said_no_text = fold(bot.text(bot.say(said_no, "/ask_recap")))
+    assert "opposition" in skipped_text and "opposition" not in said_no_text
+
+
+def test_an_earlier_answer_can_be_corrected(bot: Bot):
+    conversation = sender()
+    replies = bot.say(conversation, "/faux_support_technique")
+    assert pending_question(replies) == "remote_access"
+    replies = bot.say(conversation, "non")
+    assert pending_question(replies) == "money_paid"
+    replies = bot.say(conversation, "en fait il a pris la main sur mon ordi avec anydesk")  # corrects remote_access
+    answer_until_advice(bot, conversation, replies, "particulier", answer="non")
+    recap = bot.text(bot.say(conversation, "/ask_recap"))
+    assert "Prise de contrôle à distance accordée : oui" in recap
+    assert re.search(r"desinstall|antivirus", fold(recap))
+
+
+def test_the_victim_can_change_the_subject_during_the_questions(bot: Bot):
+    conversation = sender()
+    replies = bot.say(conversation, "/sextorsion")
+    assert pending_question(replies) is not None
+    replies = bot.say(conversation, "/rancongiciel")
+    text = bot.text(replies)
+    assert "vous semblez être victime d'un rançongiciel" in text
+    asked, replies = answer_until_advice(bot, conversation, replies, "entreprise")
+    assert "Récapitulatif – Rançongiciel" in bot.text(replies)
+
+
+def test_emergency_during_the_questions_gets_the_numbers_then_the_question_again(bot: Bot):
+    conversation = sender()
+    replies = bot.say(conversation, "/sextorsion")
+    question = pending_question(replies)
+    replies = bot.say(conversation, "oui et j'ai payé, je vais me tuer")
+    assert "3114" in replies[0]["text"]
+    assert pending_question(replies) == question
+
+
+def test_prevention_themes_and_quiz(bot: Bot):
+    conversation = sender()
+    replies = bot.say(conversation, "comment bien faire mes sauvegardes ?")
+    assert "Sauvegardes – nos conseils" in bot.text(replies)
+    replies = bot.say(conversation, "/quiz")
+    assert bot.text(replies).startswith("Question 1/")
+    quiz = knowledge.load().prevention["quiz"]
+    for index, question in enumerate(quiz):
+        replies = bot.say(conversation, f'/quiz{{"quiz_choice":"{question["answer"]}"}}')
+        assert "Bonne réponse" in bot.text(replies)
+    assert f"{len(quiz)} bonne(s) réponse(s) sur {len(quiz)}" in bot.text(replies)
+    replies = bot.say(conversation, "/ask_prevention")
+    assert len(replies[-1]["buttons"]) == 10  # the nine themes and the quiz
