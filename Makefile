@@ -17,7 +17,7 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install train run test validate bench-nlu clean
+.PHONY: help install browser train run test validate bench-nlu clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -33,6 +33,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen --python $(PYTHON310)
 	@touch $@
 
+# Browser tests drive Debian's chromium (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 train: install
 	$(TRAIN)
 
@@ -42,7 +46,7 @@ validate: install
 run: train
 	@scripts/run.sh
 
-test: train validate
+test: browser train validate
 	$(VENV)/bin/pytest
 
 bench-nlu: install

@@ -24,3 +24,19 @@ def database_url() -> str:
 def redis_url() -> str | None:
     """Redis URL for the lock store (needed with several Sanic workers or server instances); unset = in memory."""
     return os.environ.get("REDIS_URL") or None
+
+
+# --- staff console and human handover ---------------------------------------------------------------------------
+def staff_session_seconds() -> int:
+    """Lifetime of a staff sign-in session."""
+    return int(os.environ.get("STAFF_SESSION_HOURS", "8")) * 3600
+
+
+def handover_wait_seconds() -> int:
+    """After this long in the queue without an operator, the victim is told honestly and given alternatives."""
+    return int(os.environ.get("HANDOVER_WAIT_SECONDS", "300"))
+
+
+def handover_opening_hours() -> str:
+    """When operators answer, e.g. "24/7" or "lun-ven 09:00-18:00" (Europe/Paris time)."""
+    return os.environ.get("HANDOVER_OPENING_HOURS", "lun-ven 09:00-18:00")

@@ -36,6 +36,7 @@ cat <<BANNER
   Assistant prêt en $(( $(date +%s) - started )) s.
   Page de démonstration : http://localhost:$PORT/
   Canal REST            : POST http://localhost:$PORT/webhooks/rest/webhook  {"sender": "...", "message": "..."}
+  Console du personnel  : http://localhost:$PORT/console/  (premier compte : .venv/bin/python -m console create-admin)
   Serveur d'actions     : http://localhost:5055/health
   Base de données       : ${DATABASE_URL:-sqlite (var/cyberaide.db)}
   Ctrl-C pour arrêter.

@@ -79,12 +79,12 @@ def server_env(database_url: str, extra: Optional[Dict[str, str]] = None) -> Dic
     return env
 
 
-def start_action_server(tmp: Path, database_url: str) -> tuple:
+def start_action_server(tmp: Path, database_url: str, extra_env=None) -> tuple:
     port = free_port()
     server = Server(
         [RASA, "run", "actions", "--actions", "bot.actions", "--port", str(port)],
-        server_env(database_url),
-        tmp / "actions.log",
+        server_env(database_url, extra_env),
+        tmp / f"actions-{port}.log",
     )
     wait_until_up(f"http://127.0.0.1:{port}/health", server.process, server.log)
     return server, f"http://127.0.0.1:{port}/webhook"
@@ -103,7 +103,7 @@ def start_rasa_server(tmp: Path, database_url: str, action_url: str, extra_env=N
             "--credentials", str(creds), "--endpoints", str(endpoints),
         ],
         server_env(database_url, extra_env),
-        tmp / "rasa.log",
+        tmp / f"rasa-{port}.log",
     )
     wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", server.process, server.log)
     return server, f"http://127.0.0.1:{port}"

@@ -38,7 +38,7 @@ def test_two_close_incidents_are_offered_as_buttons_instead_of_guessed():
     messages, events = run(ActionDiagnose(), make_tracker("débit bizarre après un appel", "fraude_carte_bancaire",
                                                           0.46, ranking))
     payloads = [b["payload"] for b in messages[0]["buttons"]]
-    assert payloads == ["/fraude_carte_bancaire", "/faux_conseiller_bancaire", "/deny"]
+    assert payloads == ["/fraude_carte_bancaire", "/faux_conseiller_bancaire", "/nlu_fallback"]
     assert "vous semblez" not in texts(messages)
     assert not any(e.get("name") == "incident" for e in events)
 

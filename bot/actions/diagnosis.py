@@ -78,7 +78,7 @@ class ActionDiagnose(Action):
             dispatcher.utter_message(
                 text="Pour bien vous conseiller, laquelle de ces situations correspond le mieux à la vôtre ?",
                 buttons=[{"title": INCIDENTS[name].choice, "payload": f"/{name}"} for name in pair]
-                + [{"title": "Aucune des deux", "payload": "/deny"}],
+                + [{"title": "Aucune des deux", "payload": "/nlu_fallback"}],
             )
             return [SlotSet("incident_candidates", pair)]
 

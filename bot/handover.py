@@ -1,0 +1,142 @@
+"""Human handover: the explicit per-conversation state, stored in the SQL database.
+
+    bot --(victim consents)--> waiting --(an operator takes it)--> operator --(hand back)--> bot
+                                  |                                   '------(close)-------> closed
+                                  '--(victim or staff cancels)--> closed
+
+While a conversation is in `operator` state, Rasa's tracker is paused (ConversationPaused): the victim's messages
+are recorded, the bot predicts nothing. The console applies the tracker side (console/conversations.py); this
+module is the state and its rules, shared by the action server (requests) and the console (everything else).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, time as dtime, timezone
+from typing import List, Optional
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, select, update
+
+from bot import db, settings
+
+WAITING, OPERATOR, BACK_TO_BOT, CLOSED = "waiting", "operator", "bot", "closed"
+ACTIVE_STATES = (WAITING, OPERATOR)
+
+# Lower is more urgent: the queue is ordered by urgency, then by waiting time.
+URGENCY = {"emergency": 0, "serious": 1, "asked": 2, "misunderstood": 3}
+
+OUTCOMES = {
+    "advice_given": "Conseils donnés",
+    "complaint_appointment": "Rendez-vous pour un dépôt de plainte proposé",
+    "referred_provider": "Orienté vers un prestataire",
+    "referred_platform": "Orienté vers une plateforme (PHAROS, THESEE, Perceval…)",
+    "emergency_services": "Orienté vers les secours (17/112)",
+    "no_answer": "Sans réponse de la victime",
+    "other": "Autre",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Handover(db.Base):
+    __tablename__ = "handovers"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(255), nullable=False, index=True)
+    channel = Column(String(50), nullable=False)
+    state = Column(String(20), nullable=False, default=WAITING)
+    reason = Column(String(20), nullable=False, default="asked")
+    urgency = Column(Integer, nullable=False, default=URGENCY["asked"])
+    summary = Column(JSON, nullable=True)  # bot.advice.Case.as_dict(), or None before any diagnosis
+    requested_at = Column(DateTime, nullable=False, default=utcnow)
+    taken_at = Column(DateTime, nullable=True)
+    operator_id = Column(Integer, nullable=True)  # staff_users.id
+    operator_name = Column(String(255), nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    outcome = Column(String(50), nullable=True)
+    timeout_notified = Column(Boolean, nullable=False, default=False)
+
+    __table_args__ = (Index("ix_handovers_queue", "state", "urgency", "requested_at"),)
+
+
+def channel_of(sender_id: str, input_channel: Optional[str] = None) -> str:
+    prefix = sender_id.split(":", 1)[0] if ":" in sender_id else ""
+    return prefix if prefix in ("web", "telegram", "sms") else (input_channel or "rest")
+
+
+def active_for(sender_id: str) -> Optional[Handover]:
+    with db.session() as s:
+        return s.scalar(
+            select(Handover).where(Handover.sender_id == sender_id, Handover.state.in_(ACTIVE_STATES))
+            .order_by(Handover.id.desc())
+        )
+
+
+def request(sender_id: str, channel: str, reason: str, summary: Optional[dict]) -> Handover:
+    """Queues the conversation for an operator; a second request while one is active returns the first."""
+    existing = active_for(sender_id)
+    if existing:
+        return existing
+    with db.session() as s:
+        handover = Handover(sender_id=sender_id, channel=channel, reason=reason,
+                            urgency=URGENCY.get(reason, URGENCY["asked"]), summary=summary)
+        s.add(handover)
+    return handover
+
+
+def queue() -> List[Handover]:
+    with db.session() as s:
+        return list(s.scalars(
+            select(Handover).where(Handover.state == WAITING).order_by(Handover.urgency, Handover.requested_at)
+        ))
+
+
+def take(handover_id: int, operator_id: int, operator_name: str) -> bool:
+    """Gives the conversation to one operator; False when someone else was faster (one conditional UPDATE)."""
+    with db.session() as s:
+        result = s.execute(
+            update(Handover).where(Handover.id == handover_id, Handover.state == WAITING)
+            .values(state=OPERATOR, operator_id=operator_id, operator_name=operator_name, taken_at=utcnow())
+        )
+        return result.rowcount == 1
+
+
+def finish(handover_id: int, operator_id: Optional[int], state: str, outcome: Optional[str] = None) -> bool:
+    """Hands back to the bot or closes; only the operator who holds it (or a supervisor: operator_id None)."""
+    conditions = [Handover.id == handover_id, Handover.state.in_(ACTIVE_STATES)]
+    if operator_id is not None:
+        conditions.append(Handover.operator_id == operator_id)
+    with db.session() as s:
+        result = s.execute(update(Handover).where(*conditions).values(state=state, outcome=outcome, closed_at=utcnow()))
+        return result.rowcount == 1
+
+
+def overdue() -> List[Handover]:
+    """Waiting requests older than the configured delay whose victim has not been told yet."""
+    limit = settings.handover_wait_seconds()
+    now = utcnow()
+    return [h for h in queue() if not h.timeout_notified and (now - h.requested_at).total_seconds() >= limit]
+
+
+def mark_notified(handover_id: int) -> None:
+    with db.session() as s:
+        s.execute(update(Handover).where(Handover.id == handover_id).values(timeout_notified=True))
+
+
+_DAYS = ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
+
+
+def is_open(now: Optional[datetime] = None, spec: Optional[str] = None) -> bool:
+    """Whether operators answer now. `spec`: "24/7" or "<day>-<day> HH:MM-HH:MM" (French day abbreviations)."""
+    spec = (spec or settings.handover_opening_hours()).strip().lower()
+    if spec in ("24/7", "24h/24", "always"):
+        return True
+    match = re.fullmatch(r"(\w{3})-(\w{3}) (\d\d):(\d\d)-(\d\d):(\d\d)", spec)
+    if not match:
+        raise ValueError(f"HANDOVER_OPENING_HOURS not understood: {spec!r}")
+    first, last = _DAYS.index(match.group(1)), _DAYS.index(match.group(2))
+    start = dtime(int(match.group(3)), int(match.group(4)))
+    end = dtime(int(match.group(5)), int(match.group(6)))
+    local = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo("Europe/Paris"))
+    return first <= local.weekday() <= last and start <= local.time() < end

@@ -1,0 +1,110 @@
+"""Staff accounts and sign-in: Argon2id password hashes, server-side sessions with expiry, CSRF tokens, roles."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections import defaultdict, deque
+from datetime import timedelta
+from typing import Deque, Dict, Optional, Tuple
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+
+from bot import db, settings
+from console.models import ROLES, AuditLog, StaffSession, StaffUser, utcnow
+
+COOKIE = "cyberaide_staff"
+_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+MIN_PASSWORD_LENGTH = 12
+
+
+class AuthError(ValueError):
+    pass
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(email: str, name: str, password: str, role: str = "operator") -> StaffUser:
+    if role not in ROLES:
+        raise AuthError(f"rôle inconnu : {role}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères")
+    email = email.strip().lower()
+    with db.session() as s:
+        if s.scalar(select(StaffUser).where(StaffUser.email == email)):
+            raise AuthError(f"un compte existe déjà pour {email}")
+        user = StaffUser(email=email, name=name.strip(), password_hash=_hasher.hash(password), role=role)
+        s.add(user)
+    return user
+
+
+def authenticate(email: str, password: str) -> Optional[StaffUser]:
+    with db.session() as s:
+        user = s.scalar(select(StaffUser).where(StaffUser.email == (email or "").strip().lower()))
+        if user is None or not user.active:
+            _hasher.hash(password or "")  # same cost whether the account exists or not
+            return None
+        try:
+            _hasher.verify(user.password_hash, password or "")
+        except (VerificationError, InvalidHashError):
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        return user
+
+
+def open_session(user: StaffUser) -> Tuple[str, str]:
+    """Returns (cookie token, CSRF token). Only the token's hash is stored."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = utcnow()
+    with db.session() as s:
+        s.execute(delete(StaffSession).where(StaffSession.expires_at < now))
+        s.add(StaffSession(token_hash=_digest(token), csrf_token=csrf, user_id=user.id,
+                           expires_at=now + timedelta(seconds=settings.staff_session_seconds())))
+    return token, csrf
+
+
+def session_user(token: Optional[str]) -> Optional[Tuple[StaffUser, str]]:
+    """The signed-in user and the session's CSRF token, or None when the session is missing or expired."""
+    if not token:
+        return None
+    with db.session() as s:
+        session = s.scalar(select(StaffSession).where(StaffSession.token_hash == _digest(token)))
+        if session is None or session.expires_at < utcnow():
+            return None
+        user = s.get(StaffUser, session.user_id)
+        if user is None or not user.active:
+            return None
+        return user, session.csrf_token
+
+
+def close_session(token: Optional[str]) -> None:
+    if token:
+        with db.session() as s:
+            s.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+
+
+def audit(user: Optional[StaffUser], action: str, target: Optional[str] = None) -> None:
+    with db.session() as s:
+        s.add(AuditLog(user_id=user.id if user else None, action=action, target=target))
+
+
+class LoginThrottle:
+    """At most `limit` failed sign-ins per e-mail address in `window` seconds (in memory, per server)."""
+
+    def __init__(self, limit: int = 5, window: float = 900):
+        self.limit, self.window = limit, window
+        self.failures: Dict[str, Deque[float]] = defaultdict(deque)
+
+    def blocked(self, key: str) -> bool:
+        failures = self.failures[key]
+        while failures and failures[0] < time.monotonic() - self.window:
+            failures.popleft()
+        return len(failures) >= self.limit
+
+    def failed(self, key: str) -> None:
+        self.failures[key].append(time.monotonic())

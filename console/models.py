@@ -1,0 +1,52 @@
+"""Tables of the staff console: accounts, sign-in sessions, audit log, operators' internal notes."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+
+from bot.db import Base
+from bot.handover import utcnow  # noqa: F401  (one clock for every table)
+
+ROLES = ("operator", "supervisor", "admin")  # each role can do everything the previous one can
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(255), unique=True, nullable=False)
+    name = Column(String(255), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(20), nullable=False, default="operator")
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    def can(self, role: str) -> bool:
+        return self.active and ROLES.index(self.role) >= ROLES.index(role)
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), unique=True, nullable=False)  # sha256 of the cookie value
+    csrf_token = Column(String(64), nullable=False)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class AuditLog(Base):
+    __tablename__ = "staff_audit_log"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    action = Column(String(50), nullable=False)
+    target = Column(String(255), nullable=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class HandoverNote(Base):
+    """Internal notes of the operators: never shown to the victim."""
+
+    __tablename__ = "handover_notes"
+    id = Column(Integer, primary_key=True)
+    handover_id = Column(Integer, ForeignKey("handovers.id", ondelete="CASCADE"), nullable=False, index=True)
+    author_id = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    text = Column(Text, nullable=False)
+    at = Column(DateTime, nullable=False, default=utcnow)

@@ -1,0 +1,100 @@
+"""Handover state and staff accounts on SQLite and PostgreSQL (bot/handover.py, console/auth.py)."""
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import update
+
+from bot import db, handover
+from console import auth
+from console.models import StaffSession
+from tests.databases import temporary_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path, monkeypatch):
+    with temporary_database(request.param, tmp_path) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        db.create_all()
+        yield url
+
+
+def test_queue_is_ordered_by_urgency_then_waiting_time(database):
+    asked = handover.request("web:a", "web", "asked", None)
+    emergency = handover.request("web:b", "web", "emergency", None)
+    serious = handover.request("web:c", "web", "serious", {"title": "Rançongiciel"})
+    assert [h.id for h in handover.queue()] == [emergency.id, serious.id, asked.id]
+    assert handover.request("web:a", "web", "asked", None).id == asked.id  # no duplicate request
+
+
+def test_only_one_operator_can_take_a_conversation(database):
+    item = handover.request("sms:+33600000000", "sms", "asked", None)
+    wins = []
+    threads = [threading.Thread(target=lambda n=n: wins.append(handover.take(item.id, n, f"op{n}")))
+               for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wins.count(True) == 1
+    assert handover.queue() == []
+
+
+def test_only_the_holder_or_a_supervisor_can_finish(database):
+    item = handover.request("telegram:42", "telegram", "asked", None)
+    assert handover.take(item.id, 1, "Alice")
+    assert not handover.finish(item.id, 2, handover.CLOSED, "other")  # another operator
+    assert handover.finish(item.id, None, handover.BACK_TO_BOT)  # a supervisor
+    assert handover.active_for("telegram:42") is None
+
+
+def test_overdue_requests_are_reported_once(database, monkeypatch):
+    monkeypatch.setenv("HANDOVER_WAIT_SECONDS", "60")
+    item = handover.request("web:late", "web", "asked", None)
+    assert handover.overdue() == []
+    with db.session() as s:
+        s.execute(update(handover.Handover).where(handover.Handover.id == item.id)
+                  .values(requested_at=handover.utcnow() - timedelta(minutes=5)))
+    assert [h.id for h in handover.overdue()] == [item.id]
+    handover.mark_notified(item.id)
+    assert handover.overdue() == []
+
+
+@pytest.mark.parametrize(
+    "when, spec, expected",
+    [
+        (datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc), "lun-ven 09:00-18:00", True),  # Monday 10:30 Paris
+        (datetime(2026, 11, 23, 17, 30, tzinfo=timezone.utc), "lun-ven 09:00-18:00", False),  # Monday 18:30 Paris
+        (datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc), "lun-ven 09:00-18:00", False),  # Sunday
+        (datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc), "24/7", True),
+    ],
+)
+def test_opening_hours(when, spec, expected):
+    assert handover.is_open(when, spec) is expected
+
+
+def test_passwords_are_hashed_with_argon2_and_checked(database):
+    user = auth.create_user("Alice@Example.org", "Alice", "correct horse battery", "operator")
+    assert user.password_hash.startswith("$argon2id$")
+    assert auth.authenticate("alice@example.org", "correct horse battery").id == user.id
+    assert auth.authenticate("alice@example.org", "wrong password!!") is None
+    assert auth.authenticate("nobody@example.org", "correct horse battery") is None
+    with pytest.raises(auth.AuthError):
+        auth.create_user("bob@example.org", "Bob", "short", "operator")
+    with pytest.raises(auth.AuthError):
+        auth.create_user("alice@example.org", "Alice 2", "another long password", "operator")
+
+
+def test_sessions_expire_and_can_be_closed(database):
+    user = auth.create_user("carol@example.org", "Carol", "a long enough password", "supervisor")
+    token, csrf = auth.open_session(user)
+    signed_in, session_csrf = auth.session_user(token)
+    assert signed_in.id == user.id and session_csrf == csrf and signed_in.can("operator")
+    assert not signed_in.can("admin")
+    with db.session() as s:
+        s.execute(update(StaffSession).values(expires_at=handover.utcnow() - timedelta(seconds=1)))
+    assert auth.session_user(token) is None
+    token, _ = auth.open_session(user)
+    auth.close_session(token)
+    assert auth.session_user(token) is None
+    assert auth.session_user("forged-token") is None
