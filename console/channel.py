@@ -115,9 +115,15 @@ class ConsoleInput(InputChannel):
         bp = Blueprint("cyberaide_console", __name__)
 
         @bp.listener("before_server_start")
-        async def setup(app: Any, _loop: Any) -> None:
+        async def setup(app: Any, loop: Any) -> None:
             db.create_all()
-            app.add_task(watch_timeouts(app))
+            app.ctx.handover_watcher = loop.create_task(watch_timeouts(app))
+
+        @bp.listener("before_server_stop")
+        async def teardown(app: Any, _loop: Any) -> None:
+            watcher = getattr(app.ctx, "handover_watcher", None)
+            if watcher:
+                watcher.cancel()
 
         @bp.get("/login")
         async def login_page(request: Request) -> HTTPResponse:

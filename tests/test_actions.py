@@ -68,3 +68,10 @@ def test_repeated_misunderstanding_offers_a_human():
     assert messages[0]["response"] == "utter_offer_human"
     messages, _ = run(ActionNotUnderstood(), make_tracker("zzz", "nlu_fallback", 0.2, events=events[:2]))
     assert messages[0]["response"] == "utter_not_understood"
+
+
+def test_unsure_prediction_proposes_the_plausible_incidents():
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "sextorsion", "confidence": 0.28},
+               {"name": "cyberharcelement", "confidence": 0.22}, {"name": "spam", "confidence": 0.05}]
+    messages, _ = run(ActionNotUnderstood(), make_tracker("il a des photos de moi", "nlu_fallback", 0.3, ranking))
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/sextorsion", "/cyberharcelement", "/out_of_scope"]
