@@ -17,13 +17,14 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install browser train run test validate bench-nlu clean
+.PHONY: help install browser train run test validate bench-nlu bench-providers clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
 	@echo "make test   - install, train if needed, validate the data and run the test suite"
 	@echo "make train  - train the model (only when data, config or domain changed)"
 	@echo "make bench-nlu - NLU accuracy and speed on tests/nlu/ against two baselines"
+	@echo "make bench-providers - provider matching speed over 20,000 providers"
 
 install: $(VENV)/.installed
 
@@ -51,6 +52,9 @@ test: browser train validate
 
 bench-nlu: install
 	$(VENV)/bin/python benchmarks/bench_nlu.py
+
+bench-providers: install
+	$(VENV)/bin/python benchmarks/bench_providers.py
 
 clean:
 	rm -rf $(MODELS) results .pytest_cache

@@ -42,6 +42,7 @@ def test_entities_are_extracted(text, expected):
         ("payé 49,90 € le 12/03", "departement"),
         ("le 15 mars à 14h", "departement"),
         ("40000 € partis sur un faux compte", "postal_code"),
+        ("je suis à Paris 15e", "amount"),
     ],
 )
 def test_dates_ages_and_amounts_are_not_mistaken_for_other_entities(text, absent):

@@ -6,6 +6,9 @@ server at start-up) and creates the application tables it writes to.
 from bot import db, handover, knowledge
 from bot.actions import advice, diagnosis, fallback, prevention, qualification  # noqa: F401  (registers them)
 from bot.actions import handover as handover_actions  # noqa: F401
+from bot.actions import providers as provider_actions  # noqa: F401
+from bot.providers import seed as provider_seed
 
 knowledge.load()
-db.create_all()  # the handover queue lives in the application database
+db.create_all()  # the handover queue and the provider directory live in the application database
+provider_seed.at_startup()  # fictional demo providers into an EMPTY directory (PROVIDERS_DEMO_SEED)

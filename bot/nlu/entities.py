@@ -172,6 +172,8 @@ def extract_amounts(folded: str) -> List[Entity]:
         value = _to_float(match.group("number"))
         if value is None:
             continue
+        if match.group("EUR") == "e" and value < 100 and not match.group("thousands"):
+            continue  # "Paris 15e", "le 3e" are ordinals, not euros
         if match.group("thousands"):
             value *= 1000
         currency = next(c for c, _ in _CURRENCIES if match.group(c))

@@ -1,0 +1,179 @@
+"""French geography: the shipped data, postal codes, places typed by victims, distances, neighbours, CSIRTs."""
+import math
+
+import pytest
+
+from bot import geo
+
+METROPOLITAN = {f"{n:02d}" for n in range(1, 96) if n != 20} | {"2A", "2B"}
+OVERSEAS = {"971", "972", "973", "974", "975", "976", "977", "978", "986", "987", "988"}
+
+
+# --- the data -------------------------------------------------------------------------------------------------------
+def test_every_departement_and_overseas_territory_is_there_with_its_reference_point():
+    geography = geo.load()
+    assert set(geography.departements) == METROPOLITAN | OVERSEAS
+    for dep in geography.departements.values():
+        assert dep.name and dep.region and dep.prefecture
+        assert -90 <= dep.lat <= 90 and -180 <= dep.lon <= 180
+        if dep.code in METROPOLITAN:  # mainland France and Corsica
+            assert 41.3 < dep.lat < 51.2 and -5.2 < dep.lon < 9.6, dep
+
+
+def test_every_commune_is_consistent_with_its_postal_code_and_departement():
+    geography = geo.load()
+    assert {c.departement for c in geography.communes} == set(geography.departements)
+    for commune in geography.communes:
+        assert geo.departement_for_postal_code(commune.postal_code) == commune.departement, commune
+        dep = geography.departements[commune.departement]
+        limit = 150 if commune.departement in METROPOLITAN else 400
+        assert geo.distance_km(commune.lat, commune.lon, dep.lat, dep.lon) < limit, commune
+
+
+def test_csirt_regions_exist():
+    regions = {dep.region for dep in geo.load().departements.values()}
+    assert set(geo.load().csirts) <= regions
+
+
+# --- postal codes ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("postal_code, departement", [
+    ("75015", "75"), ("01000", "01"), ("13008", "13"), ("59000", "59"), ("95000", "95"),
+    ("20000", "2A"), ("20090", "2A"), ("20190", "2A"), ("20200", "2B"), ("20600", "2B"), ("20620", "2B"),
+    ("97100", "971"), ("97200", "972"), ("97300", "973"), ("97400", "974"), ("97500", "975"), ("97600", "976"),
+    ("97133", "977"), ("97150", "978"), ("98600", "986"), ("98714", "987"), ("98800", "988"),
+])
+def test_postal_code_to_departement(postal_code, departement):
+    assert geo.departement_for_postal_code(postal_code) == departement
+
+
+@pytest.mark.parametrize("postal_code", [
+    "20191", "20700", "98000", "98400", "97800", "96000", "00100", "00000", "1234", "750155", "abcde", "2A000",
+    "", None, " ",
+])
+def test_unknown_or_invalid_postal_codes_give_none(postal_code):
+    assert geo.departement_for_postal_code(postal_code) is None
+
+
+# --- places typed by victims -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, departement, commune", [
+    ("je suis à Bordeaux", "33", "Bordeaux"),
+    ("près de Lille", "59", "Lille"),
+    ("y a des informaticiens de confiance près de Lille ?", "59", "Lille"),
+    ("dans le 93", "93", None),
+    ("un réparateur informatique sérieux dans le 92", "92", None),
+    ("93", "93", None),
+    ("en 2A", "2A", None),
+    ("2b", "2B", None),
+    ("c'est le 69", "69", None),
+    ("33000", "33", "Bordeaux"),
+    ("vous pouvez me proposer un prestataire proche du 69003 ?", "69", "Lyon"),
+    ("Paris 15e", "75", "Paris"),
+    ("Lyon 3ème", "69", "Lyon"),
+    ("1er arrondissement de Paris", "75", "Paris"),
+    ("Ajaccio", "2A", "Ajaccio"),
+    ("je suis à Bastia", "2B", "Bastia"),
+    ("20000", "2A", "Ajaccio"),
+    ("Nouméa", "988", "Nouméa"),
+    ("je suis en Guadeloupe", "971", None),
+    ("la Réunion", "974", None),
+    ("97150", "978", "Saint-Martin"),
+    ("dans le Finistère", "29", None),
+    ("un informaticien dans le Finistère svp", "29", None),
+    ("en Gironde", "33", None),
+    ("dans la Vienne", "86", None),  # the département...
+    ("à Vienne", "38", "Vienne"),  # ...and the commune in Isère
+    ("au Havre", "76", "Le Havre"),
+    ("j'habite au Mans", "72", "Le Mans"),
+    ("je suis à Châlons-en-Champagne", "51", "Châlons-en-Champagne"),
+    ("Aix en Provence", "13", "Aix-en-Provence"),
+    ("je suis à Toulouse, qui peut m'aider à nettoyer mon ordi", "31", "Toulouse"),
+    ("ma mère a besoin qu'un technicien vienne chez elle à Rouen", "76", "Rouen"),
+    ("Montreuil 93100", "93", "Montreuil"),
+    ("je suis à saint denis de la réunion", "974", "Saint-Denis"),
+])
+def test_places_typed_by_victims(text, departement, commune):
+    location = geo.locate(text)
+    assert location is not None, text
+    assert location.departement.code == departement
+    assert (location.commune.name if location.commune else None) == commune
+
+
+@pytest.mark.parametrize("text, commune", [
+    ("St Etienne", "Saint-Étienne"), ("ST-ETIENNE", "Saint-Étienne"), ("saint étienne", "Saint-Étienne"),
+    ("Montpelier", "Montpellier"), ("Bordeau", "Bordeaux"), ("strasbourgh", "Strasbourg"), ("Toulouze", "Toulouse"),
+    ("MARSEILLE", "Marseille"), ("Évry", "Évry-Courcouronnes"), ("evry", "Évry-Courcouronnes"),
+    ("Schoelcher", "Schœlcher"), ("saint etiene", "Saint-Étienne"),
+    ("ste maxime", None),  # not in the data, and not "Sainte-Marie" either
+])
+def test_city_names_with_abbreviations_accents_and_typos(text, commune):
+    location = geo.locate(text)
+    assert (location.commune.name if location and location.commune else None) == commune
+
+
+@pytest.mark.parametrize("text", [
+    "un réparateur d'ordi à Liège", "chu à Montréal, tu connais un technicien", "zzzz", "", "   ", "\x00\x01\x02",
+    "a" * 10_000, "je cherche un prestataire de confiance", "je voudrais un prestataire en cybersécurité pour ma PME",
+    "une PME de 30 personnes", "le 12 mars", "j'ai payé 15000", "je veux un technicien qui vienne à domicile",
+    "99999", "dans le 20", "dans le 96",
+])
+def test_no_french_place_gives_none(text):
+    assert geo.locate(text) is None
+
+
+def test_homonyms_are_chosen_by_the_rest_of_the_message_or_offered_as_alternatives():
+    location = geo.locate("Saint-Denis")
+    assert location.departement.code == "93"
+    assert [(c.name, c.departement) for c in location.alternatives] == [("Saint-Denis", "974")]
+    assert geo.locate("je suis à Saint-Pierre en Martinique").departement.code == "972"
+    assert geo.locate("Saint-Pierre 97410").departement.code == "974"
+
+
+def test_older_messages_only_count_with_a_clear_statement():
+    assert geo.locate("j'ai écrit à Orange hier", anchored_only=True) is None
+    assert geo.locate("il est à Nice", anchored_only=True) is None
+    assert geo.locate("je suis à Lyon et on a un rançongiciel", anchored_only=True).commune.name == "Lyon"
+    assert geo.locate("Notre mairie de Laval est bloquée", anchored_only=True).departement.code == "53"
+
+
+def test_labels_for_messages():
+    assert geo.locate("Paris 15e").label == "Paris 15e"
+    assert geo.locate("Bordeaux").label == "Bordeaux (Gironde)"
+    assert geo.locate("dans le 93").label == "Seine-Saint-Denis (93)"
+    assert geo.locate("75116").label == "Paris 16e"
+
+
+# --- distances, neighbours, CSIRT ------------------------------------------------------------------------------------
+def test_haversine_distances():
+    paris, marseille, lyon = (geo.find_commune(n) for n in ("Paris", "Marseille", "Lyon"))
+    assert geo.distance_km(paris.lat, paris.lon, marseille.lat, marseille.lon) == pytest.approx(661, rel=0.02)
+    assert geo.distance_km(paris.lat, paris.lon, lyon.lat, lyon.lon) == pytest.approx(392, rel=0.02)
+    assert geo.distance_km(48.0, 2.0, 48.0, 2.0) == 0
+    # Across the antimeridian: Mata-Utu (Wallis) to Nouméa is about 2,100 km, not half the planet.
+    assert geo.distance_km(-13.28, -176.17, -22.28, 166.46) == pytest.approx(2100, rel=0.05)
+
+
+def test_chord_between_unit_vectors_gives_the_same_distance():
+    for (lat1, lon1), (lat2, lon2) in [((48.85, 2.35), (43.3, 5.37)), ((-13.28, -176.17), (-22.28, 166.46)),
+                                       ((46.78, -56.18), (-20.88, 55.45))]:
+        a, b = geo.unit_vector(lat1, lon1), geo.unit_vector(lat2, lon2)
+        chord = math.dist(a, b)
+        assert geo.chord_to_km(chord) == pytest.approx(geo.distance_km(lat1, lon1, lat2, lon2), abs=1e-6)
+
+
+def test_neighbours_by_distance_between_prefectures():
+    assert geo.neighbours("2A") == ("2B",)
+    assert {"92", "93", "94"} <= set(geo.neighbours("75"))
+    assert {"40", "24", "47", "16", "17"} <= set(geo.neighbours("33"))
+    assert geo.neighbours("974") == ()
+    assert geo.neighbours("00") == ()
+    for code in geo.load().departements:
+        assert code not in geo.neighbours(code)
+        assert len(geo.neighbours(code)) <= geo.NEIGHBOUR_MAX_COUNT
+
+
+def test_regional_csirt():
+    assert geo.csirt_for("35").name == "Breizh Cyber"
+    assert "Corse" in geo.csirt_for("2B").name or "Corsica" in geo.csirt_for("2B").name
+    assert geo.csirt_for("971").name == "CSIRT-ATLANTIC"
+    assert geo.csirt_for("69") is None  # Auvergne-Rhône-Alpes has no regional CSIRT
+    assert geo.csirt_for("xx") is None
