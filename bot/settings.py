@@ -40,3 +40,87 @@ def handover_wait_seconds() -> int:
 def handover_opening_hours() -> str:
     """When operators answer, e.g. "24/7" or "lun-ven 09:00-18:00" (Europe/Paris time)."""
     return os.environ.get("HANDOVER_OPENING_HOURS", "lun-ven 09:00-18:00")
+
+
+# --- Telegram and SMS channels (channels/telegram.py, channels/sms.py): each is off unless its token is set ------
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def telegram_token() -> str | None:
+    """Bot token from @BotFather; the Telegram channel is off without it."""
+    return _env("TELEGRAM_TOKEN")
+
+
+def telegram_secret_token() -> str | None:
+    """Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (1-256 of A-Z a-z 0-9 _ -); needed for webhooks."""
+    return _env("TELEGRAM_SECRET_TOKEN")
+
+
+def telegram_webhook_url() -> str | None:
+    """Public URL of `/webhooks/telegram/webhook`, registered with setWebhook at start-up; unset = long polling."""
+    return _env("TELEGRAM_WEBHOOK_URL")
+
+
+def telegram_api_base_url() -> str:
+    """Root of the Bot API server: Telegram's, or a self-hosted one (e.g. http://127.0.0.1:8081)."""
+    return (_env("TELEGRAM_API_BASE_URL") or "https://api.telegram.org").rstrip("/")
+
+
+def telegram_mode() -> str | None:
+    """"webhook", "polling" (development, no public URL) or None (channel off)."""
+    if not telegram_token():
+        return None
+    return "webhook" if telegram_webhook_url() else "polling"
+
+
+def sms_auth_token() -> str | None:
+    """Twilio auth token: checks `X-Twilio-Signature`, authenticates REST calls; the SMS channel is off without it."""
+    return _env("SMS_AUTH_TOKEN")
+
+
+def sms_api_base_url() -> str | None:
+    """Root of the Twilio-compatible REST API, e.g. https://api.twilio.com."""
+    base = _env("SMS_API_BASE_URL")
+    return base.rstrip("/") if base else None
+
+
+def sms_account_sid() -> str | None:
+    return _env("SMS_ACCOUNT_SID")
+
+
+def sms_from() -> str | None:
+    """The number (E.164) the assistant sends from."""
+    return _env("SMS_FROM")
+
+
+def sms_webhook_url() -> str | None:
+    """Public URL of `/webhooks/sms/webhook` exactly as configured at the gateway (it is part of the signature).
+
+    Takes precedence over the URL rebuilt from the request and its X-Forwarded-Proto/Host headers; set it in
+    production so that the signed URL never depends on request headers.
+    """
+    return _env("SMS_WEBHOOK_URL")
+
+
+def sms_mode() -> str | None:
+    """"rest" (replies through the REST API, and operator messages possible), "twiml" (inline replies only) or None."""
+    if not sms_auth_token():
+        return None
+    return "rest" if sms_api_base_url() and sms_account_sid() and sms_from() else "twiml"
+
+
+def channel_rate_limit() -> int:
+    """Messages a single sender may send per minute on Telegram and SMS before being asked to slow down."""
+    return int(os.environ.get("CHANNEL_RATE_LIMIT_PER_MINUTE", "20"))
+
+
+# --- provider directory -----------------------------------------------------------------------------------------
+def providers_demo_seed() -> bool:
+    """Fill an EMPTY provider directory with the fictional demonstration providers when the action server starts.
+
+    On by default so that the demo works everywhere; an imported real directory is never mixed with them. Set
+    PROVIDERS_DEMO_SEED=0 in production before importing the real directory.
+    """
+    return os.environ.get("PROVIDERS_DEMO_SEED", "1").strip().lower() not in ("0", "false", "no", "non", "off")
