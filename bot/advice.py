@@ -89,6 +89,15 @@ class Case:
         messages.append(f"Source : {self.sheet.source_url}")
         return messages
 
+    def sms_messages(self) -> List[str]:
+        """The same advice cut to what matters most, for SMS where every segment counts."""
+        messages = ["À faire tout de suite :\n" + "\n".join(f"- {line}" for line in self.section("urgent")[:3])]
+        links = self.links()[:3]
+        if links:
+            messages.append("Signalement et plainte :\n" + "\n".join(f"- {line}" for line in links))
+        messages.append(f"Fiche complète : {self.sheet.source_url}\nÉcrivez « récapitulatif » pour tout revoir.")
+        return messages
+
     def key_facts(self) -> List[str]:
         lines = []
         public = self.facts.get("public")

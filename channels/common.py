@@ -8,9 +8,14 @@
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import unicodedata
+from collections import OrderedDict, deque
 from typing import Any, Dict, List, NamedTuple, Optional
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 logger = logging.getLogger(__name__)
 
@@ -100,3 +105,181 @@ def merge_metadata(*parts: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         if isinstance(part, dict):
             merged.update(part)
     return merged
+
+
+# --- Shared by the messaging channels (Telegram, SMS, web): one turn, rate limits, duplicates, forgetting ---------
+# These keep their state in the memory of one server process. With several instances behind a load balancer, a
+# sender's messages may reach different instances: move them to Redis (INCR + EXPIRE for the rate limit, SET NX EX
+# for delivery ids) before scaling out.
+RATE_LIMIT_REPLY = (
+    "Vous m'avez envoyé beaucoup de messages en peu de temps : patientez une minute avant de m'écrire à nouveau. "
+    "En cas de danger immédiat, appelez le 17 ou le 112."
+)
+
+
+class ReplyCollector(CollectingOutputChannel):
+    """Collects the bot's replies keeping each utterance whole (Rasa's collector cuts texts at blank lines)."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self._persist_message(self._message(recipient_id, text=text.strip()))
+
+
+async def converse(
+    app: Any,
+    on_new_message: Any,
+    raw_text: Any,
+    sender_id: str,
+    input_channel: str,
+    metadata: Optional[Dict[str, Any]] = None,
+    message_id: Optional[str] = None,
+) -> List[Dict[str, Any]]:
+    """Runs one victim message through the bot and returns its replies, completed by `ensure_reply`.
+
+    Replies are dicts as Rasa produces them (`text`, `buttons`, `image`, `custom`...), without `recipient_id`.
+    An empty list means that a human operator owns the conversation and the bot must stay silent.
+    """
+    cleaned = clean_input(raw_text)
+    if not cleaned.text:
+        return [{"text": EMPTY_REPLY}]
+    collector = ReplyCollector()
+    try:
+        await on_new_message(
+            UserMessage(
+                cleaned.text,
+                collector,
+                sender_id,
+                input_channel=input_channel,
+                message_id=message_id,
+                metadata=merge_metadata(metadata, cleaned.metadata) or None,
+            )
+        )
+    except asyncio.CancelledError:
+        logger.error("Timeout while handling a message of %s", sender_id)
+    except Exception:
+        logger.exception("Error while handling a message of %s", sender_id)
+    paused = await is_paused(app, sender_id)
+    replies = ensure_reply(collector.messages, paused, cleaned.truncated)
+    return [{k: v for k, v in reply.items() if k != "recipient_id"} for reply in replies]
+
+
+class TTLCache:
+    """A bounded mapping whose entries expire: least recently set entries go first when full."""
+
+    def __init__(self, max_items: int, ttl_seconds: float) -> None:
+        self.max_items = max_items
+        self.ttl = ttl_seconds
+        self._items: "OrderedDict[str, tuple]" = OrderedDict()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        item = self._items.get(key)
+        if item is None:
+            return default
+        expires, value = item
+        if expires < time.monotonic():
+            del self._items[key]
+            return default
+        return value
+
+    def set(self, key: str, value: Any) -> None:
+        self._items.pop(key, None)
+        self._items[key] = (time.monotonic() + self.ttl, value)
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        value = self.get(key, default)
+        self._items.pop(key, None)
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key, _MISSING) is not _MISSING
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_MISSING = object()
+
+
+class SeenIds:
+    """Delivery ids already handled (Telegram `update_id`, Twilio `MessageSid`): gateways retry, victims must not get
+    two answers. Ids are remembered for a day, long after any gateway gives up retrying."""
+
+    def __init__(self, max_items: int = 100_000, ttl_seconds: float = 24 * 3600) -> None:
+        self._seen = TTLCache(max_items, ttl_seconds)
+
+    def first_time(self, delivery_id: str) -> bool:
+        if delivery_id in self._seen:
+            return False
+        self._seen.set(delivery_id, True)
+        return True
+
+
+class RateLimiter:
+    """At most `limit` messages per sender in any `window` seconds.
+
+    `check` returns OK (handle the message), WARN (refuse it and tell the sender once) or DROP (refuse it silently:
+    answering every refused message would let anyone make us send, and pay for, unlimited SMS). Refused messages are
+    not counted, so a sender who pauses is served again as soon as the window slides.
+    """
+
+    OK, WARN, DROP = "ok", "warn", "drop"
+
+    def __init__(self, limit: int, window_seconds: float = 60.0, max_senders: int = 50_000) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.max_senders = max_senders
+        self._senders: "OrderedDict[str, list]" = OrderedDict()  # sender -> [timestamps, warned]
+
+    def check(self, sender: str) -> str:
+        now = time.monotonic()
+        entry = self._senders.pop(sender, None) or [deque(), False]
+        self._senders[sender] = entry
+        while len(self._senders) > self.max_senders:
+            self._senders.popitem(last=False)
+        hits = entry[0]
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            hits.append(now)
+            entry[1] = False
+            return self.OK
+        if entry[1]:
+            return self.DROP
+        entry[1] = True
+        return self.WARN
+
+    def forget(self, sender: str) -> None:
+        self._senders.pop(sender, None)
+
+
+def _innermost_tracker_store(store: Any) -> Any:
+    # Rasa wraps the configured store (AwaitableTrackerStore, FailSafeTrackerStore) in `_tracker_store`.
+    while hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
+async def delete_conversation(agent: Any, sender_id: str) -> None:
+    """Erases every event of a conversation from the tracker store (the victim asked us to forget them).
+
+    Rasa 3.6 stores have no delete method: the SQL store's `events` rows are deleted directly, under the
+    conversation's lock so that no turn in progress writes them back.
+    """
+    from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+    from sqlalchemy import delete
+
+    store = _innermost_tracker_store(agent.tracker_store)
+    async with agent.lock_store.lock(sender_id):
+        if isinstance(store, SQLTrackerStore):
+
+            def _delete() -> None:
+                with store.session_scope() as session:
+                    session.execute(delete(store.SQLEvent).where(store.SQLEvent.sender_id == sender_id))
+                    session.commit()
+
+            await asyncio.to_thread(_delete)
+        elif isinstance(store, InMemoryTrackerStore):
+            store.store.pop(sender_id, None)
+        else:
+            raise NotImplementedError(f"Cannot delete conversations from {type(store).__name__}")

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import EMPTY_REPLY, clean_input, ensure_reply, is_paused, merge_metadata
+from channels.common import converse
 
 logger = logging.getLogger(__name__)
 
@@ -31,40 +30,6 @@ def parse_body(request: Request) -> Optional[Dict[str, Any]]:
     except (ValueError, UnicodeDecodeError):
         return None
     return body if isinstance(body, dict) else None
-
-
-async def handle_text(
-    request: Request,
-    on_new_message: Callable[[UserMessage], Awaitable[Any]],
-    raw_text: Any,
-    sender_id: Text,
-    input_channel: Text,
-    metadata: Optional[Dict[str, Any]] = None,
-) -> list:
-    """Runs one victim message through the bot and returns the replies, never an empty list by accident."""
-    cleaned = clean_input(raw_text)
-    if not cleaned.text:
-        return [{"recipient_id": sender_id, "text": EMPTY_REPLY}]
-    collector = CollectingOutputChannel()
-    try:
-        await on_new_message(
-            UserMessage(
-                cleaned.text,
-                collector,
-                sender_id,
-                input_channel=input_channel,
-                metadata=merge_metadata(metadata, cleaned.metadata) or None,
-            )
-        )
-    except CancelledError:
-        logger.error("Timeout while handling a message of %s", sender_id)
-    except Exception:
-        logger.exception("Error while handling a message of %s", sender_id)
-    paused = await is_paused(request.app, sender_id)
-    replies = ensure_reply(collector.messages, paused, cleaned.truncated)
-    for reply in replies:
-        reply.setdefault("recipient_id", sender_id)
-    return replies
 
 
 class RestInput(InputChannel):
@@ -85,14 +50,14 @@ class RestInput(InputChannel):
             if body is None:
                 return response.json({"error": BAD_REQUEST}, status=400)
             sender_id = str(body.get("sender") or "default")[:255]
-            replies = await handle_text(
-                request,
+            replies = await converse(
+                request.app,
                 on_new_message,
                 body.get("message"),
                 sender_id,
                 str(body.get("input_channel") or self.name()),
                 body.get("metadata") if isinstance(body.get("metadata"), dict) else None,
             )
-            return response.json(replies)
+            return response.json([{"recipient_id": sender_id, **reply} for reply in replies])
 
         return blueprint

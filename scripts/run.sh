@@ -38,6 +38,7 @@ cat <<BANNER
   Canal REST            : POST http://localhost:$PORT/webhooks/rest/webhook  {"sender": "...", "message": "..."}
   Console du personnel  : http://localhost:$PORT/console/  (premier compte : .venv/bin/python -m console create-admin)
   Serveur d'actions     : http://localhost:5055/health
+$("$VENV/bin/python" -m channels.config)
   Base de données       : ${DATABASE_URL:-sqlite (var/cyberaide.db)}
   Ctrl-C pour arrêter.
 

@@ -91,3 +91,10 @@ def test_hard_rules_hold_on_every_path(incident):
         if case.section("report") and case.section("complaint"):
             assert REPORT_IS_NOT_COMPLAINT in messages, case.facts
         assert case.section("urgent"), f"{incident} {case.facts}: no urgent advice"
+
+
+def test_sms_advice_is_short_and_keeps_the_essentials():
+    case = Case("piratage_compte", {"public": "particulier", "money_paid": True, "details_given": True})
+    sms = case.sms_messages()
+    assert sum(len(m) for m in sms) < sum(len(m) for m in case.advice_messages() + [case.recap_text()]) / 2
+    assert sms[0].startswith("À faire tout de suite") and str(case.sheet.source_url) in sms[-1]

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.advice import case_from_slots
 
+SMS_CHANNEL = "sms"  # channels/sms.py: short advice, the full recap on request
 NEXT_STEPS = [
     {"title": "Revoir le récapitulatif", "payload": "/ask_recap"},
     {"title": "Trouver un professionnel près de chez moi", "payload": "/request_provider"},
@@ -26,9 +27,13 @@ class ActionGiveAdvice(Action):
             dispatcher.utter_message(response="utter_not_understood")
             return []
         dispatcher.utter_message(text="Merci. Voici ce que je vous conseille, dans l'ordre :")
-        for message in case.advice_messages():
-            dispatcher.utter_message(text=message)
-        dispatcher.utter_message(text=case.recap_text())
+        if tracker.get_latest_input_channel() == SMS_CHANNEL:
+            for message in case.sms_messages():
+                dispatcher.utter_message(text=message)
+        else:
+            for message in case.advice_messages():
+                dispatcher.utter_message(text=message)
+            dispatcher.utter_message(text=case.recap_text())
         if case.serious:
             dispatcher.utter_message(response="utter_serious_case")
         dispatcher.utter_message(text="Que souhaitez-vous faire maintenant ?", buttons=NEXT_STEPS)

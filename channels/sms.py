@@ -1,0 +1,350 @@
+"""The SMS channel: a Twilio-compatible gateway posts each SMS to `POST /webhooks/sms/webhook`.
+
+- On only when `SMS_AUTH_TOKEN` is set (bot.settings); otherwise it registers no route at all.
+- Every request must carry a valid `X-Twilio-Signature` (HMAC-SHA1 of the public URL and the form fields with
+  `SMS_AUTH_TOKEN`, checked with twilio's RequestValidator and a constant-time comparison), otherwise 403. The URL
+  is the one the gateway was configured with: `SMS_WEBHOOK_URL` when set (recommended in production), otherwise
+  rebuilt from X-Forwarded-Proto / X-Forwarded-Host (behind a reverse proxy) or the request itself.
+- Replies go inline as TwiML, or through the REST API (`{SMS_API_BASE_URL}/2010-04-01/Accounts/{SMS_ACCOUNT_SID}/
+  Messages.json`, from `SMS_FROM`) when those three settings are set; the REST API is also what `send_to` uses
+  for messages that come later (operators). Without it, operators cannot write to SMS victims.
+- SMS-aware output (channels/sms_text.py): one message of at most 3 segments per turn, the rest on "SUITE";
+  buttons become numbered choices and "1", "2"... select them. Keywords: STOP (forget the conversation and the
+  number), AIDE (help), SUITE (next part).
+- The conversation id is `sms:<E.164 number>`: a hash would not let operators answer later. Staff views must
+  redact the number.
+- Rasa's built-in Twilio connector is not used: it checks no signature and blocks the event loop.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator, add_port, remove_port
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import settings
+from channels.common import (
+    RATE_LIMIT_REPLY,
+    SAFETY_REPLY,
+    RateLimiter,
+    SeenIds,
+    TTLCache,
+    converse,
+    delete_conversation,
+)
+from channels.sms_text import chosen_payload, render_turn, split_for_sms
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "sms"
+MAX_FORM_BYTES = 64_000  # a real webhook is about 1 kB; an SMS body is at most 1,600 characters
+API_TIMEOUT = httpx.Timeout(10.0)
+
+HELP_REPLY = (
+    "Cyberaide aide les victimes de cybermalveillance : décrivez-moi ce qui vous arrive. "
+    "Urgence : 17 ou 112 (SMS au 114). Parler à une personne : dites-le-moi, ou 17cyber.gouv.fr 24h/24, "
+    "ou Info Escroqueries au 0 805 805 817. SUITE : lire la suite. "
+    "STOP : ne plus recevoir de SMS et effacer notre échange."
+)
+STOP_REPLY = (
+    "C'est noté : notre échange et votre numéro sont effacés et vous ne recevrez plus de SMS de notre part. "
+    "Pour revenir, écrivez-nous simplement. En cas de danger immédiat : 17 ou 112."
+)
+NO_MORE_REPLY = (
+    "Il n'y a pas de suite : vous avez reçu tout mon dernier message. Écrivez-moi votre question, ou AIDE."
+)
+MEDIA_REPLY = (
+    "Je ne peux pas voir les photos ni les pièces jointes envoyées par MMS. Décrivez-moi par écrit ce qui vous "
+    "arrive. Gardez-les : ce sont des preuves utiles pour un signalement ou une plainte."
+)
+MEDIA_NOTE = "J'ai lu votre texte, mais je ne peux pas voir la pièce jointe. Gardez-la : c'est une preuve utile."
+
+# Per-process memory (see channels.common about Redis with several instances).
+_seen = SeenIds()
+_rate_limiter = RateLimiter(settings.channel_rate_limit())
+_pending = TTLCache(max_items=50_000, ttl_seconds=24 * 3600)  # sender -> parts waiting for SUITE
+_choices = TTLCache(max_items=50_000, ttl_seconds=24 * 3600)  # sender -> payloads of the numbered choices
+# Numbers that sent STOP, so that a late operator message does not reach them. Only a keyed hash is kept, in
+# memory, with a key that dies with the process: nothing on disk remembers the number.
+_opted_out = TTLCache(max_items=50_000, ttl_seconds=30 * 24 * 3600)
+_opt_out_key = os.urandom(32)
+_client: Optional[httpx.AsyncClient] = None  # the server's HTTP client for the REST API, open while it runs
+
+
+class SmsApiError(RuntimeError):
+    """The REST API refused or failed to send a message."""
+
+
+def sender_id_for(number: str) -> str:
+    return f"{CHANNEL}:{number}"
+
+
+def number_of(sender_id: str) -> str:
+    prefix, _, number = sender_id.partition(":")
+    if prefix != CHANNEL or not number:
+        raise ValueError(f"not an SMS conversation id: {sender_id!r}")
+    return number
+
+
+def _number_key(number: str) -> str:
+    return hmac.new(_opt_out_key, number.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def keyword(body: str) -> Optional[str]:
+    """STOP, AIDE or SUITE when that is the whole message (any case, accents or punctuation)."""
+    letters = unicodedata.normalize("NFKD", body or "").encode("ascii", "ignore").decode().upper()
+    word = re.sub(r"[^A-Z]", "", letters)
+    return word if word in ("STOP", "AIDE", "SUITE") else None
+
+
+# --- signature ----------------------------------------------------------------------------------------------------
+class _Form(dict):
+    """Form fields with all their values, as RequestValidator expects (it calls `getall`)."""
+
+    def getall(self, name: str) -> List[str]:
+        return self[name]
+
+
+def parse_form(body: bytes) -> _Form:
+    return _Form(parse_qs(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace"))
+
+
+def _first(header: Optional[str]) -> Optional[str]:
+    # Proxies chain values ("https, http"): the first one is what the client (the gateway) used.
+    return header.split(",")[0].strip() if header else None
+
+
+def public_url(request: Request) -> str:
+    """The URL the gateway called, as it signed it."""
+    configured = settings.sms_webhook_url()
+    if configured:
+        return configured
+    scheme = _first(request.headers.get("X-Forwarded-Proto")) or request.scheme
+    host = _first(request.headers.get("X-Forwarded-Host")) or request.headers.get("Host") or request.host
+    query = f"?{request.query_string}" if request.query_string else ""
+    return f"{scheme}://{host}{request.path}{query}"
+
+
+def signature_valid(url: str, form: _Form, signature: Optional[str]) -> bool:
+    token = settings.sms_auth_token()
+    if not token or not signature:
+        return False
+    validator = RequestValidator(token)
+    valid = False
+    try:
+        parsed = urlparse(url)
+        received = signature.encode("utf-8", "surrogateescape")  # Sanic decodes headers with surrogateescape
+        # Gateways sign the URL with or without the default port: accept both, as RequestValidator.validate does,
+        # but compare with hmac.compare_digest (the SDK's `compare` returns early on a length mismatch).
+        for candidate in (remove_port(parsed), add_port(parsed)):
+            expected = validator.compute_signature(candidate, form).encode("utf-8")
+            valid |= hmac.compare_digest(expected, received)
+    except (UnicodeError, ValueError):  # undecodable header bytes, a Host with a non-numeric port...
+        return False
+    return valid
+
+
+# --- output -------------------------------------------------------------------------------------------------------
+def twiml(text: Optional[str] = None) -> HTTPResponse:
+    reply = MessagingResponse()
+    if text:
+        reply.message(text)
+    return response.text(str(reply), content_type="application/xml; charset=utf-8")
+
+
+async def _post_message(to: str, body: str) -> None:
+    sid, token = settings.sms_account_sid(), settings.sms_auth_token()
+    url = f"{settings.sms_api_base_url()}/2010-04-01/Accounts/{sid}/Messages.json"
+    data = {"To": to, "From": settings.sms_from(), "Body": body}
+    if _client is not None:
+        result = await _client.post(url, data=data, auth=(sid, token))
+    else:  # called outside the server (scripts, tests): a short-lived client
+        async with httpx.AsyncClient(timeout=API_TIMEOUT) as client:
+            result = await client.post(url, data=data, auth=(sid, token))
+    if result.status_code >= 400:
+        try:
+            detail = result.json()
+        except ValueError:
+            detail = result.text[:200]
+        raise SmsApiError(f"SMS API answered {result.status_code}: {detail}")
+
+
+def _prepare(sender_id: str, replies: List[Dict[str, Any]]) -> Optional[str]:
+    """The message to send now for a turn; the rest waits for SUITE and the choices are remembered."""
+    text, payloads = render_turn(replies)
+    if payloads:
+        _choices.set(sender_id, payloads)
+    else:
+        _choices.pop(sender_id)
+    parts = split_for_sms(text)
+    if len(parts) > 1:
+        _pending.set(sender_id, parts[1:])
+    else:
+        _pending.pop(sender_id)
+    return parts[0] if parts else None
+
+
+def _next_part(sender_id: str) -> str:
+    parts = _pending.pop(sender_id) or []
+    if not parts:
+        return split_for_sms(NO_MORE_REPLY)[0]
+    if len(parts) > 1:
+        _pending.set(sender_id, parts[1:])
+    return parts[0]
+
+
+async def _answer(number: str, text: Optional[str]) -> HTTPResponse:
+    """Replies through the REST API when configured, inline TwiML otherwise or when the API fails."""
+    if not text:
+        return twiml()
+    if settings.sms_mode() == "rest":
+        try:
+            await _post_message(number, text)
+            return twiml()
+        except (SmsApiError, httpx.HTTPError) as error:
+            logger.warning("SMS API failed (%s); replying inline with TwiML instead", error)
+    return twiml(text)
+
+
+async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> None:
+    """Sends a message to an SMS conversation outside any request (operators), through the REST API."""
+    number = number_of(sender_id)
+    _choices.pop(sender_id)  # the victim's "1" now answers the operator, not an older question
+    if _number_key(number) in _opted_out:
+        raise RuntimeError("This SMS conversation sent STOP: nothing more may be sent to the number.")
+    if settings.sms_mode() != "rest":
+        raise RuntimeError(
+            "SMS messages outside a reply need the REST API: set SMS_API_BASE_URL, SMS_ACCOUNT_SID and SMS_FROM."
+        )
+    first = _prepare(sender_id, [{"text": text, "buttons": buttons or []}])
+    if first:
+        await _post_message(number, first)
+
+
+# --- input --------------------------------------------------------------------------------------------------------
+async def _forget(app: Any, sender_id: str, number: str) -> None:
+    """STOP: the conversation's events are deleted and nothing about the number is kept."""
+    _pending.pop(sender_id)
+    _choices.pop(sender_id)
+    _rate_limiter.forget(sender_id)
+    _opted_out.set(_number_key(number), True)
+    try:
+        await delete_conversation(app.ctx.agent, sender_id)
+    except Exception:
+        logger.exception("Could not delete an SMS conversation after STOP")
+
+
+async def handle_sms(
+    request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], form: _Form
+) -> HTTPResponse:
+    def field(name: str) -> str:
+        return (form.get(name) or [""])[0]
+
+    number = field("From").strip()
+    if not number:
+        logger.warning("Signed SMS webhook without a From field: ignored")
+        return twiml()
+    sender_id = sender_id_for(number)
+    body = field("Body")
+    word = keyword(body)
+    if word == "STOP":  # honoured before anything else, even over the rate limit
+        await _forget(request.app, sender_id, number)
+        return await _answer(number, split_for_sms(STOP_REPLY)[0])
+    _opted_out.pop(_number_key(number))  # writing again undoes STOP
+
+    verdict = _rate_limiter.check(sender_id)
+    if verdict == RateLimiter.DROP:
+        return twiml()
+    if verdict == RateLimiter.WARN:
+        logger.warning("An SMS sender is over the rate limit")
+        return await _answer(number, split_for_sms(RATE_LIMIT_REPLY)[0])
+    if word == "AIDE":
+        return await _answer(number, split_for_sms(HELP_REPLY)[0])
+    if word == "SUITE":
+        return await _answer(number, _next_part(sender_id))
+
+    has_media = field("NumMedia").strip() not in ("", "0")
+    if has_media and not body.strip():
+        return await _answer(number, split_for_sms(MEDIA_REPLY)[0])
+    metadata: Dict[str, Any] = {"channel": CHANNEL, "sms_message_sid": field("MessageSid") or field("SmsSid")}
+    # Digits select a choice only once the victim has seen it: choices come last, after any part still pending.
+    payload = None if _pending.get(sender_id) else chosen_payload(body, _choices.get(sender_id))
+    if payload is not None:
+        metadata["sms_choice"] = body.strip()
+    if has_media:
+        metadata["attachment"] = "mms"
+    replies = await converse(
+        request.app, on_new_message, payload or body, sender_id, CHANNEL,
+        metadata=metadata, message_id=metadata["sms_message_sid"] or None,
+    )
+    if not replies:  # an operator owns the conversation: the bot stays silent
+        _choices.pop(sender_id)
+        return twiml()
+    if has_media:
+        replies.append({"text": MEDIA_NOTE})
+    return await _answer(number, _prepare(sender_id, replies))
+
+
+class SmsInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("cyberaide_sms", __name__)
+        mode = settings.sms_mode()
+        if mode is None:
+            logger.info("SMS channel off (SMS_AUTH_TOKEN not set).")
+            return blueprint
+        if mode == "twiml" and (settings.sms_api_base_url() or settings.sms_account_sid() or settings.sms_from()):
+            logger.warning("SMS REST API needs SMS_API_BASE_URL, SMS_ACCOUNT_SID and SMS_FROM: replying with TwiML.")
+        logger.info("SMS channel on (%s replies)", "REST API" if mode == "rest" else "TwiML")
+
+        @blueprint.listener("after_server_start")
+        async def start(_app: Any, _loop: Any) -> None:
+            global _client
+            if mode == "rest":
+                _client = httpx.AsyncClient(timeout=API_TIMEOUT)
+
+        @blueprint.listener("before_server_stop")
+        async def stop(_app: Any, _loop: Any) -> None:
+            global _client
+            client, _client = _client, None
+            if client is not None:
+                await client.aclose()
+
+        @blueprint.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "replies": mode})
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            raw = request.body or b""
+            if len(raw) > MAX_FORM_BYTES:
+                return response.text("Requête trop volumineuse.", status=413)
+            form = parse_form(raw)
+            if not signature_valid(public_url(request), form, request.headers.get("X-Twilio-Signature")):
+                return response.text("Signature invalide.", status=403)
+            sid = (form.get("MessageSid") or form.get("SmsSid") or [""])[0]
+            if sid and not _seen.first_time(sid):
+                logger.info("SMS %s already handled (redelivery): skipped", sid)
+                return twiml()
+            try:
+                return await handle_sms(request, on_new_message, form)
+            except Exception:
+                logger.exception("Could not handle an SMS")
+                return twiml(split_for_sms(SAFETY_REPLY)[0])
+
+        return blueprint

@@ -1,0 +1,166 @@
+"""A local stand-in for the Telegram Bot API (https://core.telegram.org/bots/api), for tests.
+
+It speaks the real wire format: `POST /bot<token>/<method>` with form-encoded (as python-telegram-bot sends them)
+or JSON parameters, answers `{"ok": true, "result": ...}` or `{"ok": false, "error_code": ..., "description": ...}`,
+records every call, and serves queued updates to getUpdates with long polling.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qs
+
+BOT_USER = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "Cyberaide",
+    "username": "cyberaide_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+BLOCKED_CHAT_ID = 6660000666  # sendMessage to this chat fails like a user who blocked the bot
+
+
+class BotApiStandIn:
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: List[Dict[str, Any]] = []
+        self.updates: List[dict] = []
+        self._lock = threading.Condition()
+        self._message_ids = itertools.count(1000)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> "BotApiStandIn":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._lock.notify_all()
+        self.server.shutdown()
+        self.server.server_close()
+
+    # --- what tests use ---
+    def calls_to(self, method: str, chat_id: Optional[int] = None) -> List[Dict[str, Any]]:
+        with self._lock:
+            return [
+                call["params"] for call in self.calls
+                if call["method"] == method and (chat_id is None or str(call["params"].get("chat_id")) == str(chat_id))
+            ]
+
+    def texts_to(self, chat_id: int) -> List[str]:
+        return [params["text"] for params in self.calls_to("sendMessage", chat_id)]
+
+    def queue_update(self, update: dict) -> None:
+        with self._lock:
+            self.updates.append(update)
+            self._lock.notify_all()
+
+    def wait_for(self, predicate, timeout: float = 60.0) -> Any:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            result = predicate()
+            if result:
+                return result
+            time.sleep(0.1)
+        raise AssertionError("the stand-in Bot API did not receive the expected calls in time")
+
+    # --- the API ---
+    def _record(self, method: str, params: Dict[str, Any]) -> None:
+        with self._lock:
+            self.calls.append({"method": method, "params": params, "at": time.time()})
+
+    def _get_updates(self, params: Dict[str, Any]) -> list:
+        offset = int(params.get("offset") or 0)
+        deadline = time.time() + min(float(params.get("timeout") or 0), 5.0)
+        with self._lock:
+            while True:
+                ready = [u for u in self.updates if u["update_id"] >= offset]
+                if ready or time.time() >= deadline:
+                    return ready
+                self._lock.wait(timeout=max(0.0, deadline - time.time()))
+
+    def answer(self, method: str, params: Dict[str, Any]) -> tuple:
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method in ("setWebhook", "deleteWebhook"):
+            return 200, {"ok": True, "result": True, "description": "Webhook was set" if method == "setWebhook"
+                         else "Webhook was deleted"}
+        if method in ("answerCallbackQuery", "sendChatAction"):
+            return 200, {"ok": True, "result": True}
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        if method == "sendMessage":
+            chat_id = int(params["chat_id"])
+            if chat_id == BLOCKED_CHAT_ID:
+                return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            if not str(params.get("text") or "").strip():
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
+            message = {
+                "message_id": next(self._message_ids),
+                "from": BOT_USER,
+                "chat": {"id": chat_id, "first_name": "Camille", "type": "private"},
+                "date": int(time.time()),
+                "text": params["text"],
+            }
+            if params.get("reply_markup"):
+                message["reply_markup"] = params["reply_markup"]
+            return 200, {"ok": True, "result": message}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+
+    def _handler(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, status: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                self._serve(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def do_GET(self) -> None:
+                self._serve(b"")
+
+            def _serve(self, raw: bytes) -> None:
+                path, _, query = self.path.partition("?")
+                parts = path.strip("/").split("/")
+                if len(parts) != 2 or not parts[0].startswith("bot"):
+                    return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                if parts[0][3:] != standin.token:
+                    return self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                method = parts[1]
+                content_type = self.headers.get("Content-Type", "")
+                if "application/json" in content_type:
+                    params = json.loads(raw or b"{}")
+                else:
+                    params = {}
+                    for key, values in parse_qs(raw.decode() + "&" + query, keep_blank_values=True).items():
+                        value = values[0]
+                        try:  # Bot API clients send non-string values JSON-encoded
+                            params[key] = json.loads(value) if value[:1] in "[{" else value
+                        except ValueError:
+                            params[key] = value
+                standin._record(method, params)
+                status, body = standin.answer(method, params)
+                self._reply(status, body)
+
+        return Handler

@@ -1,0 +1,530 @@
+"""The SMS channel against the real Rasa server and action server, and a local stand-in for Twilio's REST API.
+
+Webhook requests carry the form fields Twilio sends (https://www.twilio.com/docs/messaging/guides/webhook-request)
+and an `X-Twilio-Signature` computed with twilio's RequestValidator; forged ones must get 403. The server runs in
+REST mode (replies through the stand-in API), as production must for operators to reach SMS victims; inline TwiML
+is what it falls back to when the API refuses a message.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import time
+import uuid
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+import pytest
+import requests
+import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
+
+from channels import sms
+from channels.common import RATE_LIMIT_REPLY, RateLimiter, SeenIds, TTLCache
+from channels.sms_text import (
+    chosen_payload,
+    encoding,
+    length_in_units,
+    render_turn,
+    segments,
+    split_for_sms,
+    transliterate,
+)
+from tests.conftest import start_action_server, start_rasa_server
+from tests.operator import HANDOVER_ENV, Operator, create_operator
+from tests.twilio_standin import UNSUBSCRIBED_NUMBER, TwilioStandIn
+
+AUTH_TOKEN = "9f2c0b4e6d8a1c3e5f7a9b1d3c5e7f90"
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+SMS_FROM = "+33757000000"
+RATE_LIMIT = 8
+
+_numbers = itertools.count(612_000_001)
+
+
+def new_number() -> str:
+    return f"+33{next(_numbers)}"
+
+
+def twilio_form(number: str, body: str, **extra: str) -> dict:
+    """The fields of a real Twilio inbound SMS webhook."""
+    sid = "SM" + uuid.uuid4().hex
+    form = {
+        "ToCountry": "FR", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "", "FromZip": "",
+        "SmsSid": sid, "FromState": "", "SmsStatus": "received", "FromCity": "", "Body": body,
+        "FromCountry": "FR", "To": SMS_FROM, "ToZip": "", "NumSegments": "1", "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID, "From": number, "ApiVersion": "2010-04-01",
+    }
+    form.update(extra)
+    return form
+
+
+def sign(url: str, form: dict, token: str = AUTH_TOKEN) -> str:
+    return RequestValidator(token).compute_signature(url, form)
+
+
+# --- servers ------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def api():
+    server = TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, api):
+    tmp = tmp_path_factory.mktemp("sms")
+    database_url = f"sqlite:///{tmp / 'test.db'}"
+    create_operator(database_url)
+    actions, action_url = start_action_server(tmp, database_url, HANDOVER_ENV)
+    credentials = tmp / "credentials.yml"
+    # The console sends operator messages through sms.send_to; Telegram is listed without settings: it stays off.
+    credentials.write_text("channels.rest.RestInput:\nchannels.sms.SmsInput:\nconsole.channel.ConsoleInput:\n"
+                           "channels.telegram.TelegramInput:\n")
+    env = {
+        "SMS_AUTH_TOKEN": AUTH_TOKEN,
+        "SMS_API_BASE_URL": api.url,
+        "SMS_ACCOUNT_SID": ACCOUNT_SID,
+        "SMS_FROM": SMS_FROM,
+        "CHANNEL_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
+        **HANDOVER_ENV,
+    }
+    try:
+        rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env, credentials=credentials)
+    except BaseException:
+        actions.stop()
+        raise
+    yield SimpleNamespace(base_url=base_url, database_url=database_url,
+                          webhook=f"{base_url}/webhooks/sms/webhook")
+    rasa.stop()
+    actions.stop()
+
+
+def post(servers, form: dict, signature: str | None = "auto", headers: dict | None = None,
+         body: bytes | None = None) -> requests.Response:
+    headers = dict(headers or {})
+    if signature == "auto":
+        signature = sign(servers.webhook, form)
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    return requests.post(servers.webhook, data=body if body is not None else urlencode(form), headers=headers,
+                         timeout=60)
+
+
+def text(servers, api, number: str, body: str, **extra: str) -> list:
+    """Sends a signed SMS and returns the messages sent back through the REST API."""
+    before = len(api.bodies_to(number))
+    response = post(servers, twilio_form(number, body, **extra))
+    assert response.status_code == 200, response.text
+    assert "<Response" in response.text and "<Message>" not in response.text  # REST mode: nothing inline
+    return api.bodies_to(number)[before:]
+
+
+def events(database_url: str, sender_id: str, type_name: str | None = None) -> list:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        rows = list(connection.execute(
+            sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender_id}))
+    engine.dispose()
+    return [json.loads(row.data) for row in rows if type_name is None or row.type_name == type_name]
+
+
+# --- signatures -----------------------------------------------------------------------------------------------------
+def test_a_signed_sms_gets_a_french_reply_through_the_api(servers, api):
+    number = new_number()
+    replies = text(servers, api, number, "bonjour")
+    assert len(replies) == 1 and "Bonjour" in replies[0]
+    sent = [m for m in api.messages if m["To"] == number][0]
+    assert sent["From"] == SMS_FROM
+
+
+def forgeries(servers, form):
+    other = dict(form, Body="autre texte")
+    return {
+        "missing": None,
+        "empty": "",
+        "wrong-token": sign(servers.webhook, form, token="0" * 32),
+        "other-url": sign(servers.webhook.replace("/sms/", "/rest/"), form),
+        "tampered-body": sign(servers.webhook, other),
+        "garbage": "not a signature \u00e9\u00f1",  # latin-1 bytes, not UTF-8
+    }
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "wrong-token", "other-url", "tampered-body", "garbage"])
+def test_forged_or_unsigned_requests_get_403_and_are_not_handled(servers, api, kind):
+    number = new_number()
+    form = twilio_form(number, "bonjour")
+    response = post(servers, form, signature=forgeries(servers, form)[kind])
+    assert response.status_code == 403
+    assert api.bodies_to(number) == []
+    assert events(servers.database_url, f"sms:{number}") == []
+
+
+def test_behind_a_reverse_proxy_the_public_url_is_what_is_signed(servers, api):
+    number = new_number()
+    form = twilio_form(number, "bonjour")
+    public = "https://assistant.example.org/webhooks/sms/webhook"
+    proxy = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "assistant.example.org"}
+    assert post(servers, form, signature=sign(public, form), headers=proxy).status_code == 200
+    assert api.bodies_to(number)
+    # the same signature without the proxy's headers does not match the URL the server sees
+    again = twilio_form(number, "merci")
+    assert post(servers, again, signature=sign(public, again)).status_code == 403
+
+
+def test_configured_webhook_url_takes_precedence_over_request_headers(monkeypatch):
+    request = SimpleNamespace(headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"},
+                              scheme="http", host="10.0.0.5:5005", path="/webhooks/sms/webhook", query_string="")
+    assert sms.public_url(request) == "http://evil.example/webhooks/sms/webhook"
+    monkeypatch.setenv("SMS_WEBHOOK_URL", "https://assistant.example.org/webhooks/sms/webhook")
+    assert sms.public_url(request) == "https://assistant.example.org/webhooks/sms/webhook"
+
+
+def test_signature_check_accepts_the_default_port_variants(monkeypatch):
+    monkeypatch.setenv("SMS_AUTH_TOKEN", AUTH_TOKEN)
+    form = twilio_form("+33612345678", "bonjour")
+    parsed = sms.parse_form(urlencode(form).encode())
+    signature = sign("https://assistant.example.org:443/webhooks/sms/webhook", form)
+    assert sms.signature_valid("https://assistant.example.org/webhooks/sms/webhook", parsed, signature)
+    assert not sms.signature_valid("https://assistant.example.org/webhooks/sms/webhook", parsed, signature[:-2])
+
+
+# --- the conversation ---------------------------------------------------------------------------------------------
+def read_all(servers, api, number: str, first: list, limit: int = 10) -> list:
+    """The first message of a turn and every following part, asked for with SUITE."""
+    parts = list(first)
+    while parts and "SUITE pour lire la suite" in parts[-1] and limit:
+        parts += text(servers, api, number, "SUITE")
+        limit -= 1
+    return parts
+
+
+def test_long_replies_are_split_and_buttons_become_numbered_choices(servers, api):
+    number = new_number()
+    first = text(servers, api, number, "on a piraté mon compte facebook")
+    assert len(first) == 1, "one message per turn; the rest waits for SUITE"
+    parts = read_all(servers, api, number, first)
+    for part in parts:
+        assert segments(part) <= 3, (part, encoding(part), length_in_units(part))
+        assert len(part) <= 459
+    whole = "\n".join(parts)
+    assert "piratage de compte" in whole
+    assert "1. " in whole and "Répondez 1, 2" in whole
+    assert not any(char in whole for char in "’«»…"), "typographic punctuation is transliterated"
+    # answering "1" chooses the first button: its payload is what the bot reads
+    text(servers, api, number, "1")
+    user_events = events(servers.database_url, f"sms:{number}", "user")
+    assert user_events[-1]["text"].startswith("/")
+    assert user_events[-1]["metadata"]["sms_choice"] == "1"
+    assert user_events[0]["metadata"]["channel"] == "sms" and user_events[0]["input_channel"] == "sms"
+
+
+def test_a_digit_is_not_a_choice_before_the_choices_were_read(servers, api):
+    number = new_number()
+    first = text(servers, api, number, "on a piraté mon compte facebook")
+    assert "SUITE pour lire la suite" in first[0]
+    text(servers, api, number, "1")
+    assert events(servers.database_url, f"sms:{number}", "user")[-1]["text"] == "1"
+
+
+def test_while_an_operator_owns_the_conversation_the_bot_stays_silent(servers, api):
+    number = new_number()
+    assert text(servers, api, number, "bonjour")
+    now = time.time()
+    engine = sa.create_engine(servers.database_url)
+    with engine.begin() as connection:  # what the console does when an operator takes the conversation
+        connection.execute(
+            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'pause', :t, :d)"),
+            {"s": f"sms:{number}", "t": now, "d": json.dumps({"event": "pause", "timestamp": now})},
+        )
+    engine.dispose()
+    assert text(servers, api, number, "vous êtes là ?") == []
+    assert events(servers.database_url, f"sms:{number}", "user")[-1]["text"] == "vous êtes là ?"
+
+
+def test_a_channel_without_its_settings_registers_no_route(servers):
+    assert requests.post(f"{servers.base_url}/webhooks/telegram/webhook", json={}, timeout=10).status_code == 404
+
+
+def test_an_operator_talks_with_an_sms_victim_through_the_console(servers, api):
+    """The whole handover over SMS: consent by numbered choice, then the console's messages reach the phone."""
+    number = new_number()
+    read_all(servers, api, number, text(servers, api, number, "on a piraté mon compte facebook"))
+    consent = read_all(servers, api, number, text(servers, api, number, "je veux parler à un conseiller"))
+    assert "Êtes-vous d'accord" in "\n".join(consent)
+    yes = re.search(r"^(\d)\. Oui", "\n".join(consent), flags=re.MULTILINE).group(1)
+    queued = "\n".join(read_all(servers, api, number, text(servers, api, number, yes)))
+    assert "conseiller" in queued
+
+    operator = Operator(servers.base_url)
+    waiting = operator.waiting("sms")
+    assert len(waiting) == 1
+    before = len(api.bodies_to(number))
+    operator.take(waiting[0])
+    assert "Alex" in "\n".join(api.bodies_to(number)[before:]), "the victim is told who joined, by SMS"
+    assert text(servers, api, number, "merci, j'ai peur") == [], "the bot is silent while the operator talks"
+    operator.send(waiting[0], "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?")
+    assert api.bodies_to(number)[-1] == "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?"
+
+
+def test_suite_without_anything_pending_says_so(servers, api):
+    number = new_number()
+    reply = text(servers, api, number, "suite")
+    assert reply == [sms.NO_MORE_REPLY]
+
+
+def test_aide_gives_help_with_the_emergency_numbers(servers, api):
+    number = new_number()
+    reply = text(servers, api, number, "Aide")
+    assert reply == [sms.HELP_REPLY]
+    assert all(n in reply[0] for n in ("17", "112", "114", "STOP", "SUITE"))
+    assert segments(reply[0]) <= 2
+
+
+def test_stop_forgets_the_conversation(servers, api):
+    number = new_number()
+    text(servers, api, number, "j'ai reçu un sms chronopost avec un lien pour payer des frais")
+    assert events(servers.database_url, f"sms:{number}")
+    reply = text(servers, api, number, "STOP")
+    assert reply == [sms.STOP_REPLY]
+    assert events(servers.database_url, f"sms:{number}") == [], "every event of the conversation is deleted"
+    # writing again starts afresh
+    assert "Bonjour" in text(servers, api, number, "bonjour")[0]
+
+
+def test_a_redelivered_message_is_answered_once(servers, api):
+    number = new_number()
+    form = twilio_form(number, "bonjour")
+    assert post(servers, form).status_code == 200
+    assert post(servers, form).status_code == 200
+    assert len(api.bodies_to(number)) == 1
+    assert len(events(servers.database_url, f"sms:{number}", "user")) == 1
+
+
+def test_rate_limit_answers_once_in_french_then_stays_silent(servers, api):
+    number = new_number()
+    for _ in range(RATE_LIMIT):
+        assert text(servers, api, number, "merci")
+    assert text(servers, api, number, "merci") == [transliterate(RATE_LIMIT_REPLY)]
+    assert text(servers, api, number, "merci") == []
+    assert text(servers, api, number, "STOP") == [sms.STOP_REPLY], "STOP works even over the limit"
+
+
+def test_mms_without_text_gets_a_french_answer(servers, api):
+    number = new_number()
+    reply = text(servers, api, number, "", NumMedia="1", MediaContentType0="image/jpeg",
+                 MediaUrl0=f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1")
+    assert reply == [sms.MEDIA_REPLY]
+
+
+@pytest.mark.parametrize("body", ["", "   ", "\x00\x01\x7f", "é" * 1600, "🙏😭"], ids=["empty", "blank", "control",
+                                                                                     "long", "emoji"])
+def test_bad_messages_get_a_french_answer(servers, api, body):
+    number = new_number()
+    replies = text(servers, api, number, body)
+    assert replies and "ous" in replies[0]  # vous / Vous / votre
+    assert all(segments(reply) <= 3 for reply in replies)
+
+
+def test_oversized_or_undecodable_requests_are_refused(servers, api):
+    number = new_number()
+    huge = twilio_form(number, "x" * 70_000)
+    assert post(servers, huge).status_code == 413
+    assert post(servers, {}, body=b"\xff\xfe%%%\x00", signature="abc").status_code == 403
+    assert text(servers, api, number, "bonjour"), "the server keeps serving"
+
+
+def test_when_the_api_refuses_the_reply_goes_inline_as_twiml(servers, api):
+    response = post(servers, twilio_form(UNSUBSCRIBED_NUMBER, "bonjour"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/xml")
+    assert "<Message>" in response.text and "Bonjour" in response.text
+    assert any(m["To"] == UNSUBSCRIBED_NUMBER for m in api.rejected)
+
+
+# --- send_to, in this process, against the stand-in API --------------------------------------------------------------
+def test_send_to_uses_the_rest_api_with_numbered_choices(api, monkeypatch):
+    monkeypatch.setenv("SMS_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("SMS_API_BASE_URL", api.url)
+    monkeypatch.setenv("SMS_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("SMS_FROM", SMS_FROM)
+    number = new_number()
+    asyncio.run(sms.send_to(f"sms:{number}", "Bonjour, je suis Alex, conseiller. Voulez-vous être rappelé ?",
+                            [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]))
+    assert api.bodies_to(number) == [
+        "Bonjour, je suis Alex, conseiller. Voulez-vous être rappelé ?\n1. Oui\n2. Non\nRépondez 1 ou 2."]
+    assert sms._choices.get(f"sms:{number}") == ["/affirm", "/deny"]
+    monkeypatch.setenv("SMS_AUTH_TOKEN", "wrong-token")
+    with pytest.raises(sms.SmsApiError):
+        asyncio.run(sms.send_to(f"sms:{number}", "texte"))
+
+
+def test_send_to_needs_the_rest_api(monkeypatch):
+    monkeypatch.setenv("SMS_AUTH_TOKEN", AUTH_TOKEN)
+    for name in ("SMS_API_BASE_URL", "SMS_ACCOUNT_SID", "SMS_FROM"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError):
+        asyncio.run(sms.send_to("sms:+33612345678", "texte"))
+    with pytest.raises(ValueError):
+        asyncio.run(sms.send_to("telegram:42", "texte"))
+
+
+# --- units: segments, splitting, choices, keywords, limits --------------------------------------------------------
+@pytest.mark.parametrize("message, expected_encoding, units, expected_segments", [
+    ("a" * 160, "GSM-7", 160, 1),
+    ("a" * 161, "GSM-7", 161, 2),
+    ("é" * 306, "GSM-7", 306, 2),  # é è à ù are GSM-7
+    ("é" * 307, "GSM-7", 307, 3),
+    ("€" * 80, "GSM-7", 160, 1),  # extension characters take two septets
+    ("ê" + "a" * 69, "UCS-2", 70, 1),  # one ê switches the whole message to UCS-2
+    ("ê" + "a" * 70, "UCS-2", 71, 2),
+    ("ç" * 134, "UCS-2", 134, 2),
+    ("ç" * 135, "UCS-2", 135, 3),
+    ("😭" * 35, "UCS-2", 70, 1),  # an emoji takes two UTF-16 units
+])
+def test_segment_counts(message, expected_encoding, units, expected_segments):
+    assert encoding(message) == expected_encoding
+    assert length_in_units(message) == units
+    assert segments(message) == expected_segments
+
+
+def test_typographic_punctuation_is_transliterated_to_gsm7():
+    assert transliterate("L’escroc a dit « payez »… – vite") == "L'escroc a dit \"payez\"... - vite"
+    assert encoding(transliterate("Vous l’avez reçu ? « Non »\u202f!")) == "UCS-2"  # ç stays: it is French
+    assert encoding(transliterate("Vous l’avez vu ? « Non »\u00a0!")) == "GSM-7"
+
+
+SHEET = (
+    "Au regard de vos éléments, vous semblez être victime d’un piratage de compte. Changez tout de suite le mot de "
+    "passe du compte concerné, et celui de tous les comptes qui utilisaient le même. Activez la double "
+    "authentification. Prévenez vos contacts : ils ne doivent pas répondre aux messages envoyés en votre nom. "
+    "Conservez les preuves (captures d’écran, adresses, dates). Signalez le compte à la plateforme.\n"
+    "Vous pouvez porter plainte au commissariat ou à la gendarmerie, ou en ligne."
+)
+
+
+def test_split_keeps_sentences_whole_and_each_message_within_three_segments():
+    parts = split_for_sms(SHEET)
+    assert len(parts) > 1
+    for index, part in enumerate(parts, start=1):
+        assert segments(part) <= 3
+        if index < len(parts):
+            assert part.endswith(f"(SUITE pour lire la suite, {index}/{len(parts)})")
+    body = [p.rsplit("\n(SUITE", 1)[0] for p in parts]
+    assert all(b.rstrip().endswith((".", ")", ":")) for b in body), body
+    rebuilt = " ".join(" ".join(b.split()) for b in body)
+    assert rebuilt == " ".join(transliterate(SHEET).split()), "nothing is lost or reordered"
+
+
+def test_a_short_gsm7_reply_is_a_single_message_without_suite():
+    assert split_for_sms("Bonjour, décrivez-moi ce qui vous arrive.") == ["Bonjour, décrivez-moi ce qui vous arrive."]
+
+
+def test_a_giant_word_is_cut_rather_than_lost():
+    url = "https://example.org/" + "a" * 1000
+    parts = split_for_sms(url)
+    assert all(segments(p) <= 3 for p in parts)
+    assert "".join(p.rsplit("\n(SUITE", 1)[0] for p in parts) == url
+
+
+def test_numbered_choices_across_a_turn():
+    replies = [
+        {"text": "Avez-vous payé ?", "buttons": [{"title": "Oui", "payload": "/affirm"},
+                                                 {"title": "Non", "payload": "/deny"}]},
+        {"text": "Ou bien :", "buttons": [{"title": "Je ne sais pas", "payload": "/dont_know"}]},
+    ]
+    rendered, payloads = render_turn(replies)
+    assert rendered == "Avez-vous payé ?\n1. Oui\n2. Non\nOu bien :\n3. Je ne sais pas\nRépondez 1, 2 ou 3."
+    assert payloads == ["/affirm", "/deny", "/dont_know"]
+    assert chosen_payload("2", payloads) == "/deny"
+    assert chosen_payload(" 3. ", payloads) == "/dont_know"
+    assert chosen_payload("4", payloads) is None  # not a choice: read as text (an amount, say)
+    assert chosen_payload("300", payloads) is None
+    assert chosen_payload("1", None) is None
+
+
+@pytest.mark.parametrize("body, expected", [("STOP", "STOP"), (" stop. ", "STOP"), ("Stop !", "STOP"),
+                                            ("aide", "AIDE"), ("AIDE ?", "AIDE"), ("Suite", "SUITE"),
+                                            ("stop le robot je veux un humain", None), ("aidez-moi", None), ("", None)])
+def test_keywords(body, expected):
+    assert sms.keyword(body) == expected
+
+
+def test_rate_limiter_warns_once_then_drops_and_recovers():
+    limiter = RateLimiter(limit=3, window_seconds=0.3)
+    assert [limiter.check("a") for _ in range(6)] == ["ok", "ok", "ok", "warn", "drop", "drop"]
+    assert limiter.check("b") == "ok"
+    time.sleep(0.35)
+    assert limiter.check("a") == "ok"
+
+
+def test_seen_ids_and_ttl_cache():
+    seen = SeenIds(max_items=2, ttl_seconds=60)
+    assert seen.first_time("SM1") and not seen.first_time("SM1")
+    seen.first_time("SM2"), seen.first_time("SM3")  # SM1 is the oldest: evicted
+    assert seen.first_time("SM1")
+    cache = TTLCache(max_items=10, ttl_seconds=0.1)
+    cache.set("k", [1])
+    assert cache.get("k") == [1]
+    time.sleep(0.15)
+    assert cache.get("k") is None and "k" not in cache
+
+
+@pytest.mark.parametrize("host", ["assistant.example.org:abc", "h\udcc3\udca9te.example.org"], ids=["bad-port",
+                                                                                                   "undecodable"])
+def test_signature_check_survives_odd_hosts(monkeypatch, host):
+    monkeypatch.setenv("SMS_AUTH_TOKEN", AUTH_TOKEN)
+    form = sms.parse_form(urlencode(twilio_form("+33612345678", "bonjour")).encode())
+    assert not sms.signature_valid(f"https://{host}/webhooks/sms/webhook", form, "abc")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_delete_conversation_erases_that_conversation_only(tmp_path, kind):
+    """What STOP relies on, on both databases, through the wrappers Rasa puts around the tracker store."""
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.stores import DatabaseTrackerStore
+    from channels.common import delete_conversation
+    from tests.databases import temporary_database
+
+    with temporary_database(kind, tmp_path) as url:
+        store = DatabaseTrackerStore(Domain.empty(), host=url)
+        wrapped = AwaitableTrackerStore(FailSafeTrackerStore(store))
+        agent = SimpleNamespace(tracker_store=wrapped, lock_store=InMemoryLockStore())
+
+        async def scenario():
+            for sender in ("sms:+33600000001", "sms:+33600000002"):
+                await wrapped.save(DialogueStateTracker.from_events(
+                    sender, [UserUttered("bonjour"), BotUttered("Bonjour !")]))
+            await delete_conversation(agent, "sms:+33600000001")
+            return await wrapped.retrieve("sms:+33600000001"), await wrapped.retrieve("sms:+33600000002")
+
+        try:
+            gone, kept = asyncio.run(scenario())
+        finally:
+            store.engine.dispose()
+    assert gone is None
+    assert kept is not None and [e.text for e in kept.events if hasattr(e, "text")] == ["bonjour", "Bonjour !"]
+
+
+def test_after_stop_nothing_more_is_sent_to_the_number(api, monkeypatch):
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    for name, value in (("SMS_AUTH_TOKEN", AUTH_TOKEN), ("SMS_API_BASE_URL", api.url),
+                        ("SMS_ACCOUNT_SID", ACCOUNT_SID), ("SMS_FROM", SMS_FROM)):
+        monkeypatch.setenv(name, value)
+    number = new_number()
+    agent = SimpleNamespace(tracker_store=InMemoryTrackerStore(Domain.empty()), lock_store=InMemoryLockStore())
+    asyncio.run(sms._forget(SimpleNamespace(ctx=SimpleNamespace(agent=agent)), f"sms:{number}", number))
+    with pytest.raises(RuntimeError, match="STOP"):
+        asyncio.run(sms.send_to(f"sms:{number}", "Un conseiller vous répond."))
+    assert api.bodies_to(number) == []
