@@ -1,15 +1,330 @@
-"""The web chat: the demo page at `/` and the embeddable widget's static files."""
+"""The web chat: an embeddable widget, its HTTP API with server push (server-sent events), and the demo page at `/`.
+
+One tag adds the chat bubble to any site:
+
+    <script src="https://ASSISTANT/webhooks/webchat/static/widget.js" defer></script>
+
+Routes, under `/webhooks/webchat/` (every answer carries `Access-Control-Allow-Origin: *`, since the widget runs on
+other sites' pages; there are no cookies, so no credentials are involved):
+
+- `GET  /static/widget.js`, `/static/widget.css`: the widget (plain JS and CSS, no build step).
+- `POST /webhook` `{"session": "web:<uuid>", "message": "...", "client_id": "..."}`: a victim message. It goes
+  through the bot like any channel's (`channels.common.converse`: input cleaning, the always-answer safety net).
+  The answer holds the turn as the stream shows it (`messages`) and the replies that are not in the transcript
+  (`notices`: safety reply, long-message note, rate limit...). `client_id` is the widget's id for the message: a
+  retried POST (network drop after the server got it) is recognised and not answered twice.
+- `GET  /stream?session=web:<uuid>[&after=N]`: server-sent events, one per message of the conversation (victim, bot,
+  operator), read from the tracker store, the transcript of record. Each event's `id` is the event's index in the full
+  tracker: a client that reconnects with `Last-Event-ID` (EventSource does it by itself) or `?after=N` gets exactly
+  what it missed. The stream wakes up when `notify(sender_id)` is called (after each turn here, and by the console
+  when an operator writes), and re-reads the tracker every `RECHECK_SECONDS` anyway.
+
+Cross-origin requests are all "simple" (the widget posts JSON as `text/plain`, EventSource sends no custom header
+on its first request), so no CORS preflight is needed: Rasa's CORS extension answers every OPTIONS request itself,
+without our headers, before any route or middleware of ours could.
+
+The session id is made by the widget (122 random bits) and is the only key to the conversation: whoever holds it
+can read it. Only `web:<uuid>` conversations are served here, never Telegram or SMS ones.
+"""
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import re
+import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import settings
+from channels.common import RATE_LIMIT_REPLY, RateLimiter, TTLCache, converse
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# The widget's files, with explicit charsets: a script is otherwise decoded in the charset of the page that
+# embeds it, and the widget's French text would be garbled on a Latin-1 site.
+WIDGET_FILES = {
+    "widget.js": "text/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+}
+
+SESSION_FORMAT = re.compile(r"web:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+CLIENT_ID_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A victim's message is read up to 4,000 characters and kept up to 100,000 (channels.common); this leaves room for
+# JSON escapes and multi-byte characters, and refuses anything bigger before parsing it.
+MAX_BODY_BYTES = 512_000
+RECHECK_SECONDS = 15.0  # safety net: the stream re-reads the tracker and sends a keep-alive comment this often
+RETRY_MILLISECONDS = 3000  # EventSource's reconnection delay after a network drop
+MAX_STREAMS_PER_SESSION = 8  # several tabs of the same site share a session; more is abuse
+
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+# Tells Rasa's CORS extension (sanic_cors) that this response's CORS headers are set: with `rasa run --cors "*"` it
+# would add a second Access-Control-Allow-Origin, which browsers reject.
+_SANIC_CORS_EVALUATED = "_sanic_cors_e"
+
+BAD_REQUEST = (
+    "Requête invalide : envoyez un objet JSON "
+    '{"session": "web:<identifiant>", "message": "votre message"}.'
+)
+BAD_SESSION = "Identifiant de conversation invalide : rechargez la page pour en obtenir un nouveau."
+TOO_BIG = (
+    "Votre message est beaucoup trop long pour être envoyé. Résumez l'essentiel en quelques phrases, "
+    "s'il vous plaît."
+)
+TOO_MANY_STREAMS = "Trop de fenêtres ouvertes sur cette conversation : fermez-en quelques-unes."
+
+_rate_limiter = RateLimiter(settings.channel_rate_limit())
+# (session, client_id) of messages received by this process: a retry in flight is not handled twice.
+_received = TTLCache(max_items=100_000, ttl_seconds=24 * 3600)
+
+
+# --- waking the streams -------------------------------------------------------------------------------------------
+# Open streams of this process, per conversation. With several Sanic workers or server instances, a message written
+# by another process (an operator's, from a console request served elsewhere) only reaches a stream here at its next
+# periodic re-check; a multi-instance deployment should publish `notify` on a Redis channel (pub/sub on REDIS_URL)
+# that every process subscribes to, and call the local `notify` from the subscriber.
+_streams: Dict[str, Set[asyncio.Event]] = {}
+_closing = False
+
+
+async def notify(sender_id: str) -> None:
+    """Wakes the open streams of a conversation: new events are in its tracker (bot turn, operator message)."""
+    for wake in list(_streams.get(sender_id, ())):
+        wake.set()
+
+
+def _wake_all() -> None:
+    for wakes in list(_streams.values()):
+        for wake in list(wakes):
+            wake.set()
+
+
+# --- what the widget shows ----------------------------------------------------------------------------------------
+def _buttons(data: Dict[str, Any]) -> List[Dict[str, str]]:
+    """Quick replies (`payload`) and link buttons (`url`), as plain strings; the widget only opens http(s) URLs."""
+    buttons = []
+    for button in data.get("buttons") or data.get("quick_replies") or []:
+        if not isinstance(button, dict):
+            continue
+        title = str(button.get("title") or "").strip()
+        url = button.get("url")
+        if isinstance(url, str) and url:
+            buttons.append({"title": title or url, "url": url})
+        elif title or button.get("payload"):
+            payload = str(button.get("payload") or title)
+            buttons.append({"title": title or payload, "payload": payload})
+    return buttons
+
+
+def widget_messages(events: List[Any]) -> List[Dict[str, Any]]:
+    """The conversation as the widget shows it: victim, bot and operator messages, each with its tracker index."""
+    messages: List[Dict[str, Any]] = []
+    offered: Dict[str, str] = {}  # payload -> title of the buttons offered since the victim's last message
+    for index, event in enumerate(events):
+        if isinstance(event, UserUttered):
+            text = event.text or ""
+            if text.startswith(EXTERNAL_MESSAGE_PREFIX):  # an intent triggered by the system, not the victim's words
+                continue
+            # A pressed button is recorded as its payload ("/affirm"); the victim saw and chose its title ("Oui").
+            message = {"id": index, "who": "victim", "text": offered.get(text.strip(), text)}
+            if event.message_id:
+                message["client_id"] = event.message_id
+            offered = {}
+        elif isinstance(event, BotUttered):
+            metadata = event.metadata or {}
+            data = event.data or {}
+            operator = metadata.get("operator")
+            who = "operator" if operator else "system" if metadata.get("system") else "bot"
+            message = {"id": index, "who": who, "text": event.text or ""}
+            buttons = _buttons(data)
+            if not message["text"].strip() and not buttons:
+                continue  # nothing the widget can show (an image or custom payload without text)
+            if buttons:
+                message["buttons"] = buttons
+                offered.update({b["payload"]: b["title"] for b in buttons if "payload" in b})
+            if operator and isinstance(operator, str):
+                message["operator"] = operator
+        else:
+            continue
+        if event.timestamp:
+            message["at"] = event.timestamp
+        messages.append(message)
+    return messages
+
+
+async def _events(app: Any, sender_id: str) -> Optional[List[Any]]:
+    """All events of the conversation, across sessions; [] when it does not exist (yet, or any more)."""
+    tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(sender_id)
+    return list(tracker.events) if tracker is not None else []
+
+
+def _turn(messages: List[Dict[str, Any]], client_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The victim message `client_id` and what followed it up to the victim's next message; None if not recorded."""
+    for position, message in enumerate(messages):
+        if message["who"] == "victim" and message.get("client_id") == client_id:
+            turn = [message]
+            for following in messages[position + 1:]:
+                if following["who"] == "victim":
+                    break
+                turn.append(following)
+            return turn
+    return None
+
+
+def _notices(replies: List[Dict[str, Any]], turn: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The replies the transcript does not hold (safety reply, notes, or everything when it could not be saved)."""
+    recorded = [m["text"].strip() for m in turn if m["who"] != "victim"]
+    notices = []
+    for reply in replies:
+        text = (reply.get("text") or "").strip()
+        if text in recorded:
+            recorded.remove(text)
+            continue
+        notice: Dict[str, Any] = {"who": "bot", "text": text}
+        buttons = _buttons(reply)
+        if buttons:
+            notice["buttons"] = buttons
+        notices.append(notice)
+    return notices
+
+
+# --- HTTP ---------------------------------------------------------------------------------------------------------
+def _json(body: Any, status: int = 200, request: Optional[Request] = None) -> HTTPResponse:
+    if request is not None:
+        setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
+    return response.json(body, status=status, headers={**CORS_HEADERS, "Cache-Control": "no-store"})
+
+
+def _parse(raw: bytes) -> Optional[Dict[str, Any]]:
+    try:
+        body = json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _last_event_id(request: Request) -> int:
+    """Where the client stopped: `Last-Event-ID` (EventSource's own reconnection) wins over `?after=`."""
+    for value in (request.headers.get("Last-Event-ID"), request.args.get("after")):
+        if value is not None and re.fullmatch(r"-?\d{1,9}", value.strip()):
+            return max(-1, int(value))
+    return -1
+
+
+def _sse(message: Dict[str, Any]) -> str:
+    # json.dumps never emits a raw line break, so one `data:` line holds the whole message.
+    return f"id: {message['id']}\ndata: {json.dumps(message, ensure_ascii=False)}\n\n"
+
+
+async def _handle_message(
+    request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+) -> HTTPResponse:
+    raw = request.body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        return _json({"error": TOO_BIG}, 413, request)
+    body = _parse(raw)
+    if body is None or not isinstance(body.get("message"), str):
+        return _json({"error": BAD_REQUEST}, 400, request)
+    session = body.get("session")
+    if not isinstance(session, str) or not SESSION_FORMAT.fullmatch(session):
+        return _json({"error": BAD_SESSION}, 400, request)
+    client_id = body.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID_FORMAT.fullmatch(client_id):
+        client_id = uuid.uuid4().hex
+
+    key = f"{session} {client_id}"
+    if key in _received:  # a retry while (or after) this process handled the message
+        return await _already_handled(request, session, client_id)
+    if _rate_limiter.check(session) != RateLimiter.OK:
+        return _json({"error": RATE_LIMIT_REPLY}, 429, request)
+    _received.set(key, True)
+    try:
+        # Handled by another process, or by this one before a restart: the transcript knows.
+        if _turn(widget_messages(await _events(request.app, session)), client_id) is not None:
+            return await _already_handled(request, session, client_id)
+    except Exception:
+        logger.exception("Could not read the tracker of %s before a turn", session)
+
+    replies = await converse(
+        request.app, on_new_message, body["message"], session, CHANNEL, message_id=client_id
+    )
+    await notify(session)
+    turn: List[Dict[str, Any]] = []
+    try:
+        turn = _turn(widget_messages(await _events(request.app, session)), client_id) or []
+    except Exception:  # the database is down: the replies are all notices, the victim still reads them
+        logger.exception("Could not read the tracker of %s after a turn", session)
+    return _json({"messages": turn, "notices": _notices(replies, turn)}, request=request)
+
+
+async def _already_handled(request: Request, session: str, client_id: str) -> HTTPResponse:
+    turn: Optional[List[Dict[str, Any]]] = None
+    try:
+        turn = _turn(widget_messages(await _events(request.app, session)), client_id)
+    except Exception:
+        logger.exception("Could not read the tracker of %s", session)
+    return _json({"duplicate": True, "messages": turn or [], "notices": []}, request=request)
+
+
+async def _stream(request: Request) -> Optional[HTTPResponse]:
+    session = request.args.get("session") or ""
+    if not SESSION_FORMAT.fullmatch(session):
+        return _json({"error": BAD_SESSION}, 400, request)
+    wakes = _streams.setdefault(session, set())
+    if len(wakes) >= MAX_STREAMS_PER_SESSION:
+        return _json({"error": TOO_MANY_STREAMS}, 429, request)
+    after = _last_event_id(request)
+    wake = asyncio.Event()
+    wakes.add(wake)
+    try:
+        setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
+        stream = await request.respond(
+            content_type="text/event-stream; charset=utf-8",
+            headers={**CORS_HEADERS, "Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+        await stream.send(f"retry: {RETRY_MILLISECONDS}\n\n")
+        failing = synced = False
+        while not _closing:
+            wake.clear()  # before reading: a notify() during the read triggers another read
+            try:
+                events = await _events(request.app, session)
+                failing = False
+            except Exception:
+                if not failing:
+                    logger.exception("Could not read the tracker of %s for its stream", session)
+                failing = True
+                events = None
+            if events is not None:
+                if after >= len(events):
+                    # The client saw more than the transcript holds: it was erased (retention, victim's request).
+                    await stream.send("id: -1\nevent: reset\ndata: {}\n\n")
+                    after = -1
+                chunk = "".join(_sse(m) for m in widget_messages(events) if m["id"] > after)
+                after = max(after, len(events) - 1)
+                if not synced:  # the widget announces messages to screen readers from here on, not the replay
+                    chunk += "event: synced\ndata: {}\n\n"
+                    synced = True
+                if chunk:
+                    await stream.send(chunk)
+            try:
+                await asyncio.wait_for(wake.wait(), RECHECK_SECONDS)
+            except asyncio.TimeoutError:
+                await stream.send(": keep-alive\n\n")  # also shows proxies and the browser the line is alive
+        await stream.eof()
+    finally:  # the client left (Sanic cancels this task), or the server stops
+        wakes.discard(wake)
+        if not wakes and _streams.get(session) is wakes:
+            del _streams[session]
+    return None
 
 
 class _RootPageBlueprint(Blueprint):
@@ -33,14 +348,44 @@ class _RootPageBlueprint(Blueprint):
 class WebChatInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
-        return "webchat"
+        return CHANNEL
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = _RootPageBlueprint("cyberaide_webchat", __name__)
 
+        @blueprint.listener("before_server_start")
+        async def opening(_app: Any, _loop: Any) -> None:
+            global _closing
+            _closing = False
+
+        @blueprint.listener("before_server_stop")
+        async def closing(_app: Any, _loop: Any) -> None:
+            # Open streams would otherwise hold the shutdown until Sanic's graceful timeout.
+            global _closing
+            _closing = True
+            _wake_all()
+
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            return _json({"status": "ok"}, request=request)
 
-        blueprint.static("/static", str(STATIC_DIR), name="static")
+        @blueprint.route("/static/<name>", methods=["GET", "HEAD"])
+        async def static(request: Request, name: str) -> HTTPResponse:
+            if name not in WIDGET_FILES:
+                return _json({"error": "Fichier introuvable."}, 404, request)
+            setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
+            return await response.file(
+                STATIC_DIR / name,
+                mime_type=WIDGET_FILES[name],
+                headers={**CORS_HEADERS, "Cache-Control": "public, max-age=600"},
+            )
+
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await _handle_message(request, on_new_message)
+
+        @blueprint.route("/stream", methods=["GET"])
+        async def stream(request: Request) -> Optional[HTTPResponse]:
+            return await _stream(request)
+
         return blueprint
