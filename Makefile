@@ -17,7 +17,7 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install browser train run test validate bench-nlu bench-providers clean
+.PHONY: help install browser train run test validate retrain bench-nlu bench-providers bench-review clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -25,6 +25,8 @@ help:
 	@echo "make train  - train the model (only when data, config or domain changed)"
 	@echo "make bench-nlu - NLU accuracy and speed on tests/nlu/ against two baselines"
 	@echo "make bench-providers - provider matching speed over 20,000 providers"
+	@echo "make bench-review - review list speed over 100,000 conversations (SQLite and PostgreSQL)"
+	@echo "make retrain - train a candidate model, compare it with the one in service (nothing is switched)"
 
 install: $(VENV)/.installed
 
@@ -50,11 +52,18 @@ run: train
 test: browser train validate
 	$(VENV)/bin/pytest
 
+# Staff exported reviewed messages into bot/data/nlu: train a candidate beside the model in service and compare.
+retrain: install
+	$(VENV)/bin/python benchmarks/retrain.py
+
 bench-nlu: install
 	$(VENV)/bin/python benchmarks/bench_nlu.py
 
 bench-providers: install
 	$(VENV)/bin/python benchmarks/bench_providers.py
+
+bench-review: install
+	$(VENV)/bin/python benchmarks/bench_review.py
 
 clean:
 	rm -rf $(MODELS) results .pytest_cache

@@ -124,3 +124,45 @@ def providers_demo_seed() -> bool:
     PROVIDERS_DEMO_SEED=0 in production before importing the real directory.
     """
     return os.environ.get("PROVIDERS_DEMO_SEED", "1").strip().lower() not in ("0", "false", "no", "non", "off")
+
+
+# --- transcript review, privacy and retention (bot/privacy.py, console/review.py, console/retention.py) -----------
+def _flag(name: str, default: str) -> bool:
+    return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "non", "off", "")
+
+
+def keep_original_text() -> bool:
+    """Keep what victims and operators wrote verbatim in the tracker store. Off by default: once a conversation has
+    been idle for REDACT_STORED_AFTER_MINUTES, card numbers, IBANs, phone numbers, e-mail addresses, passwords and ID
+    numbers are replaced in the stored events too (bot/privacy.py). Staff pages and exports are always redacted."""
+    return _flag("KEEP_ORIGINAL_TEXT", "0")
+
+
+def redact_stored_after_minutes() -> int:
+    """How long stored messages keep their original text (the bot and the operator may re-read them meanwhile)."""
+    return int(os.environ.get("REDACT_STORED_AFTER_MINUTES", "120"))
+
+
+def retention_days() -> int:
+    """Conversations idle for longer than this are deleted (or anonymised) by `python -m console.retention purge`."""
+    return int(os.environ.get("RETENTION_DAYS", "180"))
+
+
+def review_low_confidence() -> float:
+    """Default threshold of the review list's "low confidence" filter (lowest intent confidence in a conversation)."""
+    return float(os.environ.get("REVIEW_LOW_CONFIDENCE", "0.5"))
+
+
+def review_refresh_seconds() -> int:
+    """How often the Rasa server brings the review index (conversation_index) up to date with new tracker events."""
+    return int(os.environ.get("REVIEW_REFRESH_SECONDS", "30"))
+
+
+def review_nlu_export_dir() -> Path:
+    """Where the review console writes NLU training files (a new file per export)."""
+    return Path(os.environ.get("REVIEW_NLU_EXPORT_DIR") or PROJECT_ROOT / "bot" / "data" / "nlu")
+
+
+def review_story_export_dir() -> Path:
+    """Where the review console writes conversations as Rasa test stories."""
+    return Path(os.environ.get("REVIEW_STORY_EXPORT_DIR") or PROJECT_ROOT / "tests" / "stories")

@@ -291,6 +291,8 @@ class ConsoleInput(InputChannel):
             auth.audit(request.ctx.user, "create_user", form.get("email"))
             return response.redirect(f"{PREFIX}/users")
 
+        from console import review
+        review.register(bp)
         return bp
 
 

@@ -1,0 +1,89 @@
+"""Rasa's tracker store table (`events`, written by rasa.core.tracker_store.SQLTrackerStore), as the console reads it.
+
+Columns: id, sender_id, type_name, timestamp, intent_name, action_name (the slot name for `slot` events), data (the
+event's JSON). Rasa creates the table; this module only describes it (its own MetaData, so that `db.create_all()`
+never creates or alters it) and knows how to redact an event's JSON.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect, select
+from sqlalchemy.engine import Connection, Engine
+
+from bot import privacy
+
+EVENTS = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+# Delivery identifiers in message metadata: they point back to the victim's Telegram account or SMS number.
+_IDENTIFYING_METADATA = ("telegram_update_id", "sms_message_sid", "message_id")
+
+
+def exists(engine: Engine) -> bool:
+    return inspect(engine).has_table("events")
+
+
+def load(data: Optional[str]) -> Dict[str, Any]:
+    try:
+        value = json.loads(data or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def of_sender(connection: Connection, sender_id: str, upto: Optional[int] = None) -> List[Any]:
+    query = select(EVENTS).where(EVENTS.c.sender_id == sender_id)
+    if upto is not None:
+        query = query.where(EVENTS.c.id <= upto)
+    return list(connection.execute(query.order_by(EVENTS.c.id)))
+
+
+def is_operator_message(data: Dict[str, Any]) -> bool:
+    return bool((data.get("metadata") or {}).get("operator"))
+
+
+def redact_event(data: Dict[str, Any], anonymise: bool = False) -> Dict[str, Any]:
+    """The event's JSON with what people wrote redacted (bot/privacy.py), in place and returned.
+
+    The assistant's own messages keep their phone numbers (official services); operators' do not. With
+    `anonymise`, delivery identifiers are dropped from the metadata as well.
+    """
+    kind = data.get("event")
+    if kind == "user":
+        if isinstance(data.get("text"), str):
+            data["text"] = privacy.redact(data["text"])
+        parse = data.get("parse_data")
+        if isinstance(parse, dict):
+            if isinstance(parse.get("text"), str):
+                parse["text"] = privacy.redact(parse["text"])
+            for entity in parse.get("entities") or []:
+                if isinstance(entity, dict) and isinstance(entity.get("value"), str):
+                    entity["value"] = privacy.redact(entity["value"])
+    elif kind == "bot" and isinstance(data.get("text"), str):
+        data["text"] = privacy.redact(data["text"], phones=is_operator_message(data))
+    elif kind == "slot":
+        data["value"] = privacy.redact_value(data.get("value"), phones=False)
+    for holder in (data, data.get("parse_data")):
+        if not isinstance(holder, dict):
+            continue
+        metadata = holder.get("metadata")
+        if isinstance(metadata, dict):
+            if isinstance(metadata.get("original_text"), str):
+                metadata["original_text"] = privacy.redact(metadata["original_text"])
+            if anonymise:
+                for key in _IDENTIFYING_METADATA:
+                    metadata.pop(key, None)
+        if anonymise and kind == "user":
+            holder.pop("message_id", None)  # Telegram message ids are "telegram:<update id>"
+    return data

@@ -1,0 +1,260 @@
+"""Exports of reviewed conversations: NLU training examples (Rasa YAML) and test stories.
+
+- `export_nlu()` writes the confirmed and corrected victim messages not exported yet to a new file
+  `review_export_YYYYMMDD_HHMMSS.yml` in bot/data/nlu/ (REVIEW_NLU_EXPORT_DIR), skipping those already in the
+  training data (any intent: a different one is reported as a conflict), those in the held-out test sets
+  (tests/nlu, tests/nlu_blind: they must stay unseen) and button payloads. Texts are redacted; square brackets and
+  braces typed by victims become parentheses, since Rasa reads them as entity annotations.
+- `export_story()` writes one conversation as an end-to-end test story in tests/stories/ (REVIEW_STORY_EXPORT_DIR)
+  with Rasa's own story writer, up to the moment a human operator took it over, with the corrected intents.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+from sqlalchemy import select
+
+from bot import db, privacy, settings
+from bot.handover import channel_of, utcnow
+from bot.settings import PROJECT_ROOT
+from console import events
+from console.review_models import MessageAnnotation
+
+NLU_DIR = PROJECT_ROOT / "bot" / "data" / "nlu"
+TEST_NLU_DIRS = (PROJECT_ROOT / "tests" / "nlu", PROJECT_ROOT / "tests" / "nlu_blind")
+EXPORTABLE = ("confirmed", "corrected")
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+_BRACKETS = str.maketrans("[]{}", "()()")
+
+
+def clean_text(text: str) -> str:
+    """One line of printable text without the characters Rasa's Markdown-like annotations use."""
+    text = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in (text or ""))
+    return " ".join(text.translate(_BRACKETS).split())
+
+
+def example_key(text: str) -> str:
+    """What makes two examples the same: the text without entity annotations, case, accents and spacing."""
+    text = _ANNOTATION.sub(r"\1", text or "")
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c)).replace("’", "'")
+    return " ".join(text.split())
+
+
+def read_examples(directory: Path) -> Dict[str, str]:
+    """example key -> intent, for every `nlu` example of the YAML files of `directory`."""
+    found: Dict[str, str] = {}
+    for path in sorted(directory.glob("*.yml")) if directory.exists() else []:
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for block in content.get("nlu") or []:
+            if not isinstance(block, dict) or "intent" not in block:
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                line = line.strip()
+                if line.startswith("- "):
+                    found.setdefault(example_key(line[2:]), block["intent"])
+    return found
+
+
+def annotated_example(text: str, entities: List[Dict[str, Any]]) -> str:
+    """`text` with its entities in Rasa's inline syntax: [extrait](entité) or [extrait]{"entity": …, "value": …}."""
+    placed: List[Tuple[int, int, Dict[str, Any]]] = []
+    for entity in entities:
+        span = clean_text(str(entity.get("text") or ""))
+        start = text.find(span) if span else -1
+        while start >= 0 and any(start < e and start + len(span) > s for s, e, _ in placed):
+            start = text.find(span, start + 1)
+        if start >= 0:
+            placed.append((start, start + len(span), entity))
+    for start, end, entity in sorted(placed, key=lambda p: p[0], reverse=True):
+        span, value = text[start:end], entity.get("value")
+        if value is None or str(value) == span:
+            marked = f"[{span}]({entity['entity']})"
+        else:
+            marked = f"[{span}]{json.dumps({'entity': entity['entity'], 'value': value}, ensure_ascii=False)}"
+        text = text[:start] + marked + text[end:]
+    return text
+
+
+@dataclass
+class NluExport:
+    path: Optional[Path]
+    written: int = 0
+    duplicates: int = 0
+    in_test_set: int = 0
+    conflicts: List[Tuple[str, str, str]] = field(default_factory=list)  # (text, corrected, existing intent)
+    buttons: int = 0
+
+
+def _new_path(directory: Path, prefix: str, now: datetime) -> Path:
+    stem = f"{prefix}_{now.strftime('%Y%m%d_%H%M%S')}"
+    path, number = directory / f"{stem}.yml", 2
+    while path.exists():
+        path, number = directory / f"{stem}_{number}.yml", number + 1
+    return path
+
+
+def render_nlu(groups: Dict[str, List[str]], comment: str) -> str:
+    lines = [f"# {comment}", 'version: "3.1"', "nlu:"]
+    for intent in sorted(groups):
+        lines += [f"- intent: {intent}", "  examples: |"]
+        lines += [f"    - {example}" for example in groups[intent]]
+    return "\n".join(lines) + "\n"
+
+
+def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
+    """Writes the confirmed and corrected messages not exported yet to a new NLU file (none when nothing is new)."""
+    out_dir = out_dir or settings.review_nlu_export_dir()
+    training = read_examples(NLU_DIR)
+    if out_dir != NLU_DIR:
+        training.update(read_examples(out_dir))
+    test_set: Dict[str, str] = {}
+    for directory in TEST_NLU_DIRS:
+        test_set.update(read_examples(directory))
+    now = utcnow()
+    result = NluExport(path=None)
+    groups: Dict[str, List[str]] = {}
+    outcome: Dict[int, str] = {}
+    with db.session() as s:
+        pending = list(s.scalars(select(MessageAnnotation).where(MessageAnnotation.status.in_(EXPORTABLE),
+                                                                 MessageAnnotation.exported_at.is_(None))
+                                 .order_by(MessageAnnotation.id)))
+        seen: Dict[str, str] = {}
+        for annotation in pending:
+            text = clean_text(privacy.redact(annotation.text))
+            key = example_key(text)
+            if not text or text.startswith("/"):
+                result.buttons += 1
+                outcome[annotation.id] = "ignoré : bouton"
+            elif key in test_set:
+                result.in_test_set += 1
+                outcome[annotation.id] = "ignoré : dans le jeu de test"
+            elif key in training and training[key] != annotation.intent:
+                result.conflicts.append((text, annotation.intent, training[key]))
+                outcome[annotation.id] = f"conflit : déjà dans les données comme {training[key]}"
+            elif key in training or key in seen:
+                result.duplicates += 1
+                outcome[annotation.id] = "ignoré : déjà dans les données"
+            else:
+                seen[key] = annotation.intent
+                groups.setdefault(annotation.intent, []).append(annotated_example(text, annotation.entities or []))
+                result.written += 1
+                outcome[annotation.id] = ""
+        if groups:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            result.path = _new_path(out_dir, "review_export", now)
+            comment = (f"Exported from the review console on {now:%Y-%m-%d %H:%M} UTC: {result.written} confirmed or "
+                       f"corrected victim messages, redacted (console/export.py).")
+            result.path.write_text(render_nlu(groups, comment), encoding="utf-8")
+        for annotation in pending:
+            annotation.exported_at = now
+            annotation.export_file = outcome[annotation.id] or (result.path.name if result.path else None)
+    return result
+
+
+# --- test stories --------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def featurized_slots() -> Tuple[str, ...]:
+    """Slots that influence the dialogue: the only ones a story needs (`requested_slot` drives the forms)."""
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8")) or {}
+    slots = domain.get("slots") or {}
+    return tuple(n for n, s in slots.items() if (s or {}).get("influence_conversation", True)) + ("requested_slot",)
+
+
+def _relocated(entities: List[Dict[str, Any]], original: str, text: str, annotated: bool) -> List[Dict[str, Any]]:
+    """Entities with positions in the redacted text; those whose extract was masked, or overlapping, are dropped."""
+    placed: List[Dict[str, Any]] = []
+    for entity in entities:
+        if annotated:
+            span = clean_text(str(entity.get("text") or ""))
+        else:
+            start, end = entity.get("start"), entity.get("end")
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(original)):
+                continue
+            span = clean_text(privacy.redact(original[start:end]))
+        position = text.find(span) if span else -1
+        if position < 0 or any(position < p["end"] and position + len(span) > p["start"] for p in placed):
+            continue
+        placed.append({"entity": entity.get("entity"), "value": entity.get("value", span), "start": position,
+                       "end": position + len(span)})
+    return placed
+
+
+def story_events(rows: List[Any], notes: Dict[int, MessageAnnotation]) -> List[Any]:
+    """Rasa events for a test story, from `events` rows: redacted, corrected, up to the operator's takeover."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+
+    result: List[Any] = []
+    slots = featurized_slots()
+    for row in rows:
+        if row.type_name == "pause":
+            break
+        data = events.load(row.data)
+        if row.type_name == "user":
+            original = data.get("text") if isinstance(data.get("text"), str) else ""
+            parse = data.get("parse_data") if isinstance(data.get("parse_data"), dict) else {}
+            note = notes.get(row.id)
+            intent = note.intent if note is not None and note.status in EXPORTABLE else \
+                ((parse.get("intent") or {}).get("name") or row.intent_name)
+            if not intent:
+                continue
+            if original.startswith("/"):  # a button: the story says which intent and entities it carried
+                entities = [{"entity": e.get("entity"), "value": e.get("value")}
+                            for e in parse.get("entities") or [] if isinstance(e, dict) and e.get("entity")]
+                result.append(UserUttered(None, intent={"name": intent, "confidence": 1.0}, entities=entities))
+                continue
+            text = clean_text(privacy.redact(original))
+            if note is not None and note.status in EXPORTABLE:
+                entities = _relocated(note.entities or [], original, text, annotated=True)
+            else:
+                entities = _relocated(parse.get("entities") or [], original, text, annotated=False)
+            result.append(UserUttered(text, intent={"name": intent, "confidence": 1.0}, entities=entities))
+        elif row.type_name == "action" and row.action_name and row.action_name != "action_session_start":
+            result.append(ActionExecuted(row.action_name))
+        elif row.type_name == "slot" and row.action_name in slots:
+            result.append(SlotSet(row.action_name, data.get("value")))
+        elif row.type_name == "active_loop":
+            result.append(ActiveLoop(row.action_name))
+    return result
+
+
+def story_yaml(name: str, story: List[Any]) -> str:
+    from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
+    from rasa.shared.core.training_data.structures import Story
+
+    return YAMLStoryWriter().dumps(Story.from_events(story, name).story_steps, is_test_story=True)
+
+
+def export_story(sender_id: str, out_dir: Optional[Path] = None) -> Optional[Path]:
+    """Writes the conversation as a test story; None when it has no victim message."""
+    out_dir = out_dir or settings.review_story_export_dir()
+    engine = db.engine()
+    if not events.exists(engine):
+        return None
+    with engine.connect() as connection:
+        rows = events.of_sender(connection, sender_id)
+    with db.session() as s:
+        notes = {a.event_id: a for a in s.scalars(select(MessageAnnotation)
+                                                  .where(MessageAnnotation.sender_id == sender_id))}
+    story = story_events(rows, notes)
+    if not any(type(e).__name__ == "UserUttered" for e in story):
+        return None
+    now = datetime.now(timezone.utc)
+    # No identifier of the victim in the file: a short hash tells stories apart.
+    digest = hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:8]
+    channel = channel_of(sender_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = _new_path(out_dir, f"review_story_{channel}_{digest}", now)
+    name = f"conversation relue {channel} {digest} ({now:%Y-%m-%d})"
+    path.write_text(f"# Exported from the review console on {now:%Y-%m-%d %H:%M} UTC (console/export.py).\n"
+                    + story_yaml(name, story), encoding="utf-8")
+    return path
