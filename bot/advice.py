@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from bot import knowledge
 from bot.knowledge.models import FACT_KEYS, Advice, Sheet
 from bot.taxonomy import INCIDENTS
+from bot.text import fold
 
 UNKNOWN = "inconnu"  # slot value of a skipped question or "je ne sais pas"
 
@@ -29,8 +30,13 @@ FACT_LABELS = {
 }
 REPORT_IS_NOT_COMPLAINT = (
     "Attention : un signalement n'est pas une plainte. Le signalement alerte les autorités ou la plateforme ; "
-    "seule la plainte ouvre une procédure et permet, par exemple, d'être remboursé ou indemnisé."
+    "seule la plainte ouvre une procédure et permet, par exemple, d'obtenir un remboursement ou une indemnisation."
 )
+# The same hard rule in a few words, for SMS where every segment counts.
+REPORT_IS_NOT_COMPLAINT_SHORT = (
+    "Attention : un signalement n'est pas une plainte ; seule la plainte ouvre une procédure."
+)
+BANK_SERVICE = "opposition_bancaire"
 
 
 def facts_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
@@ -40,6 +46,35 @@ def facts_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
         value = slots.get(key)
         facts[key] = None if value in (None, UNKNOWN, "") else value
     return facts
+
+
+def is_bank_step(advice: Advice) -> bool:
+    """Advice to call the bank (opposition, rappel de fonds, contest a payment)."""
+    if advice.service == BANK_SERVICE:
+        return True
+    return advice.when.get("money_paid") is True and "banque" in fold(advice.text)
+
+
+def _protects_a_person(advice: Advice) -> bool:
+    """Emergency numbers and the protection of a minor stay ahead of everything, the bank included."""
+    return advice.service == "police_secours" or advice.when.get("minor_involved") is True
+
+
+def urgent_order(items: List[Advice], facts: Mapping[str, Any]) -> List[Advice]:
+    """Containment order of the urgent actions, for every sheet.
+
+    When money may have left (paid, or the victim does not know), the bank comes right after the protection of
+    people: an opposition or a recall of funds only works within hours. Otherwise the sheet's order is kept.
+    """
+    if facts.get("money_paid") is False:
+        return list(items)
+
+    def rank(advice: Advice) -> int:
+        if _protects_a_person(advice):
+            return 0
+        return 1 if is_bank_step(advice) else 2
+
+    return sorted(items, key=rank)  # stable: the sheet's order within each rank
 
 
 def _with_service(advice: Advice) -> str:
@@ -65,8 +100,15 @@ class Case:
         return knowledge.load().sheets[self.incident]
 
     def section(self, name: str) -> List[str]:
-        items = getattr(self.sheet, name)
-        return [_with_service(a) if name in ("report", "complaint") else a.text for a in knowledge.select(items, self.facts)]
+        items = knowledge.select(getattr(self.sheet, name), self.facts)
+        if name == "urgent":
+            items = urgent_order(items, self.facts)
+        return [_with_service(a) if name in ("report", "complaint") else a.text for a in items]
+
+    @property
+    def reports_and_complaints(self) -> bool:
+        """Both a signalement and a plainte are advised: the victim must be told they are not the same thing."""
+        return bool(self.section("report")) and bool(self.section("complaint"))
 
     @property
     def serious(self) -> bool:
@@ -84,7 +126,7 @@ class Case:
             lines = self.section(name)
             if lines:
                 messages.append(f"{title} :\n" + "\n".join(f"• {line}" for line in lines))
-        if self.section("report") and self.section("complaint"):
+        if self.reports_and_complaints:
             messages.append(REPORT_IS_NOT_COMPLAINT)
         messages.append(f"Source : {self.sheet.source_url}")
         return messages
@@ -92,9 +134,14 @@ class Case:
     def sms_messages(self) -> List[str]:
         """The same advice cut to what matters most, for SMS where every segment counts."""
         messages = ["À faire tout de suite :\n" + "\n".join(f"- {line}" for line in self.section("urgent")[:3])]
-        links = self.links()[:3]
+        links = self.sms_links()
         if links:
-            messages.append("Signalement et plainte :\n" + "\n".join(f"- {line}" for line in links))
+            block = f"{self.links_heading(sms=True)} :\n" + "\n".join(f"- {line}" for line in links)
+            if self.reports_and_complaints:
+                block += "\n" + REPORT_IS_NOT_COMPLAINT_SHORT
+            messages.append(block)
+        elif self.reports_and_complaints:
+            messages.append(REPORT_IS_NOT_COMPLAINT_SHORT)
         messages.append(f"Fiche complète : {self.sheet.source_url}\nÉcrivez « récapitulatif » pour tout revoir.")
         return messages
 
@@ -131,13 +178,32 @@ class Case:
             parts.append("Preuves à conserver :\n" + "\n".join(f"• {line}" for line in evidence))
         links = self.links()
         if links:
-            parts.append("Où signaler et porter plainte :\n" + "\n".join(f"• {line}" for line in links))
+            parts.append(f"{self.links_heading()} :\n" + "\n".join(f"• {line}" for line in links))
+        if self.reports_and_complaints:
+            parts.append(REPORT_IS_NOT_COMPLAINT)
         return "\n\n".join(parts)
 
-    def links(self) -> List[str]:
+    def links_heading(self, sms: bool = False) -> str:
+        """Name only what the links are for: a plainte is not mentioned where none is advised."""
+        if self.reports_and_complaints:
+            return "Signalement et plainte" if sms else "Où signaler et porter plainte"
+        if self.section("complaint"):
+            return "Porter plainte" if sms else "Où porter plainte"
+        return "Signaler" if sms else "Où signaler"
+
+    def sms_links(self, limit: int = 3) -> List[str]:
+        """At most `limit` links, keeping one for the plainte when a plainte is advised."""
+        links = self.links()
+        complaint_links = self.links(self.sheet.complaint)
+        if len(links) <= limit or not complaint_links or set(complaint_links) & set(links[:limit]):
+            return links[:limit]
+        return links[: limit - 1] + complaint_links[:1]
+
+    def links(self, items: Optional[List[Advice]] = None) -> List[str]:
         services = knowledge.load().services
         seen, lines = set(), []
-        for advice in knowledge.select(self.sheet.report + self.sheet.complaint, self.facts):
+        items = self.sheet.report + self.sheet.complaint if items is None else items
+        for advice in knowledge.select(items, self.facts):
             service = services.get(advice.service) if advice.service else None
             if service and advice.service not in seen:
                 seen.add(advice.service)

@@ -3,9 +3,12 @@ import itertools
 import re
 
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from bot import knowledge
-from bot.advice import REPORT_IS_NOT_COMPLAINT, UNKNOWN, Case, case_from_slots
+from bot.actions.advice import ActionGiveAdvice, ActionRecap
+from bot.advice import REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT, UNKNOWN, Case, case_from_slots
 from bot.taxonomy import INCIDENT_INTENTS, PUBLICS
 from bot.text import fold
 from tests.test_knowledge import ASKING_SECRETS, NEGATION, PAYING, TO_CRIMINALS
@@ -67,8 +70,8 @@ def test_case_from_slots_treats_skipped_questions_as_unknown():
 FACT_VALUES = (True, False, None)
 
 
-def all_cases():
-    for incident in INCIDENT_INTENTS:
+def all_cases(incidents=INCIDENT_INTENTS):
+    for incident in incidents:
         sheet = knowledge.load().sheets[incident]
         asked = [q for q in sheet.questions if q != "public"]
         for public in sheet.publics:
@@ -76,21 +79,143 @@ def all_cases():
                 yield Case(incident, {"public": public, **dict(zip(asked, values))})
 
 
+def channel_paths(case):
+    """What the victim reads, per path: the web/Telegram advice turn, the SMS advice turn, the recap on its own."""
+    return {
+        "web": case.advice_messages(),
+        "sms": case.sms_messages(),
+        "recap": [case.recap_text()],
+    }
+
+
+# The hard rule, in its long and in its short (SMS) form: both say that a report is not a complaint.
+SAYS_REPORT_IS_NOT_COMPLAINT = re.compile(r"un signalement n'est pas une plainte")
+MENTIONS_REPORT = re.compile(r"\bsignal(er|ez|ement|ements)\b")
+MENTIONS_COMPLAINT = re.compile(r"\bplaintes?\b")
+
+
 @pytest.mark.parametrize("incident", INCIDENT_INTENTS)
 def test_hard_rules_hold_on_every_path(incident):
-    paths = [case for case in all_cases() if case.incident == incident]
+    paths = list(all_cases([incident]))
     assert paths
     for case in paths:
-        messages = case.advice_messages() + [case.recap_text()]
-        for message in messages:
-            folded = fold(message)
+        assert case.section("urgent"), f"{incident} {case.facts}: no urgent advice"
+        both = bool(case.section("report")) and bool(case.section("complaint"))
+        for channel, messages in channel_paths(case).items():
+            text = "\n".join(messages)
+            folded = fold(text)
             for sentence in re.split(r"[.\n•]", folded):
                 if PAYING.search(sentence) and TO_CRIMINALS.search(sentence):
-                    assert NEGATION.search(sentence), (case.facts, sentence)
-            assert not ASKING_SECRETS.search(folded), (case.facts, message)
-        if case.section("report") and case.section("complaint"):
-            assert REPORT_IS_NOT_COMPLAINT in messages, case.facts
-        assert case.section("urgent"), f"{incident} {case.facts}: no urgent advice"
+                    assert NEGATION.search(sentence), (channel, case.facts, sentence)
+            assert not ASKING_SECRETS.search(folded), (channel, case.facts, text)
+            # Wherever a report and a complaint both appear, the victim is told they are not the same thing.
+            if both or (MENTIONS_REPORT.search(folded) and MENTIONS_COMPLAINT.search(folded)):
+                assert SAYS_REPORT_IS_NOT_COMPLAINT.search(folded), (incident, channel, case.facts)
+        if both:
+            assert REPORT_IS_NOT_COMPLAINT in case.advice_messages()
+            assert REPORT_IS_NOT_COMPLAINT in case.recap_text()
+            assert REPORT_IS_NOT_COMPLAINT_SHORT in "\n".join(case.sms_messages())
+
+
+def test_the_short_sms_rule_says_the_same_thing_in_fewer_characters():
+    assert SAYS_REPORT_IS_NOT_COMPLAINT.search(fold(REPORT_IS_NOT_COMPLAINT_SHORT))
+    assert "plainte" in REPORT_IS_NOT_COMPLAINT_SHORT.split(";")[1]  # ...and what only a complaint does
+    assert len(REPORT_IS_NOT_COMPLAINT_SHORT) < len(REPORT_IS_NOT_COMPLAINT) / 2
+
+
+def test_sms_links_keep_a_place_for_the_complaint():
+    for case in all_cases():
+        if case.section("complaint") and case.links(case.sheet.complaint):
+            sms_links = case.sms_links()
+            assert len(sms_links) <= 3
+            assert set(sms_links) & set(case.links(case.sheet.complaint)), (case.incident, case.facts)
+
+
+def tracker(slots, channel):
+    events = [{"event": "user", "text": "...", "input_channel": channel, "parse_data": {}}]
+    return Tracker("test", slots, {"text": "..."}, events, False, None, {}, "action_listen")
+
+
+def texts_sent(action, slots, channel):
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker(slots, channel), {})
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize("incident", INCIDENT_INTENTS)
+@pytest.mark.parametrize("channel", ["rest", "telegram", "webchat", "sms"])
+def test_actions_tell_that_a_report_is_not_a_complaint_on_every_channel(incident, channel):
+    # Unknown answers keep every precaution, hence every report and complaint of the sheet that applies.
+    slots = {"incident": incident, "public": knowledge.load().sheets[incident].publics[-1]}
+    case = case_from_slots(slots)
+    advice = fold(texts_sent(ActionGiveAdvice(), slots, channel))
+    recap = fold(texts_sent(ActionRecap(), slots, channel))  # /ask_recap, sent again on its own
+    if case.reports_and_complaints:
+        assert SAYS_REPORT_IS_NOT_COMPLAINT.search(advice), channel
+        assert SAYS_REPORT_IS_NOT_COMPLAINT.search(recap), channel
+    for text in (advice, recap):
+        if MENTIONS_REPORT.search(text) and MENTIONS_COMPLAINT.search(text):
+            assert SAYS_REPORT_IS_NOT_COMPLAINT.search(text), (channel, text)
+
+
+BANK_STEP = re.compile(
+    r"opposition|rappel(er)? (des|les) (fonds|virements)|"
+    r"(contactez|appelez|prevenez|demandez a)( vous-meme)? (votre|vos|les) banques?\b"
+)
+
+
+def _is_bank_step(text):
+    """Call the bank: opposition, recall of funds, contest the payment (not "change your bank password")."""
+    return bool(BANK_STEP.search(fold(text)))
+
+
+@pytest.mark.parametrize("incident", INCIDENT_INTENTS)
+def test_money_paid_puts_the_bank_first_or_second_on_every_sheet(incident):
+    """With money paid, an opposition or a recall of funds only works within hours: bank first or second."""
+    sheet = knowledge.load().sheets[incident]
+    asked = [q for q in sheet.questions if q not in ("public", "money_paid")]
+    checked = 0
+    for public in sheet.publics:
+        for values in itertools.product(FACT_VALUES, repeat=len(asked)):
+            case = Case(incident, {"public": public, **dict(zip(asked, values)), "money_paid": True})
+            urgent = case.section("urgent")
+            banks = [index for index, text in enumerate(urgent) if _is_bank_step(text)]
+            if not banks:
+                continue
+            checked += 1
+            assert banks[0] <= 1, (incident, case.facts, urgent)
+            assert any(_is_bank_step(line) for line in case.sms_messages()[0].splitlines()[1:3]), case.facts
+    if "money_paid" in sheet.questions:
+        assert checked, f"{incident} asks whether money was paid but never sends the victim to the bank"
+
+
+def test_without_money_paid_the_sheet_order_is_kept():
+    case = Case("faux_support_technique", {"public": "particulier", "remote_access": True, "money_paid": False})
+    assert fold(case.section("urgent")[0]).startswith("debranchez")
+
+
+def test_sextortion_reassures_only_about_the_mass_email_scam():
+    for case in all_cases(["sextorsion"]):
+        urgent = case.section("urgent")
+        reassuring = [t for t in urgent if re.search(r"personne ne vous a filme|aucune video", fold(t))]
+        # The reassurance names its situation: a mass e-mail, with no intimate image ever shared.
+        assert reassuring, case.facts
+        for text in reassuring:
+            folded = fold(text)
+            assert folded.startswith("si vous avez seulement recu un courriel"), text
+            assert "jamais" in folded and "images intimes" in folded, text
+        # A real person holding real images: firm advice, never the reassurance.
+        real = [fold(t) for t in urgent if "detient vraiment des images" in fold(t)]
+        assert len(real) == 1, case.facts
+        assert "filme" not in real[0]
+        for must in ("ne payez pas", "ne lui repondez plus", "preuves", "pharos", "plainte"):
+            assert must in real[0], must
+        whole = fold("\n".join(case.advice_messages()))
+        assert "pharos" in whole and "plainte" in whole
+        if case.facts.get("minor_involved") is not False:
+            assert "3018" in whole
+    summary = fold(knowledge.load().sheets["sextorsion"].summary)
+    assert "souvent" in summary and "reellement" in summary
 
 
 def test_sms_advice_is_short_and_keeps_the_essentials():
@@ -98,3 +223,40 @@ def test_sms_advice_is_short_and_keeps_the_essentials():
     sms = case.sms_messages()
     assert sum(len(m) for m in sms) < sum(len(m) for m in case.advice_messages() + [case.recap_text()]) / 2
     assert sms[0].startswith("À faire tout de suite") and str(case.sheet.source_url) in sms[-1]
+
+
+def messages_sent(action, slots, channel):
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker(slots, channel), {})
+    return dispatcher.messages
+
+
+SLOTS = {"incident": "sextorsion", "public": "particulier", "money_paid": True, "minor_involved": False,
+         "ongoing": True}
+
+
+@pytest.mark.parametrize("channel", ["webchat", "telegram"])
+def test_web_and_telegram_offer_the_recap_instead_of_repeating_it(channel):
+    case = case_from_slots(SLOTS)
+    messages = messages_sent(ActionGiveAdvice(), SLOTS, channel)
+    text = "\n".join(m.get("text") or "" for m in messages)
+    assert "À faire tout de suite" in text and "Preuves à conserver" in text  # the advice itself is kept
+    assert "Récapitulatif –" not in text and case.recap_text() not in text
+    assert text.count(case.section("urgent")[0]) == 1  # the urgent actions are not repeated
+    last = messages[-1]
+    assert "récapitulatif" in last["text"] and last["text"].endswith("Que souhaitez-vous faire maintenant ?")
+    assert last["buttons"][0]["payload"] == "/ask_recap"
+    # ...and the recap comes, complete, on request
+    recap = "\n".join(m.get("text") or "" for m in messages_sent(ActionRecap(), SLOTS, channel))
+    assert recap == case.recap_text() and recap.startswith("Récapitulatif – ")
+    assert REPORT_IS_NOT_COMPLAINT in recap
+
+
+def test_the_rest_api_keeps_the_recap_in_the_advice_turn():
+    text = "\n".join(m.get("text") or "" for m in messages_sent(ActionGiveAdvice(), SLOTS, "rest"))
+    assert case_from_slots(SLOTS).recap_text() in text
+
+
+def test_sms_advice_turn_stays_short_and_points_to_the_recap():
+    text = "\n".join(m.get("text") or "" for m in messages_sent(ActionGiveAdvice(), SLOTS, "sms"))
+    assert "Récapitulatif –" not in text and "récapitulatif" in text

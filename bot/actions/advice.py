@@ -10,6 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.advice import case_from_slots
 
 SMS_CHANNEL = "sms"  # channels/sms.py: short advice, the full recap on request
+# The chat bubble and Telegram: the full advice, and the recap on request only (button below), instead of
+# repeating the urgent actions and the evidence right after the sheet. The REST API keeps both in one turn.
+RECAP_ON_REQUEST_CHANNELS = {"webchat", "telegram"}
+RECAP_ON_REQUEST = (
+    "Ces conseils, avec les liens utiles, sont réunis dans un récapitulatif que vous pouvez afficher à tout moment."
+)
+WHAT_NEXT = "Que souhaitez-vous faire maintenant ?"
 NEXT_STEPS = [
     {"title": "Revoir le récapitulatif", "payload": "/ask_recap"},
     {"title": "Trouver un professionnel près de chez moi", "payload": "/request_provider"},
@@ -27,16 +34,21 @@ class ActionGiveAdvice(Action):
             dispatcher.utter_message(response="utter_not_understood")
             return []
         dispatcher.utter_message(text="Merci. Voici ce que je vous conseille, dans l'ordre :")
-        if tracker.get_latest_input_channel() == SMS_CHANNEL:
+        channel = tracker.get_latest_input_channel()
+        what_next = WHAT_NEXT
+        if channel == SMS_CHANNEL:
             for message in case.sms_messages():
                 dispatcher.utter_message(text=message)
         else:
             for message in case.advice_messages():
                 dispatcher.utter_message(text=message)
-            dispatcher.utter_message(text=case.recap_text())
+            if channel in RECAP_ON_REQUEST_CHANNELS:
+                what_next = f"{RECAP_ON_REQUEST}\n\n{WHAT_NEXT}"  # the first button shows it
+            else:
+                dispatcher.utter_message(text=case.recap_text())
         if case.serious:
             dispatcher.utter_message(response="utter_serious_case")
-        dispatcher.utter_message(text="Que souhaitez-vous faire maintenant ?", buttons=NEXT_STEPS)
+        dispatcher.utter_message(text=what_next, buttons=NEXT_STEPS)
         return [SlotSet("advice_given", case.as_dict())]
 
 

@@ -11,7 +11,7 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple
 
 import yaml
 
-from bot.knowledge.models import Advice, Service, Sheet
+from bot.knowledge.models import Advice, Prevention, Service, Sheet
 from bot.taxonomy import INCIDENT_INTENTS
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
@@ -20,7 +20,7 @@ KNOWLEDGE_DIR = Path(__file__).resolve().parent
 class KnowledgeBase(NamedTuple):
     sheets: Dict[str, Sheet]
     services: Dict[str, Service]
-    prevention: Dict[str, Any]
+    prevention: Dict[str, Any]  # prevention.yml validated by models.Prevention, as plain dicts and lists
 
 
 class KnowledgeError(ValueError):
@@ -50,8 +50,11 @@ def load() -> KnowledgeBase:
     missing = set(INCIDENT_INTENTS) - set(sheets)
     if missing:
         raise KnowledgeError(f"no advice sheet for {sorted(missing)}")
-    prevention = _read(KNOWLEDGE_DIR / "prevention.yml")
-    return KnowledgeBase(sheets, services, prevention)
+    try:
+        prevention = Prevention(**_read(KNOWLEDGE_DIR / "prevention.yml"))
+    except Exception as error:
+        raise KnowledgeError(f"prevention.yml: {error}") from error
+    return KnowledgeBase(sheets, services, prevention.model_dump())
 
 
 def all_advice(sheet: Sheet) -> Iterable[Advice]:

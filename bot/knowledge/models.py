@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
 Public = Literal["particulier", "entreprise", "collectivite"]
 PUBLICS: tuple = ("particulier", "entreprise", "collectivite")
@@ -78,3 +78,84 @@ class Sheet(Strict):
         if len(set(value)) != len(value):
             raise ValueError("duplicate question")
         return value
+
+
+# The nine themes of the official awareness kit, in the order they are offered.
+PREVENTION_THEMES = (
+    "mots_de_passe",
+    "reseaux_sociaux",
+    "appareils_mobiles",
+    "sauvegardes",
+    "mises_a_jour",
+    "usages_pro_perso",
+    "hameconnage",
+    "rancongiciel",
+    "faux_support_technique",
+)
+
+
+class PreventionTheme(Strict):
+    title: str = Field(min_length=3, max_length=60)  # also a button title
+    tips: List[str] = Field(min_length=2)
+
+    @field_validator("tips")
+    @classmethod
+    def _tips_are_sentences(cls, value: List[str]) -> List[str]:
+        for tip in value:
+            if not 10 <= len(tip) <= 300:
+                raise ValueError(f"tip must be 10 to 300 characters: {tip!r}")
+        return value
+
+
+class QuizQuestion(Strict):
+    question: str = Field(min_length=10)
+    choices: List[str] = Field(min_length=2, max_length=4)
+    answer: int = Field(ge=0)  # index into `choices`
+    explanation: str = Field(min_length=10)
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct_choices(cls, value: List[str]) -> List[str]:
+        if len(set(value)) != len(value) or any(not choice.strip() for choice in value):
+            raise ValueError("choices must be distinct and not empty")
+        return value
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> "QuizQuestion":
+        if self.answer >= len(self.choices):
+            raise ValueError(f"answer {self.answer} is not the index of one of the {len(self.choices)} choices")
+        return self
+
+
+class Prevention(Strict):
+    """prevention.yml: the awareness themes and the quiz (bot/actions/prevention.py)."""
+
+    themes: Dict[str, PreventionTheme]
+    quiz: List[QuizQuestion] = Field(min_length=1)
+
+    @field_validator("themes")
+    @classmethod
+    def _the_nine_themes(cls, value: Dict[str, PreventionTheme]) -> Dict[str, PreventionTheme]:
+        if set(value) != set(PREVENTION_THEMES):
+            missing, extra = set(PREVENTION_THEMES) - set(value), set(value) - set(PREVENTION_THEMES)
+            raise ValueError(f"themes must be the nine of the kit (missing {sorted(missing)}, unknown {sorted(extra)})")
+        return value
+
+    def advice(self) -> List[str]:
+        """What the kit recommends: titles, tips, the right answers and the explanations (not the wrong choices
+        and the scenarios of the questions, which describe what a scammer asks for)."""
+        out: List[str] = []
+        for theme in self.themes.values():
+            out += [theme.title, *theme.tips]
+        for question in self.quiz:
+            out += [question.choices[question.answer], question.explanation]
+        return out
+
+    def texts(self) -> List[str]:
+        """Every text a user reads, for the hard-rule tests."""
+        out: List[str] = []
+        for theme in self.themes.values():
+            out += [theme.title, *theme.tips]
+        for question in self.quiz:
+            out += [question.question, *question.choices, question.explanation]
+        return out
