@@ -41,7 +41,12 @@ SUICIDE = [
     rf"\b(?:idees|pensees) (?:noires|suicidaires|de mort)",
     rf"\bplus d issue\b",
     rf"\b(?:avaler|prendre|pris|avale) (?:tous|toutes|toute|la boite|les|mes) (?:\w+ )?(?:cachets|medicaments|medocs|pilules|comprimes)",
-    rf"\b(?:sauter|me jeter|se jeter) (?:du|d un|de la|par la|sous)\b",
+    rf"\b(?:sauter|me jeter|se jeter) (?:du|d un|de la|par la|par dessus|sous|dans le vide)\b",
+    # "sur le pont, je vais sauter"; not "je veux sauter une étape" (an object follows)
+    rf"\b(?:vais|veux|va|vas|allais|voulais|pret a|prete a) (?:me jeter|sauter)\b"
+    rf"(?! (?:une|un|le|la|les|des|l|cette|ce|cet|mon|ma|mes|ton|ta|son|sa|au|aux|a|de|en|sur|ce|dessus)\b)",
+    rf"\b(?:avale|avaler|pris|prendre|bu|boire) (?:une|la|toute la|deux|2|plusieurs|des|mes|plein de|trop de) "
+    rf"(?:boites? de |plaquettes? de )?(?:cachets|medicaments|medocs|pilules|comprimes|somniferes|anxiolytiques)",
     rf"\b(?:la vie|ma vie) (?:n a|a) plus (?:de|aucun) sens",
     # methods and farewells
     rf"\b(?:ouvrir|allumer|laisser) le gaz\b",
@@ -75,6 +80,10 @@ VIOLENCE = [
     rf"\b(?:barres? de fer|battes? de baseball)\b",
     rf"\b(?:il|elle|ils|elles) (?:arrive|vient|viennent|debarque\w*|est en route|sont en route) (?:pour )?(?:me|nous) (?:trouver|faire|regler|tuer)",
     rf"\ben danger (?:de mort|immediat)|\b(?:ma|sa|leur|notre) vie (?:est )?en danger|\b(?:je suis|on est|nous sommes) en danger\b",
+    rf"\b(?:je me sens|me sens|on se sent|nous nous sentons|je suis vraiment) en danger\b",
+    rf"\bpeur (?:pour (?:ma|sa|notre|leur|la) vie|qu (?:il|elle|ils|elles|on) (?:me|nous|la|le|les) (?:tue|tuent|frappe|frappent))",
+    rf"\bs en prendre (?:a|aux) (?:moi|nous|mes|ma|mon|ses|sa|son|nos|notre|mon|ma famille|mes enfants|physiquement)",
+    rf"\b(?:me|nous|lui|leur) faire la peau\b",
 ]
 _CHILD_MEETING = r"\b(?:rendez vous|rdv|rencontrer|rejoindre|retrouver|voir en vrai|venir (?:la|le) chercher|aller chez (?:lui|elle))\b"
 _CHILD_DANGER = (
@@ -91,6 +100,9 @@ _CHILD_DANGER_RE = re.compile(_CHILD_DANGER)
 _CHILD_MISSING_RE = re.compile(
     _MINOR + r"(?: \w+){0,3} (?:a|est|s est|n est) (?:disparue?|fuguee?|enlevee?|kidnappee?|pas rentree?)\b"
 )
+# "mon enfant est en danger", "ma fille de 13 ans est en danger avec ce type"
+_CHILD_IN_DANGER_RE = re.compile(
+    _MINOR + r"(?: \w+){0,4} (?:est|sont|serait|seraient|reste|se trouve)(?: \w+)? en danger\b")
 
 
 def detect_danger(text: str) -> Optional[str]:
@@ -105,6 +117,7 @@ def detect_danger(text: str) -> Optional[str]:
         return "suicide"
     if _MINOR_RE.search(folded) and (
         _CHILD_MISSING_RE.search(folded)
+        or _CHILD_IN_DANGER_RE.search(folded)
         or (_CHILD_MEETING_RE.search(folded) and _CHILD_DANGER_RE.search(folded))
     ):
         return "child"

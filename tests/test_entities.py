@@ -49,6 +49,42 @@ def test_dates_ages_and_amounts_are_not_mistaken_for_other_entities(text, absent
     assert absent not in values(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "la pharmacie m'a appelé pour mon ordonnance",
+        "mon cabinet médical m'a prévenu que mes données ont fuité",
+        "j'ai commandé sur une boutique en ligne",
+        "un faux cabinet d'avocats me réclame des frais",
+        "l'administration fiscale m'aurait écrit",
+        "mon fournisseur d'électricité m'envoie un SMS",
+        "ma mairie m'a envoyé un mail bizarre",
+        "le gérant du magasin m'a dit de porter plainte",
+    ],
+)
+def test_organisations_the_victim_only_deals_with_do_not_make_it_an_organisation(text):
+    assert "public" not in values(text)
+
+
+@pytest.mark.parametrize(
+    "text, public",
+    [
+        ("perso", "particulier"), ("pour moi", "particulier"), ("pro", "entreprise"),
+        ("une association", "entreprise"), ("je tiens une boulangerie", "entreprise"),
+        ("je suis gérante d'une pharmacie", "entreprise"), ("on est une petite asso", "entreprise"),
+        ("notre fournisseur a changé de RIB", "entreprise"), ("je suis une petite commune", "collectivite"),
+        ("c'est pour mon travail", "entreprise"), ("je suis le maire de la commune", "collectivite"),
+    ],
+)
+def test_the_victims_own_organisation_and_short_answers_give_the_public(text, public):
+    assert values(text).get("public") == public
+
+
+@pytest.mark.parametrize("text", ["pas de débit sur mon compte pour l'instant", "aucun prélèvement", "pas un euro"])
+def test_no_debit_means_no_money_paid(text):
+    assert values(text).get("money_paid") is False
+
+
 def test_spans_point_to_the_original_text():
     text = "J’ai versé 1 500 € à l’escroc"
     amount = next(e for e in extract(text) if e["entity"] == "amount")

@@ -35,27 +35,62 @@ def _compile(pattern: str) -> Pattern[str]:
 
 
 # --- public -----------------------------------------------------------------------------------------------------
-_PUBLIC_WORDS = {
+# Victims name many organisations that are not them: "la pharmacie m'a appelé", "mon fournisseur d'électricité",
+# "un faux cabinet d'avocats", "la mairie m'a écrit". So only self-describing words count on their own (SELF); the
+# others count when the victim says they are theirs: with "mon/ma/notre" (MINE) or only with "notre/je suis/je
+# gère…" (RUN: "ma pharmacie", "ma mairie" are where a private person goes). A bare answer ("entreprise", "une
+# commune", "pro") to the public question counts too.
+_SELF_WORDS = {
     "particulier": [
-        "particulier", "particuliere", "a titre perso", "a titre personnel", "a titre prive", "pour moi-meme",
-        "simple citoyen", "simple citoyenne", "je suis retraite", "je suis retraitee", "compte perso",
+        "particulier", "particuliere", "a titre perso", "a titre personnel", "a titre prive", "a titre individuel",
+        "pour moi-meme", "pour moi meme", "simple citoyen", "simple citoyenne", "je suis retraite", "je suis retraitee",
+        "compte perso", "perso", "personnellement", "un individu",
     ],
     "collectivite": [
-        "mairie", "collectivite", "collectivites", "conseil municipal", "conseil departemental", "conseil regional",
-        "communaute de communes", "communaute d'agglomeration", "agglomeration", "metropole", "intercommunalite",
-        "ccas", "secretaire de mairie", "le maire", "notre commune", "la commune", "administration",
-        "syndicat intercommunal", "prefecture", "centre hospitalier", "service public", "hotel de ville",
+        "collectivite", "collectivites", "conseil municipal", "conseil departemental", "conseil regional",
+        "communaute de communes", "communaute d'agglomeration", "intercommunalite", "ccas", "secretaire de mairie",
+        "notre commune", "notre mairie", "syndicat intercommunal", "nos administres", "agents municipaux",
     ],
     "entreprise": [
-        "entreprise", "societe", "ma boite", "notre boite", "pme", "tpe", "sarl", "sas", "eurl", "startup",
-        "auto-entrepreneur", "auto entrepreneur", "autoentrepreneur", "micro-entreprise", "artisan", "commercant",
-        "commercante", "magasin", "boutique", "restaurant", "cabinet", "agence", "association", "asso", "club",
-        "federation", "nos clients", "nos salaries", "mes salaries", "employes", "gerant", "gerante", "comptabilite",
-        "notre comptable", "fournisseur", "ehpad", "syndic", "profession liberale", "freelance", "independant",
-        "independante", "boulangerie", "garage", "pharmacie", "ma societe", "notre societe", "siret",
+        "pme", "tpe", "sarl", "sas", "eurl", "startup", "auto-entrepreneur", "auto entrepreneur", "autoentrepreneur",
+        "micro-entreprise", "micro entreprise", "nos clients", "mes clients", "nos salaries", "mes salaries",
+        "nos employes", "mes employes", "notre comptable", "notre comptabilite", "notre fournisseur",
+        "nos fournisseurs", "profession liberale", "freelance", "siret", "compte pro", "compte professionnel",
+        "ma boite", "notre boite", "nos adherents", "nos benevoles", "pour mon travail", "pour le travail",
+        "pour le boulot", "pour mon boulot",
     ],
 }
-_PUBLIC_RE = {public: _compile(rf"\b(?:{_alternation(words)})\b") for public, words in _PUBLIC_WORDS.items()}
+_MINE_WORDS = {
+    "entreprise": ["entreprise", "societe", "association", "asso", "club", "federation", "startup", "boite"],
+}
+_RUN_WORDS = {
+    "collectivite": [
+        "mairie", "commune", "agglomeration", "metropole", "administration", "prefecture", "centre hospitalier",
+        "service public", "hotel de ville", "maire", "collectivite", "ville",
+    ],
+    "entreprise": [
+        "entreprise", "societe", "association", "artisan", "commercant", "commercante", "magasin", "boutique",
+        "restaurant", "cabinet", "agence", "club", "federation", "asso", "ehpad", "syndic", "independant", "independante",
+        "boulangerie", "garage", "pharmacie", "gerant", "gerante", "commerce", "entrepreneur", "entrepreneuse",
+        "pro", "professionnel", "professionnelle",
+    ],
+}
+_MINE = r"(?:mon|ma|notre|nos)\s"
+_RUN = (r"(?:notre|nos|je suis|je gere|je dirige|je tiens|nous sommes|on est|nous gerons|je travaille (?:dans|pour|a|"
+        r"chez|au)|je suis (?:le|la) (?:gerant|gerante|patron|patronne|proprietaire|secretaire|directeur|directrice|"
+        r"responsable|president|presidente|tresorier|tresoriere|maire) d(?:e|u|')?|j'ai)\s")
+_ARTICLE = r"(?:(?:un|une|la|le|l'|des|les)\s)?(?:\w+\s)?"  # "je suis une petite commune"
+_BARE = r"^\s*(?:c'est |pour |je suis |on est |nous sommes )?(?:(?:un|une|la|le|l'|mon|ma|notre)\s)?(?:{})\s*[.!]?\s*$"
+_PUBLIC_RE = {
+    public: [
+        _compile(rf"\b(?:{_alternation(_SELF_WORDS.get(public, []))})\b") if public in _SELF_WORDS else None,
+        _compile(rf"\b{_MINE}(?:\w+\s)?(?:{_alternation(_MINE_WORDS[public])})\b") if public in _MINE_WORDS else None,
+        _compile(rf"\b{_RUN}{_ARTICLE}(?:{_alternation(_RUN_WORDS[public])})\b") if public in _RUN_WORDS else None,
+        _compile(_BARE.format(_alternation(_RUN_WORDS[public]))) if public in _RUN_WORDS else None,
+    ]
+    for public in ("particulier", "collectivite", "entreprise")
+}
+_PUBLIC_RE["particulier"].append(_compile(r"^\s*(?:c'est )?(?:pour moi|moi|perso|personnel|a titre perso\w*)\s*[.!]?\s*$"))
 
 # --- amounts ----------------------------------------------------------------------------------------------------
 _CURRENCIES = [
@@ -120,6 +155,7 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
     "money_paid": [
         (False, rf"{_NEG}\s(?:\w+\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|debite)"),
         (False, r"\b(?:sans|avant de|rien) (?:rien )?(?:payer|paye|verser)\b|\bpas (?:encore )?(?:paye|debite|preleve)\b"),
+        (False, r"\b(?:pas de|pas un|aucun|aucune|sans|ni) (?:seul )?(?:debit|prelevement|virement|paiement|euro|centime)s?\b"),
         (True, r"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai)\s(?:deja\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|investi|depense)\b"),
         (True, r"\b(?:debite|debites|debitee|preleve|preleves|prelevement|prelevements|debit|debits)\b"),
         (True, r"\b(?:on m'a|ils m'ont|il m'a) (?:vole|pris|soutire|escroque|arnaque) (?:\d|de l'argent)"),
@@ -160,9 +196,10 @@ def _to_float(number: str) -> Optional[float]:
 def extract_public(folded: str) -> List[Entity]:
     # An explicit "à titre personnel" wins; otherwise a local authority is more specific than an organisation.
     for public in ("particulier", "collectivite", "entreprise"):
-        match = _PUBLIC_RE[public].search(folded)
-        if match:
-            return [_entity("public", public, match)]
+        for rx in _PUBLIC_RE[public]:
+            match = rx.search(folded) if rx is not None else None
+            if match:
+                return [_entity("public", public, match)]
     return []
 
 
