@@ -142,3 +142,17 @@ def test_prevention_themes_and_quiz(bot: Bot):
     assert f"{len(quiz)} bonne(s) réponse(s) sur {len(quiz)}" in bot.text(replies)
     replies = bot.say(conversation, "/ask_prevention")
     assert len(replies[-1]["buttons"]) == 10  # the nine themes and the quiz
+
+
+def test_the_victim_can_change_the_subject_during_the_questions(bot: Bot):
+    conversation = sender()
+    replies = bot.say(conversation, "/rancongiciel")
+    assert pending_question(replies) is not None
+    # a professional is asked for: the questions stop and the provider search starts (it asks where)
+    replies = bot.say(conversation, "/request_provider")
+    assert "proches de chez vous" in bot.text(replies) and pending_question(replies) is None
+    # prevention during the questions of another conversation
+    other = sender()
+    assert pending_question(bot.say(other, "/hameconnage")) is not None
+    replies = bot.say(other, "/ask_prevention")
+    assert pending_question(replies) is None and "Je n'ai pas compris votre réponse" not in bot.text(replies)
