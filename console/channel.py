@@ -20,7 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 
-from bot import db, handover, knowledge, settings
+from bot import db, handover, knowledge, privacy, settings
 from console import auth, conversations
 from console.models import ROLES, HandoverNote, StaffUser  # also registers the console tables
 
@@ -79,6 +79,27 @@ def _may_act(user: StaffUser, item: handover.Handover) -> bool:
     return item.state == handover.OPERATOR and (item.operator_id == user.id or user.can("supervisor"))
 
 
+def _may_read(user: StaffUser, item: handover.Handover) -> bool:
+    """Any operator reads a waiting request (to decide to take it); afterwards only the operator who held it and
+    supervisors do: past conversations are transcripts, which operators do not browse (console/review.py)."""
+    return item.state == handover.WAITING or item.operator_id == user.id or user.can("supervisor")
+
+
+def _target(item: handover.Handover) -> str:
+    """How the audit log names a conversation: never by the victim's phone number or Telegram id."""
+    return f"handover {item.id} ({privacy.mask_sender(item.sender_id)})"
+
+
+def _waited(item: handover.Handover) -> str:
+    """How long the victim waited (or has been waiting) for an operator, in words."""
+    end = item.taken_at or (handover.utcnow() if item.state == handover.WAITING else item.closed_at) \
+        or handover.utcnow()
+    minutes = max(0, int((end - item.requested_at).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"
+
+
 def _quick_inserts(item: handover.Handover) -> list:
     """Ready-made messages: the reporting links and first reflexes of the diagnosed incident's sheet."""
     summary = item.summary or {}
@@ -96,9 +117,11 @@ async def watch_timeouts(app: Any) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
+            if not handover.is_open():
+                continue  # the victim was told at once that operators are away, and when they come back
             for item in handover.overdue():
-                await conversations.say(app.ctx.agent, item.sender_id, conversations.TIMEOUT_MESSAGE)
-                handover.mark_notified(item.id)
+                if handover.mark_notified(item.id):  # claimed first: with several servers, only one tells the victim
+                    await conversations.say(app.ctx.agent, item.sender_id, conversations.TIMEOUT_MESSAGE)
         except Exception:
             logger.exception("handover timeout watcher")
 
@@ -184,16 +207,20 @@ class ConsoleInput(InputChannel):
             user = request.ctx.user
             if item is None:
                 return render("error.html", status=404, user=user, csrf=request.ctx.csrf, message="Demande introuvable.")
-            if item.state == handover.OPERATOR and item.operator_id != user.id and not user.can("supervisor"):
-                return render("error.html", status=403, user=user, csrf=request.ctx.csrf,
-                              message=f"Cette conversation est prise en charge par {item.operator_name}.")
-            auth.audit(user, "view_conversation", item.sender_id)
+            if not _may_read(user, item):
+                message = (f"Cette conversation est prise en charge par {item.operator_name}."
+                           if item.state == handover.OPERATOR else
+                           "Cette conversation est terminée : seuls le conseiller qui l'a tenue et les superviseurs "
+                           "peuvent la relire.")
+                return render("error.html", status=403, user=user, csrf=request.ctx.csrf, message=message)
+            auth.audit(user, "view_conversation", _target(item))
             with db.session() as s:
                 notes = list(s.scalars(select(HandoverNote).where(HandoverNote.handover_id == item.id)
                                        .order_by(HandoverNote.at)))
             return render("handover.html", user=user, csrf=request.ctx.csrf, item=item, notes=notes,
                           may_act=_may_act(user, item), inserts=_quick_inserts(item),
-                          outcomes=handover.OUTCOMES,
+                          outcomes=handover.OUTCOMES, summary=privacy.redact_value(item.summary or {}, phones=False),
+                          waited=_waited(item), who=privacy.mask_sender(item.sender_id),
                           messages=await conversations.transcript(request.app.ctx.agent, item.sender_id))
 
         @bp.get("/api/handovers/<handover_id:int>/messages")
@@ -202,8 +229,7 @@ class ConsoleInput(InputChannel):
             item = _get_handover(handover_id)
             if item is None:
                 return response.json({"error": "Demande introuvable."}, status=404)
-            if item.state == handover.OPERATOR and item.operator_id != request.ctx.user.id \
-                    and not request.ctx.user.can("supervisor"):
+            if not _may_read(request.ctx.user, item):
                 return response.json({"error": "Accès refusé."}, status=403)
             after = int(request.args.get("after", -1))
             items = await conversations.transcript(request.app.ctx.agent, item.sender_id, after)
@@ -219,7 +245,7 @@ class ConsoleInput(InputChannel):
                 return render("error.html", status=409, user=user, csrf=request.ctx.csrf,
                               message=f"Trop tard : cette conversation a déjà été prise"
                                       f"{' par ' + taken_by if taken_by else ''}.")
-            auth.audit(user, "take", item.sender_id)
+            auth.audit(user, "take", _target(item))
             await conversations.pause(request.app.ctx.agent, item.sender_id, user.name)
             return response.redirect(f"{PREFIX}/handovers/{handover_id}")
 
@@ -239,9 +265,14 @@ class ConsoleInput(InputChannel):
         @staff()
         async def note(request: Request, handover_id: int) -> HTTPResponse:
             text = _posted_text(request)
-            if text and _get_handover(handover_id):
+            item = _get_handover(handover_id)
+            if item is None or not _may_read(request.ctx.user, item):
+                return render("error.html", status=403, user=request.ctx.user, csrf=request.ctx.csrf,
+                              message="Vous ne pouvez pas annoter cette conversation.")
+            if text:  # notes are read by other staff and kept: no card number or password in them either
                 with db.session() as s:
-                    s.add(HandoverNote(handover_id=handover_id, author_id=request.ctx.user.id, text=text[:4000]))
+                    s.add(HandoverNote(handover_id=handover_id, author_id=request.ctx.user.id,
+                                       text=privacy.redact(text[:4000])))
             return response.redirect(f"{PREFIX}/handovers/{handover_id}")
 
         @bp.post("/handovers/<handover_id:int>/handback")
@@ -264,7 +295,7 @@ class ConsoleInput(InputChannel):
             if item is None or not handover.finish(handover_id, holder, state, outcome):
                 return render("error.html", status=403, user=user, csrf=request.ctx.csrf,
                               message="Vous ne tenez pas cette conversation.")
-            auth.audit(user, state, item.sender_id)
+            auth.audit(user, state, _target(item))
             if item.state == handover.OPERATOR:
                 await conversations.resume(request.app.ctx.agent, item.sender_id, message)
             else:  # still waiting: the bot never stopped, just tell the victim

@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
+from bot import privacy
 from bot.handover import channel_of
 
 logger = logging.getLogger(__name__)
@@ -97,14 +98,17 @@ async def transcript(agent: Any, sender_id: str, after: int = -1) -> List[Dict[s
         if index <= after:
             continue
         item: Optional[Dict[str, Any]] = None
+        # Staff never see card numbers, passwords, IBANs... (bot/privacy.py), not even the operator holding the
+        # conversation: helping a victim never requires them. The assistant's own messages keep official numbers.
         if isinstance(event, UserUttered):
             intent = event.intent or {}
-            item = {"who": "victim", "text": event.text or "", "intent": intent.get("name"),
+            item = {"who": "victim", "text": privacy.redact(event.text or ""), "intent": intent.get("name"),
                     "confidence": intent.get("confidence")}
         elif isinstance(event, BotUttered):
             metadata = event.metadata or {}
             who = "operator" if metadata.get("operator") else "system" if metadata.get("system") else "bot"
-            item = {"who": who, "text": event.text or "", "operator": metadata.get("operator")}
+            item = {"who": who, "text": privacy.redact(event.text or "", phones=who == "operator"),
+                    "operator": metadata.get("operator")}
         elif isinstance(event, ConversationPaused):
             item = {"who": "system", "text": "— Conversation prise en charge par un conseiller (assistant en pause) —"}
         elif isinstance(event, ConversationResumed):

@@ -185,3 +185,45 @@ def test_nobody_takes_it_in_time_the_victim_is_told_and_stays_queued(servers: Bo
     else:
         pytest.fail("the victim was never told that nobody was available")
     assert handover_id in {h["id"] for h in chef.queue()["waiting"]}
+
+
+def test_staff_never_see_card_numbers_and_past_conversations_stay_with_their_holder(servers: Bot):
+    op1, op2 = Staff(servers.base_url, "op1@example.org"), Staff(servers.base_url, "op2@example.org")
+    before = {h["id"] for h in op1.queue()["waiting"]}
+    sender = victim()
+    request_handover(servers, sender)
+    handover_id = waiting_id(op1, before)
+    servers.say(sender, "il a débité ma carte 4970 1012 3456 7893 avec le code 482913")
+    page = op1.http.get(f"{op1.base}/handovers/{handover_id}", timeout=20).text  # waiting: any operator reads it
+    assert "4970 1012" not in page and "482913" not in page and "carte bancaire masquée" in page
+    assert "en attente depuis" in page and "Piratage de compte" in page
+    assert all("4970" not in m["text"] for m in op1.messages(handover_id))
+
+    op2.post(f"/handovers/{handover_id}/take")
+    op2.post(f"/handovers/{handover_id}/note", text="rappeler au 06 12 34 56 78")
+    assert "06 12 34 56 78" not in op2.http.get(f"{op2.base}/handovers/{handover_id}", timeout=20).text
+    assert op2.post(f"/handovers/{handover_id}/close", outcome="advice_given").status_code in (302, 303)
+    # closed: the other operator may not browse it any more; the holder and supervisors may
+    assert op1.http.get(f"{op1.base}/handovers/{handover_id}", timeout=20).status_code == 403
+    assert op1.http.get(f"{op1.base}/api/handovers/{handover_id}/messages", timeout=20).status_code == 403
+    assert op2.http.get(f"{op2.base}/handovers/{handover_id}", timeout=20).status_code == 200
+    chef = Staff(servers.base_url, "chef@example.org")
+    assert chef.http.get(f"{chef.base}/handovers/{handover_id}", timeout=20).status_code == 200
+
+
+def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
+    from sqlalchemy import select
+
+    from console.models import AuditLog
+
+    op = Staff(servers.base_url, "op1@example.org")
+    before = {h["id"] for h in op.queue()["waiting"]}
+    sender = "sms:+33612345678"
+    request_handover(servers, sender)
+    handover_id = waiting_id(op, before)
+    op.http.get(f"{op.base}/handovers/{handover_id}", timeout=20)
+    op.post(f"/handovers/{handover_id}/take")
+    with db.session() as s:
+        targets = [a.target or "" for a in s.scalars(select(AuditLog))]
+    assert any(f"handover {handover_id}" in t for t in targets)
+    assert not any("612345678" in t for t in targets)

@@ -56,8 +56,24 @@ def test_overdue_requests_are_reported_once(database, monkeypatch):
         s.execute(update(handover.Handover).where(handover.Handover.id == item.id)
                   .values(requested_at=handover.utcnow() - timedelta(minutes=5)))
     assert [h.id for h in handover.overdue()] == [item.id]
-    handover.mark_notified(item.id)
+    assert handover.mark_notified(item.id) is True
+    assert handover.mark_notified(item.id) is False  # a second server process does not tell the victim again
     assert handover.overdue() == []
+
+
+@pytest.mark.parametrize("spec, text", [
+    ("lun-ven 09:00-18:00", "du lundi au vendredi, de 9h à 18h"),
+    ("lun-sam 08:30-19:45", "du lundi au samedi, de 8h30 à 19h45"),
+    ("sam-sam 10:00-12:00", "le samedi, de 10h à 12h"),
+    ("24/7", "24h/24, 7j/7"),
+])
+def test_opening_hours_are_told_in_french(spec, text):
+    assert handover.opening_hours_text(spec) == text
+
+
+def test_wrong_opening_hours_fail_loudly():
+    with pytest.raises(ValueError):
+        handover.is_open(spec="lundi-vendredi 9h-18h")
 
 
 @pytest.mark.parametrize(

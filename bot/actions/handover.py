@@ -34,12 +34,16 @@ class ActionRequestHandover(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         case = case_from_slots(tracker.current_slot_values())
-        summary = case.as_dict() if case else None
+        summary = None
+        if case:
+            # The operator reads the facts in French, and whether the advice was actually sent to the victim.
+            summary = {**case.as_dict(), "key_facts": case.key_facts(),
+                       "advice_given": bool(tracker.get_slot("advice_given"))}
         reason = handover_reason(tracker, bool(case and case.serious))
         channel = handover.channel_of(tracker.sender_id, tracker.get_latest_input_channel())
         handover.request(tracker.sender_id, channel, reason, summary)
         if handover.is_open():
             dispatcher.utter_message(response="utter_handover_requested")
         else:
-            dispatcher.utter_message(response="utter_handover_closed_hours")
+            dispatcher.utter_message(response="utter_handover_closed_hours", hours=handover.opening_hours_text())
         return []
