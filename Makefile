@@ -40,7 +40,12 @@ $(VENV)/.installed: pyproject.toml uv.lock
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Reviewed exports change the model in service: `make retrain` compares first (see README, "Transcript review").
 train: install
+	@newest=$$(ls -t $(MODELS)/*.tar.gz 2>/dev/null | head -1); \
+	if [ -n "$$newest" ] && [ -n "$$(find bot/data/nlu -name 'review_export_*.yml' -newer "$$newest")" ]; then \
+	  echo "WARNING: new reviewed examples (bot/data/nlu/review_export_*.yml) will change the model in service;"; \
+	  echo "         run \`make retrain\` first to compare the candidate with the current model."; fi
 	$(TRAIN)
 
 validate: install

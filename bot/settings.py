@@ -132,14 +132,14 @@ def _flag(name: str, default: str) -> bool:
 
 
 def keep_original_text() -> bool:
-    """Keep what victims and operators wrote verbatim in the tracker store. Off by default: once a conversation has
-    been idle for REDACT_STORED_AFTER_MINUTES, card numbers, IBANs, phone numbers, e-mail addresses, passwords and ID
-    numbers are replaced in the stored events too (bot/privacy.py). Staff pages and exports are always redacted."""
+    """Keep what victims and operators wrote verbatim in the tracker store. Off by default: once a stored message is
+    older than REDACT_STORED_AFTER_MINUTES, its card numbers, IBANs, phone numbers, e-mail addresses, passwords and
+    ID numbers are replaced in the stored events too (bot/privacy.py). Staff pages and exports are always redacted."""
     return _flag("KEEP_ORIGINAL_TEXT", "0")
 
 
 def redact_stored_after_minutes() -> int:
-    """How long stored messages keep their original text (the bot and the operator may re-read them meanwhile)."""
+    """How long a stored message keeps its original text (the bot may re-read it meanwhile; staff never see it)."""
     return int(os.environ.get("REDACT_STORED_AFTER_MINUTES", "120"))
 
 

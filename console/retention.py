@@ -11,7 +11,7 @@
         phone number (06 12 34 56 78, +33 6…: its SMS conversation) or a Telegram chat id. Run it while the
         victim is not chatting (the console's admin "Supprimer" button does it under the conversation's lock).
     python -m console.retention scrub
-        Redacts the stored texts of conversations idle for REDACT_STORED_AFTER_MINUTES now (the Rasa server also
+        Redacts now the stored messages older than REDACT_STORED_AFTER_MINUTES (the Rasa server also
         does it periodically), unless KEEP_ORIGINAL_TEXT is on.
 
 What was deleted or anonymised is written to the audit log (counts, never the victim's identifiers in clear).
