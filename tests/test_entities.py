@@ -27,6 +27,8 @@ def values(text):
         ("je suis à Ajaccio 20000", {"postal_code": "20000"}),
         ("je suis dans le 93", {"departement": "93"}),
         ("on habite en 2A", {"departement": "2A"}),
+        ("je suis à Bordeaux et on m'a piraté", {"city": "Bordeaux"}),
+        ("j'habite saint etienne", {"city": "Saint-Étienne"}),
     ],
 )
 def test_entities_are_extracted(text, expected):
@@ -43,6 +45,8 @@ def test_entities_are_extracted(text, expected):
         ("le 15 mars à 14h", "departement"),
         ("40000 € partis sur un faux compte", "postal_code"),
         ("je suis à Paris 15e", "amount"),
+        ("j'ai écrit à Orange pour leur dire", "city"),
+        ("j'ai reçu un SMS de Chronopost", "city"),
     ],
 )
 def test_dates_ages_and_amounts_are_not_mistaken_for_other_entities(text, absent):

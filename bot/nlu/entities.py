@@ -10,7 +10,7 @@ Entities produced (all declared in domain.yml):
 - amount (float) and currency (EUR, CHF, USD, CAD, BTC)
 - payment_means: virement, carte, paypal, crypto, coupon, cheque, especes, transfert_argent, paiement_mobile
 - platform: canonical brand or service name
-- postal_code, departement: where the victim is (cities are resolved by bot.geo when it is available)
+- postal_code, departement, city: where the victim is (cities from bot.geo's communes, clear statements only)
 - money_paid, details_given, remote_access, minor_involved: True/False facts for the qualification form
 """
 from __future__ import annotations
@@ -227,7 +227,7 @@ def extract_platforms(folded: str) -> List[Entity]:
     return [_entity("platform", name, m) for name, rx in _PLATFORM_RE if (m := rx.search(folded))]
 
 
-def extract_location(folded: str) -> List[Entity]:
+def extract_location(folded: str, text: str = "") -> List[Entity]:
     entities: List[Entity] = []
     postal = _POSTAL_RE.search(folded)
     if postal:
@@ -235,7 +235,24 @@ def extract_location(folded: str) -> List[Entity]:
     departement = _DEPARTEMENT_RE.search(folded)
     if departement and not postal:
         entities.append(_entity("departement", departement.group(1).upper(), departement, 1))
+    if not postal and not departement and text:
+        entities += extract_city(folded, text)
     return entities
+
+
+def extract_city(folded: str, text: str) -> List[Entity]:
+    """A commune the victim clearly says they are in ("je suis à Lyon", "j'habite Brest"), from bot.geo: only
+    anchored statements, since "j'ai écrit à Orange" names no place. The span covers the commune's name."""
+    from bot import geo  # the geography tables load once, on the first message that needs them
+
+    location = geo.locate(text, anchored_only=True)
+    if location is None or location.commune is None:
+        return []
+    words = [w for w in re.split(r"[\s'-]+", fold_keep_length(location.commune.name).strip()) if w]
+    match = re.search(r"[\s'-]+".join(re.escape(w) for w in words), folded) if words else None
+    if match is None:
+        return []
+    return [{"entity": "city", "value": location.commune.name, "start": match.start(), "end": match.end()}]
 
 
 def extract_facts(folded: str) -> List[Entity]:
@@ -257,7 +274,7 @@ def extract(text: str) -> List[Entity]:
         + extract_amounts(folded)
         + extract_payment_means(folded)
         + extract_platforms(folded)
-        + extract_location(folded)
+        + extract_location(folded, text)
         + extract_facts(folded)
     )
 
