@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from bot import db, handover, knowledge, privacy, settings
 from console import auth, conversations
-from console.models import ROLES, HandoverNote, StaffUser  # also registers the console tables
+from console.models import ROLES, AuditLog, HandoverNote, StaffUser  # also registers the console tables
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ def staff(role: str = "operator", api: bool = False):
         return wrapper
 
     return decorator
+
+
+AUDIT_PAGE_SIZE = 200
 
 
 def _get_handover(handover_id: int) -> Optional[handover.Handover]:
@@ -301,6 +304,25 @@ class ConsoleInput(InputChannel):
             else:  # still waiting: the bot never stopped, just tell the victim
                 await conversations.say(request.app.ctx.agent, item.sender_id, message)
             return response.redirect(f"{PREFIX}/")
+
+        @bp.get("/audit")
+        @staff("admin")
+        async def audit_page(request: Request) -> HTTPResponse:
+            """Who read or changed what, newest first (targets never hold a victim's phone number)."""
+            action = (request.args.get("action") or "").strip()[:50]
+            before = request.args.get("before", "")
+            with db.session() as s:
+                query = select(AuditLog, StaffUser.name).outerjoin(StaffUser, StaffUser.id == AuditLog.user_id)
+                if action:
+                    query = query.where(AuditLog.action == action)
+                if before.isdigit():
+                    query = query.where(AuditLog.id < int(before))
+                rows = s.execute(query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_SIZE)).all()
+                entries = [{"id": log.id, "at": log.at.strftime("%d/%m/%Y %H:%M:%S"), "who": name or "système",
+                            "action": log.action, "target": log.target or ""} for log, name in rows]
+            older = entries[-1]["id"] if len(entries) == AUDIT_PAGE_SIZE else None
+            return render("audit.html", user=request.ctx.user, csrf=request.ctx.csrf, entries=entries,
+                          action=action, older=older)
 
         @bp.get("/users")
         @staff("admin")

@@ -115,7 +115,7 @@ def forget_senders(sender_ids: List[str], user: Optional[StaffUser] = None) -> D
 
 def normalise_phone(number: str) -> str:
     """E.164 as the SMS channel stores it: "06 12 34 56 78" and "0033 6…" -> "+33612345678"."""
-    digits = re.sub(r"[^\d+]", "", number)
+    digits = re.sub(r"[^\d+]", "", re.sub(r"\(0\)", "", number))  # "+33 (0)6 12…": the (0) is not dialled
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     elif digits.startswith("0") and len(digits) == 10:

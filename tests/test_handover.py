@@ -227,3 +227,10 @@ def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
         targets = [a.target or "" for a in s.scalars(select(AuditLog))]
     assert any(f"handover {handover_id}" in t for t in targets)
     assert not any("612345678" in t for t in targets)
+    # admins read the log; operators and supervisors cannot
+    admin = Staff(servers.base_url, "admin@example.org")
+    page = admin.http.get(f"{admin.base}/audit", params={"action": "take"}, timeout=20)
+    assert page.status_code == 200 and f"handover {handover_id}" in page.text and "op1" in page.text
+    assert "view_conversation" not in page.text  # the filter
+    assert op.http.get(f"{op.base}/audit", timeout=20).status_code == 403
+    assert Staff(servers.base_url, "chef@example.org").http.get(f"{op.base}/audit", timeout=20).status_code == 403

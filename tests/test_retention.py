@@ -146,6 +146,7 @@ def test_forgetting_a_victim_by_phone_number_telegram_id_or_conversation_id(data
         with_everything(database, sender, NOW - 3600)
     assert retention.resolve_identity("06 12 34 56 78") == "sms:+33612345678"
     assert retention.resolve_identity("0033612345678") == "sms:+33612345678"
+    assert retention.resolve_identity("+33 (0)6 12 34 56 78") == "sms:+33612345678"
     assert retention.resolve_identity("123456789") == "telegram:123456789"
     assert retention.resolve_identity("33612345678", phone=True) == "sms:+33612345678"
     assert retention.resolve_identity("web:abc") == "web:abc"
