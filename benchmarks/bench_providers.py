@@ -1,10 +1,12 @@
 """Provider matching speed over a directory of 20,000 providers (target: p95 under 50 ms).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_providers.py [--providers 20000] [--matches 1000]
-        [--postgresql postgresql://postgres@127.0.0.1:5432/test]
+        [--postgresql postgresql://postgres@127.0.0.1:5432/test | --no-postgresql]
 
-Builds a throw-away database (a SQLite file in a temporary directory, or with --postgresql a temporary database
-created on that server and dropped afterwards: an existing database is never touched), fills it with random
+Runs on SQLite, then on PostgreSQL when the server answers (by default the development one, 127.0.0.1:5432,
+database `test`), and prints p50/p95 for both. Each run uses a throw-away place: a SQLite file in a temporary
+directory; on PostgreSQL a dedicated schema (bench_providers_<random>), created and dropped afterwards, so that
+nothing else in the database is touched and tests running at the same time do not clash. It fills it with random
 providers — spread over the communes of every département ("uniform"), then 90% of them in ten big cities
 ("concentrated", which sends most searches to the neighbouring-département and remote tiers) — then times
 `bot.providers.find`, the whole call the action makes (SQL queries, filtering, ranking, loading the 3 providers
@@ -21,6 +23,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Dict, Optional, Tuple
 
 import sqlalchemy as sa
 
@@ -67,7 +70,7 @@ def random_location(rng: random.Random) -> geo.Location:
     return geo.Location(dep, dep.lat, dep.lon)
 
 
-def run(url: str, providers: int, matches: int, seed: int, shape: str) -> None:
+def run(url: str, providers: int, matches: int, seed: int, shape: str) -> Tuple[float, float]:
     rng = random.Random(seed)
     db.create_all(url)
     with db.engine(url).begin() as connection:
@@ -98,6 +101,23 @@ def run(url: str, providers: int, matches: int, seed: int, shape: str) -> None:
     print(f"  {matches} matches: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms "
           f"(target: p95 < 50 ms) {'OK' if p95 < 50 else 'TOO SLOW'}")
     print(f"  offers by tier: {tiers}; searches without any offer: {empty}")
+    return p50, p95
+
+
+def postgresql_schema_url(server_url: str) -> Optional[Tuple[sa.engine.Engine, str, str]]:
+    """(admin engine, schema, URL whose connections use only that schema), or None when the server does not
+    answer. The schema is the first in the search path: tables and indexes are created there."""
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", future=True)
+    schema = f"bench_providers_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as error:
+        print(f"PostgreSQL not available at {server_url}: skipped ({str(error.orig).strip().splitlines()[0]})")
+        admin.dispose()
+        return None
+    url = admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return admin, schema, url.render_as_string(hide_password=False)
 
 
 def main() -> None:
@@ -105,30 +125,32 @@ def main() -> None:
     parser.add_argument("--providers", type=int, default=20_000)
     parser.add_argument("--matches", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--postgresql", metavar="SERVER_URL",
-                        help="run on a temporary database created on this PostgreSQL server")
+    parser.add_argument("--postgresql", metavar="SERVER_URL", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="PostgreSQL database to run in, in a throw-away schema (default: %(default)s)")
+    parser.add_argument("--no-postgresql", action="store_true", help="SQLite only")
     args = parser.parse_args()
+    figures: Dict[Tuple[str, str], Tuple[float, float]] = {}
 
-    def both_shapes(url: str) -> None:
+    def both_shapes(backend: str, url: str) -> None:
         for shape in ("uniform", "concentrated"):
-            run(url, args.providers, args.matches, args.seed, shape)
+            figures[backend, shape] = run(url, args.providers, args.matches, args.seed, shape)
 
-    if not args.postgresql:
-        with tempfile.TemporaryDirectory() as tmp:
-            both_shapes(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        return
-    admin = sa.create_engine(args.postgresql, isolation_level="AUTOCOMMIT", future=True)
-    name = f"cyberaide_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
-        both_shapes(url)
-    finally:
-        db.engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with tempfile.TemporaryDirectory() as tmp:
+        both_shapes("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}")
+    target = None if args.no_postgresql else postgresql_schema_url(args.postgresql)
+    if target:
+        admin, schema, url = target
+        try:
+            both_shapes("PostgreSQL", url)
+        finally:
+            db.engine(url).dispose()
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+
+    print(f"\nSummary ({args.providers} providers, {args.matches} matches each; target p95 < 50 ms):")
+    for (backend, shape), (p50, p95) in figures.items():
+        print(f"  {backend:<10} {shape:<12} p50 {p50:5.1f} ms   p95 {p95:5.1f} ms")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def test_every_commune_is_consistent_with_its_postal_code_and_departement():
     geography = geo.load()
     assert {c.departement for c in geography.communes} == set(geography.departements)
     for commune in geography.communes:
-        assert geo.departement_for_postal_code(commune.postal_code) == commune.departement, commune
+        assert commune.departement in geo.departements_for_postal_code(commune.postal_code), commune
         dep = geography.departements[commune.departement]
         limit = 150 if commune.departement in METROPOLITAN else 400
         assert geo.distance_km(commune.lat, commune.lon, dep.lat, dep.lon) < limit, commune
@@ -114,10 +114,61 @@ def test_city_names_with_abbreviations_accents_and_typos(text, commune):
     "un réparateur d'ordi à Liège", "chu à Montréal, tu connais un technicien", "zzzz", "", "   ", "\x00\x01\x02",
     "a" * 10_000, "je cherche un prestataire de confiance", "je voudrais un prestataire en cybersécurité pour ma PME",
     "une PME de 30 personnes", "le 12 mars", "j'ai payé 15000", "je veux un technicien qui vienne à domicile",
-    "99999", "dans le 20", "dans le 96",
+    "99999", "dans le 20", "dans le 96", "en Bretagne", "je suis en Grande-Bretagne",
 ])
 def test_no_french_place_gives_none(text):
     assert geo.locate(text) is None
+
+
+# --- postal codes shared across a border (bot/geo/postal_exceptions.csv) --------------------------------------------
+def test_postal_codes_shared_across_a_departement_border():
+    assert geo.departements_for_postal_code("33220") == ("33", "24")
+    assert geo.departements_for_postal_code("05110") == ("05", "04")
+    assert geo.departements_for_postal_code("01200") == ("01", "74")
+    assert geo.departements_for_postal_code("33000") == ("33",)
+    assert geo.departements_for_postal_code("99999") == ()
+    # The code alone stands for its own département; with the commune across the border, for that one.
+    assert geo.locate("33220").departement.code == "33"
+    for text, departement, commune in [
+        ("33220 Port-Sainte-Foy-et-Ponchapt", "24", "Port-Sainte-Foy-et-Ponchapt"),
+        ("je suis à Port-Sainte-Foy-et-Ponchapt", "24", "Port-Sainte-Foy-et-Ponchapt"),  # not Le Port (974)
+        ("Fougueyrolles 33220", "24", "Fougueyrolles"),
+        ("05110 Claret", "04", "Claret"),
+        ("Éloise", "74", "Éloise"),
+    ]:
+        location = geo.locate(text)
+        assert (location.departement.code, location.commune.name) == (departement, commune), text
+
+
+# --- places too vague, and places that are no commune ---------------------------------------------------------------
+@pytest.mark.parametrize("text", ["Marne-la-Vallée", "je suis à Marne-la-Vallée", "près de marne la vallee"])
+def test_marne_la_vallee_is_in_seine_et_marne_not_in_the_marne(text):
+    assert geo.locate(text).departement.code == "77"
+
+
+@pytest.mark.parametrize("text, region, departements", [
+    ("dans le 20", "Corse", {"2A", "2B"}),
+    ("20", "Corse", {"2A", "2B"}),
+    ("je suis en Corse", "Corse", {"2A", "2B"}),
+    ("en Bretagne", "Bretagne", {"22", "29", "35", "56"}),
+    ("on est en PACA", "Provence-Alpes-Côte d'Azur", {"04", "05", "06", "13", "83", "84"}),
+])
+def test_regions_and_the_number_20_are_too_vague(text, region, departements):
+    assert geo.locate(text) is None
+    name, deps = geo.too_vague(text)
+    assert name == region and {d.code for d in deps} == departements
+
+
+@pytest.mark.parametrize("text", ["je suis en Grande-Bretagne", "zzz", "", "j'ai 20 ans", "le 20 mars"])
+def test_not_too_vague(text):
+    assert geo.too_vague(text) is None
+
+
+def test_prepositions_of_regions():
+    assert geo.in_region("Auvergne-Rhône-Alpes") == "en Auvergne-Rhône-Alpes"
+    assert geo.in_region("Hauts-de-France") == "dans les Hauts-de-France"
+    assert geo.in_region("Grand Est") == "dans le Grand Est"
+    assert geo.in_region("La Réunion") == "à La Réunion"
 
 
 def test_homonyms_are_chosen_by_the_rest_of_the_message_or_offered_as_alternatives():
@@ -165,6 +216,10 @@ def test_neighbours_by_distance_between_prefectures():
     assert {"92", "93", "94"} <= set(geo.neighbours("75"))
     assert {"40", "24", "47", "16", "17"} <= set(geo.neighbours("33"))
     assert geo.neighbours("974") == ()
+    # Guadeloupe and Martinique are about 169 km apart, across the sea: no neighbours, remote help instead.
+    g = geo.load().departements
+    assert 165 < geo.distance_km(g["971"].lat, g["971"].lon, g["972"].lat, g["972"].lon) < 175
+    assert geo.neighbours("971") == () and geo.neighbours("972") == () and geo.neighbours("977") == ()
     assert geo.neighbours("00") == ()
     for code in geo.load().departements:
         assert code not in geo.neighbours(code)

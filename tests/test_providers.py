@@ -343,6 +343,77 @@ def test_export_then_import_gives_the_same_directory(database, tmp_path):
     assert snapshot() == before
 
 
+SHARED_POSTAL_CODES = """nom;code_postal;commune;departement;publics;services;competences;telephone
+Info Foy;33220;Port-Sainte-Foy-et-Ponchapt;24;particuliers;assistance;messagerie;05 53 00 00 00
+Info Claret;05110;Claret;;particuliers;assistance;messagerie;04 92 00 00 00
+Info Foy Gironde;33220;;33;particuliers;assistance;messagerie;05 57 00 00 00
+Faux;33220;;75;particuliers;assistance;messagerie;01 00 00 00 00
+"""
+
+
+def test_import_accepts_postal_codes_shared_across_a_border(database):
+    fill(database, [])
+    report = csvio.import_csv(SHARED_POSTAL_CODES.encode(), url=database)
+    assert report.imported == 3 and len(report.rejected) == 1, report.text()
+    assert "ligne 5 (Faux) : le code postal 33220 est dans le département 33 ou 24, pas 75" in report.text()
+    with db.session(database) as session:
+        stored = {p.name: (p.departement, p.commune, round(p.lat, 2)) for p in session.scalars(select(Provider))}
+    assert stored["Info Foy"] == ("24", "Port-Sainte-Foy-et-Ponchapt", 44.86)
+    assert stored["Info Claret"] == ("04", "Claret", 44.37)  # département from the commune named
+    assert stored["Info Foy Gironde"][0] == "33" and stored["Info Foy Gironde"][1] != "Port-Sainte-Foy-et-Ponchapt"
+
+
+def count(url, *where):
+    with db.session(url) as session:
+        return session.scalar(select(func.count()).select_from(Provider).where(*where))
+
+
+def test_importing_an_export_again_updates_instead_of_doubling(database, tmp_path):
+    demo_directory(database)
+    path = tmp_path / "annuaire.csv"
+    total = csvio.export_csv(path, url=database)
+    report = csvio.import_csv(path, url=database)  # no --replace
+    assert report.ok and report.updated == total and count(database) == total, report.text()
+    assert f"Dont {total} prestataires déjà présents" in report.text()
+    assert report.demo_left == 0 and "Attention" not in report.text()  # only demonstration rows: no warning
+    # An edited export: the row keeps its id, so a renamed provider is updated, not added.
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+    rows[1][0] = "Nouveau Nom (démo)"
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows(rows[:2])
+    report = csvio.import_csv(buffer.getvalue().encode(), url=database)
+    assert report.updated == 1 and count(database) == total, report.text()
+    with db.session(database) as session:
+        assert session.get(Provider, int(rows[1][-1])).name == "Nouveau Nom (démo)"
+
+
+def test_without_ids_rows_are_matched_by_name_and_postal_code(database):
+    fill(database, [])
+    data = GOOD_AND_BAD.encode("utf-8")
+    csvio.import_csv(data, url=database)
+    report = csvio.import_csv(data.replace(b"0298000000", b"0298111111"), url=database)
+    assert report.imported == 3 and report.updated == 3 and count(database) == 3, report.text()
+    with db.session(database) as session:
+        armor = session.scalar(select(Provider).where(Provider.name == "Informatique Armor"))
+    assert armor.phone == "02 98 11 11 11"
+
+
+def test_real_providers_next_to_demo_ones_are_warned_about_or_dropped(database, capsys, tmp_path):
+    demo_directory(database)
+    data = GOOD_AND_BAD.encode("utf-8")
+    report = csvio.import_csv(data, url=database)
+    demo = len(seed.demo_providers())
+    assert report.demo_left == demo
+    assert (f"Attention : l'annuaire contient encore {demo} prestataires fictifs de démonstration, proposés aux "
+            "victimes avec les vrais. Pour les retirer, importez à nouveau avec --drop-demo") in report.text()
+    path = tmp_path / "reel.csv"
+    path.write_bytes(data)
+    assert cli(["import", str(path), "--drop-demo"]) == 2  # rows rejected, the valid ones imported
+    out = capsys.readouterr().out
+    assert f"{demo} prestataires fictifs de démonstration retirés" in out and "Attention" not in out
+    assert count(database, Provider.demo.is_(True)) == 0 and count(database) == 3
+
+
 def test_command_line(database, tmp_path, capsys):
     demo_directory(database)
     assert cli(["export", str(tmp_path / "out.csv")]) == 0
@@ -397,7 +468,7 @@ def test_asks_for_the_location_only_when_it_is_missing(database):
     messages, slots = run(tracker("un informaticien près de Bordeaux svp", slots={"incident": "rancongiciel",
                                                                                    "public": "particulier"}))
     result = find(geo.locate("Bordeaux"), "particulier", RANSOMWARE)
-    assert slots["providers_offered"] == result.provider_ids and len(result.provider_ids) == 3
+    assert [o["id"] for o in slots["providers_offered"]] == result.provider_ids and len(result.provider_ids) == 3
     assert (slots["postal_code"], slots["city"], slots["departement"], slots["provider_location_needed"]) == (
         "33000", "Bordeaux", "33", False)
     assert "quelle commune" not in texts(messages)
@@ -406,8 +477,8 @@ def test_asks_for_the_location_only_when_it_is_missing(database):
     assert "prestataires fictifs, pour la démonstration" in texts(messages)
     assert "payantes" in texts(messages) and "CSIRT" not in texts(messages)
     with db.session(database) as session:  # every provider offered has every skill the incident needs
-        for provider_id in slots["providers_offered"]:
-            assert set(RANSOMWARE) <= set(session.get(Provider, provider_id).competences)
+        for snapshot in slots["providers_offered"]:
+            assert set(RANSOMWARE) <= set(session.get(Provider, snapshot["id"]).competences)
 
 
 def test_location_from_slots_button_payloads_and_older_messages(database):
@@ -425,7 +496,11 @@ def test_location_from_slots_button_payloads_and_older_messages(database):
 def test_unrecognised_answers_are_asked_again_then_remote_help_is_offered(database):
     demo_directory(database)
     messages, slots = run(tracker("Liège", intent="nlu_fallback", events=ASKED))
-    assert "Je n'ai pas reconnu de commune française dans « Liège »" in texts(messages)
+    # Kind, and never implying that the place does not exist: our list of communes is not complete.
+    assert texts(messages) == (
+        "Je ne retrouve pas « Liège » dans ma liste de communes, qui n'est pas complète. Pourriez-vous m'indiquer "
+        "votre code postal, ou le numéro de votre département (par exemple 33 pour la Gironde) ?")
+    assert "reconnu" not in texts(messages) and "française" not in texts(messages)
     assert slots == {"provider_location_needed": True}
     twice = ASKED + [{"event": "user", "text": "zzz"}] + ASKED
     messages, slots = run(tracker("Liège", intent="nlu_fallback", events=twice))
@@ -451,7 +526,7 @@ def test_organisations_are_pointed_to_their_regional_csirt(database):
     assert "Breizh Cyber" in texts(messages) and "0 800 200 008" in texts(messages)
     assert "collectivités et les administrations" in texts(messages)
     messages, _ = run(tracker("à Lyon", slots={"public": "entreprise", "incident": "rancongiciel"}))
-    assert "pas de centre régional de réponse aux incidents cyber (CSIRT) pour Auvergne-Rhône-Alpes" in texts(
+    assert "pas de centre régional de réponse aux incidents cyber (CSIRT) en Auvergne-Rhône-Alpes" in texts(
         messages)
 
 
@@ -465,13 +540,92 @@ def test_incidents_without_it_skills_and_unknown_incidents_are_explained(databas
 
 
 def test_sms_gets_short_text(database):
+    from channels.sms_text import render_turn, split_for_sms
+
     demo_directory(database)
-    messages, _ = run(tracker("Nantes", intent="inform", events=ASKED, channel="sms",
+    messages, _ = run(tracker("Bordeaux", intent="inform", events=ASKED, channel="sms",
                               slots={"incident": "piratage_compte", "public": "particulier"}))
-    offers = messages[1]["text"].splitlines()
+    assert len(messages) == 1  # one message: the channel sends it as one SMS
+    lines = messages[0]["text"].splitlines()
+    assert lines[0] == "Professionnels près de Bordeaux :"
+    offers = lines[1:4]
     assert [line[:2] for line in offers] == ["- ", "- ", "- "]  # numbers are for the channel's numbered choices
-    assert all(re.search(r"01 99 00 \d\d \d\d$", line) for line in offers)
-    assert "E-mail :" not in texts(messages)
+    # name, phone, commune: "- Exemple Informatique Bordeaux (démo), 01 99 00 01 32, Bordeaux"
+    assert all(re.fullmatch(r"- [^,]+, 01 99 00 \d\d \d\d, [^,]+", line) for line in offers), offers
+    assert offers[0].endswith(", Bordeaux")
+    assert "E-mail :" not in texts(messages) and "km" not in texts(messages)
+    assert len(split_for_sms(render_turn(messages)[0])) == 1
+
+    # An organisation in Nantes (4 SMS and more before): the CSIRT with its phone only, no "(0 km)", no bare
+    # département numbers.
+    messages, slots = run(tracker("Nantes", intent="inform", events=ASKED, channel="sms",
+                                  slots={"incident": "rancongiciel", "public": "entreprise"}))
+    text = texts(messages)
+    assert "Pays de la Loire Cyber Assistance, 0 800 100 200." in text and "http" not in text
+    assert not re.search(r"(?<![\d,])0 km", text) and not re.search(r"\(\d\d\)", text)
+    assert "La Roche-sur-Yon (Vendée)" in text  # a neighbouring département, by its name
+    assert text.splitlines()[0] == "Professionnels : 2 dans votre département, puis les plus proches :"
+    # "Châteaubriant" switches the SMS to UCS-2 (70 characters a segment): still no more than 3 SMS.
+    assert len(split_for_sms(render_turn(messages)[0])) <= 3
+    assert [o["tier"] for o in slots["providers_offered"]] == [LOCAL, LOCAL, NEIGHBOUR]
+
+
+def test_web_output_never_says_0_km(database):
+    demo_directory(database)
+    messages, _ = run(tracker("à Nantes", slots={"incident": "rancongiciel", "public": "entreprise"}))
+    assert not re.search(r"(?<![\d,])0 km", texts(messages)) and "Dans votre commune." in texts(messages)
+
+
+def test_providers_offered_is_a_snapshot_that_survives_a_new_seed(database):
+    demo_directory(database)
+    _, slots = run(tracker("à Bordeaux", slots={"incident": "rancongiciel", "public": "particulier"}))
+    offered_before = slots["providers_offered"]
+    first = offered_before[0]
+    assert set(first) == {"id", "name", "phone", "postal_code", "distance_km", "tier"}
+    assert (first["name"], first["postal_code"], first["distance_km"], first["tier"]) == (
+        "Exemple Informatique Bordeaux (démo)", "33000", 0.0, LOCAL)
+    assert re.fullmatch(r"01 99 00 \d\d \d\d", first["phone"])
+    assert offered_before[1]["distance_km"] > 0
+    fill(database, [provider("Autre Annuaire", "Bordeaux")])  # as an import --replace does: ids are reassigned
+    with db.session(database) as session:
+        again = session.get(Provider, first["id"])
+        assert again is None or again.name != first["name"]
+    # The conversation still says what the victim was offered.
+    assert json.loads(json.dumps(offered_before)) == offered_before
+
+
+@pytest.mark.parametrize("text, question, titles", [
+    ("dans le 20", "Êtes-vous en Corse-du-Sud (2A) ou en Haute-Corse (2B) ?",
+     ["Corse-du-Sud (2A)", "Haute-Corse (2B)"]),
+    ("je suis en Corse", "Corse-du-Sud (2A) ou en Haute-Corse (2B) ?", ["Corse-du-Sud (2A)", "Haute-Corse (2B)"]),
+    ("en Bretagne", "Dans quel département de la région Bretagne êtes-vous ?",
+     ["Côtes-d'Armor (22)", "Finistère (29)", "Ille-et-Vilaine (35)", "Morbihan (56)"]),
+])
+def test_regions_get_a_question_about_their_departements(database, text, question, titles):
+    messages, slots = run(tracker(text, intent="inform", events=ASKED))
+    assert question in texts(messages) and slots == {"provider_location_needed": True}
+    buttons = messages[-1]["buttons"]
+    assert [b["title"] for b in buttons] == titles + ["Je préfère ne pas le dire"]
+    # The buttons answer with the département, which the next search uses.
+    code = re.search(r"\((\w+)\)$", titles[0]).group(1)
+    assert buttons[0]["payload"] == f'/request_provider{{"departement": "{code}"}}'
+    demo_directory(database)
+    _, slots = run(tracker(buttons[0]["payload"], entities=[{"entity": "departement", "value": code}]))
+    assert slots["departement"] == code and len(slots["providers_offered"]) == 3
+
+
+def test_marne_la_vallee_is_searched_in_seine_et_marne(database):
+    demo_directory(database)
+    _, slots = run(tracker("je suis à Marne-la-Vallée", slots={"incident": "rancongiciel"}))
+    assert slots["departement"] == "77"
+
+
+def test_overseas_victims_get_no_in_person_provider_across_the_sea(database):
+    # Guadeloupe and Martinique are about 169 km apart by sea: a provider in one is no neighbour of the other.
+    fill(database, [provider("Gwada Info", "Pointe-à-Pitre"),
+                    provider("Gwada Remote", "Pointe-à-Pitre", remote=True)])
+    result = find(geo.locate("Fort-de-France"), "particulier", RANSOMWARE)
+    assert offered(result) == [(REMOTE, "Gwada Remote")]
 
 
 def test_homonyms_are_offered_as_buttons(database):

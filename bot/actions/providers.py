@@ -5,7 +5,11 @@ payload with a postal code, or free text such as "un informaticien près de Lill
 from an older message that clearly says where the victim is ("je suis à Lyon"). When it asks, it sets
 `provider_location_needed`, and the rules send the answer back to it. It then offers the top 3 providers for the
 victim's public and the competences of the diagnosed incident, says honestly when they are not local, points
-organisations to their regional CSIRT, and records the ids it offered in `providers_offered`.
+organisations to their regional CSIRT, and records what it offered in `providers_offered`: a snapshot of each
+provider (id, name, phone, postal code, distance, tier), because ids alone do not survive a re-import or a new seed
+of the directory, and staff reading the conversation later must see what the victim saw.
+
+On SMS everything fits in one short message: a line per provider, the CSIRT's phone only.
 """
 from __future__ import annotations
 
@@ -41,6 +45,16 @@ LOCATION_QUESTION = (
     "Pour vous proposer des professionnels proches de chez vous, dans quelle commune ou quel département "
     "êtes-vous ? Vous pouvez aussi m'indiquer votre code postal."
 )
+# The place typed is missing from our list of communes, which is not complete: never suggest it does not exist.
+UNKNOWN_PLACE_QUESTION = (
+    "Je ne retrouve pas « {place} » dans ma liste de communes, qui n'est pas complète. Pourriez-vous m'indiquer "
+    "votre code postal, ou le numéro de votre département (par exemple 33 pour la Gironde) ?"
+)
+CORSICA_QUESTION = ("Êtes-vous en Corse-du-Sud (2A) ou en Haute-Corse (2B) ? Vous pouvez aussi m'indiquer votre "
+                    "code postal.")
+REGION_QUESTION = ("Dans quel département de la région {region} êtes-vous ? Vous pouvez aussi m'indiquer votre "
+                   "commune ou votre code postal.")
+MAX_DEPARTEMENT_BUTTONS = 6  # a region with more départements gets the question without buttons
 SKIP_LOCATION_BUTTON = {"title": "Je préfère ne pas le dire", "payload": "/dont_know"}
 HUMAN_BUTTON = {"title": "Parler à une personne", "payload": "/ask_human"}
 # Utility actions that do not interrupt the exchange about the location.
@@ -115,6 +129,23 @@ def location_slots(location: geo.Location) -> List[EventType]:
     ]
 
 
+def location_question(tracker: Tracker, asked: bool) -> Tuple[str, List[Dict[str, str]]]:
+    """The question to ask for the location: about the région's départements when the victim named a region ("en
+    Bretagne", "dans le 20"), for a postal code when the place typed is unknown, else the plain question."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    typed = text and not text.startswith("/")
+    vague = geo.too_vague(text) if typed else None
+    if vague:
+        region, departements = vague
+        question = CORSICA_QUESTION if region == "Corse" else REGION_QUESTION.format(region=region)
+        buttons = [{"title": f"{d.name} ({d.code})", "payload": f'/request_provider{{"departement": "{d.code}"}}'}
+                   for d in departements] if len(departements) <= MAX_DEPARTEMENT_BUTTONS else []
+        return question, buttons + [SKIP_LOCATION_BUTTON]
+    if asked and typed:
+        return UNKNOWN_PLACE_QUESTION.format(place=_clean(text)), [SKIP_LOCATION_BUTTON]
+    return LOCATION_QUESTION, [SKIP_LOCATION_BUTTON]
+
+
 # --- what to say ----------------------------------------------------------------------------------------------------
 def _clean(text: str, limit: int = 60) -> str:
     text = re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
@@ -169,18 +200,72 @@ def provider_card(number: int, offer: Offer, location: Optional[geo.Location]) -
     return "\n".join(lines)
 
 
-def provider_line(offer: Offer, location: Optional[geo.Location]) -> str:
-    """A provider in one short line, for SMS. Not numbered: the SMS channel numbers the buttons for replies."""
+def provider_line(offer: Offer) -> str:
+    """A provider in one short line for SMS: name, phone, commune. Not numbered: the SMS channel numbers the
+    buttons for replies. The département is named (not numbered) when it is not the victim's."""
     provider = offer.provider
     contact = provider.phone or provider.email or provider.website or ""
+    dep = geo.departement(provider.departement)
+    town = provider.commune or (dep.name if dep else "")
     if offer.tier == REMOTE:
-        how_far = "à distance"
-    elif offer.distance_km is not None and location is not None and location.commune is not None:
-        how_far = f"{round(offer.distance_km)} km"
-    else:
-        how_far = provider.departement
-    town = f", {provider.commune}" if provider.commune else ""
-    return f"- {provider.name}{town} ({how_far}) : {contact}".rstrip(" :")
+        town = f"{town} (à distance)" if town else "à distance"
+    elif offer.tier == NEIGHBOUR and dep and town != dep.name:
+        town = f"{town} ({dep.name})"
+    return ", ".join(p for p in (f"- {provider.name}", contact, town) if p)
+
+
+def sms_introduction(result: Result) -> str:
+    """The first line of the SMS: where the providers are, honestly, in a few words."""
+    location = result.location
+    if location is None:
+        return "Professionnels qui peuvent vous aider à distance :"
+    local, neighbour, remote = result.count(LOCAL), result.count(NEIGHBOUR), result.count(REMOTE)
+    if local == len(result.offers):
+        where = location.commune.name if location.commune else location.departement.name
+        return f"Professionnels près de {where} :"
+    then = ("les plus proches et d'autres à distance" if neighbour and remote else
+            "les plus proches" if neighbour else "d'autres qui aident à distance")
+    if not local:
+        return f"Professionnels : aucun dans votre département, voici {then} :"
+    return f"Professionnels : {local} dans votre département, puis {then} :"
+
+
+def sms_notes(result: Result, sheet: Any, location: Optional[geo.Location], searched_elsewhere: bool,
+              public_known: bool) -> List[str]:
+    """The notes of the web answer, each in a few words; the CSIRT with its phone only."""
+    notes = []
+    if any(offer.provider.demo for offer in result.offers):
+        notes.append("Prestataires fictifs (démonstration).")
+    if sheet is not None and not sheet.competences:
+        notes.append("Un informaticien ne récupère pas l'argent perdu, mais peut sécuriser vos appareils.")
+    if result.offers:
+        notes.append("Interventions payantes : demandez un devis.")
+    if result.public in ORGANISATIONS:
+        csirt = geo.csirt_for(location.departement.code) if location else None
+        if csirt is not None:
+            notes.append(f"Aide gratuite (CSIRT régional) : {csirt.name}"
+                         + (f", {csirt.phone}." if csirt.phone else "."))
+        elif location is not None:
+            notes.append("Pas de CSIRT régional ici : voyez 17cyber.gouv.fr.")
+        else:
+            notes.append("Un CSIRT régional peut aider gratuitement votre structure : donnez-moi votre département.")
+    if searched_elsewhere and location is not None:
+        notes.append(f"Recherche {place_phrase(location)} : ailleurs ? Donnez votre code postal.")
+    if not public_known:
+        notes.append("Pour une entreprise ou une collectivité, dites-le-moi.")
+    if sheet is None:
+        notes.append("Décrivez-moi l'incident pour des professionnels plus adaptés.")
+    return notes
+
+
+def offered_snapshot(result: Result) -> List[Dict[str, Any]]:
+    """What the victim was offered, as they saw it: ids are not enough, the directory may be re-imported."""
+    return [
+        {"id": offer.provider.id, "name": offer.provider.name, "phone": offer.provider.phone,
+         "postal_code": offer.provider.postal_code,
+         "distance_km": None if offer.distance_km is None else round(offer.distance_km, 1), "tier": offer.tier}
+        for offer in result.offers
+    ]
 
 
 def introduction(result: Result, location_given: bool) -> str:
@@ -223,7 +308,7 @@ def csirt_message(location: Optional[geo.Location]) -> str:
     csirt = geo.csirt_for(location.departement.code)
     region = location.departement.region
     if csirt is None:
-        return (f"Il n'y a pas de centre régional de réponse aux incidents cyber (CSIRT) pour {region} : "
+        return (f"Il n'y a pas de centre régional de réponse aux incidents cyber (CSIRT) {geo.in_region(region)} : "
                 "17cyber.gouv.fr vous orientera vers la bonne aide.")
     details = " – ".join(d for d in (csirt.phone and f"tél. {csirt.phone}", csirt.url, csirt.hours) if d)
     return (f"Votre structure peut aussi être aidée gratuitement par le centre de réponse aux incidents cyber de "
@@ -243,15 +328,10 @@ class ActionFindProviders(Action):
 
         location, from_message = resolve_location(tracker)
         declined = asked and intent == "dont_know"
-        if location is None and not declined:
-            text = (tracker.latest_message.get("text") or "").strip()
-            if asked and text and not text.startswith("/"):
-                dispatcher.utter_message(
-                    text=f"Je n'ai pas reconnu de commune française dans « {_clean(text)} »."
-                )
-            if questions_in_a_row(tracker) < MAX_LOCATION_QUESTIONS:
-                dispatcher.utter_message(text=LOCATION_QUESTION, buttons=[SKIP_LOCATION_BUTTON])
-                return [SlotSet(NEEDED_SLOT, True)]
+        if location is None and not declined and questions_in_a_row(tracker) < MAX_LOCATION_QUESTIONS:
+            question, buttons = location_question(tracker, asked)
+            dispatcher.utter_message(text=question, buttons=buttons)
+            return [SlotSet(NEEDED_SLOT, True)]
         return self.offer(dispatcher, tracker, location, from_message, location_given=not declined)
 
     def offer(self, dispatcher: CollectingDispatcher, tracker: Tracker, location: Optional[geo.Location],
@@ -274,16 +354,22 @@ class ActionFindProviders(Action):
             )
             return events
 
-        sms = tracker.get_latest_input_channel() == "sms"
+        buttons = [
+            {"title": f"Je suis à {c.name} ({geo.departement(c.departement).name})",
+             "payload": f'/request_provider{{"postal_code": "{c.postal_code}"}}'}
+            for c in (location.alternatives if location else ())
+        ] + [HUMAN_BUTTON]
+        events.append(SlotSet(OFFERED_SLOT, offered_snapshot(result)))
+        if tracker.get_latest_input_channel() == "sms" and result.offers:
+            lines = [sms_introduction(result)] + [provider_line(offer) for offer in result.offers]
+            lines += sms_notes(result, sheet, location, location is not None and not from_message,
+                               slots.get("public") in PUBLIC_PHRASES)
+            dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
+            return events
         if result.offers:
             dispatcher.utter_message(text=introduction(result, location_given))
-            if sms:
-                dispatcher.utter_message(
-                    text="\n".join(provider_line(offer, location) for offer in result.offers)
-                )
-            else:
-                for number, offer in enumerate(result.offers, 1):
-                    dispatcher.utter_message(text=provider_card(number, offer, location))
+            for number, offer in enumerate(result.offers, 1):
+                dispatcher.utter_message(text=provider_card(number, offer, location))
         else:
             where = place_phrase(location) if location else "pour votre situation"
             dispatcher.utter_message(
@@ -313,12 +399,6 @@ class ActionFindProviders(Action):
         if sheet is None:
             notes.append("Si vous me décrivez ce qui s'est passé, je choisirai des professionnels qui ont les "
                          "compétences adaptées.")
-        buttons = [
-            {"title": f"Je suis à {c.name} ({geo.departement(c.departement).name})",
-             "payload": f'/request_provider{{"postal_code": "{c.postal_code}"}}'}
-            for c in (location.alternatives if location else ())
-        ] + [HUMAN_BUTTON]
         notes = notes or ["Que souhaitez-vous faire maintenant ?"]
-        dispatcher.utter_message(text="\n\n".join(notes) if not sms else "\n".join(notes), buttons=buttons)
-        events.append(SlotSet(OFFERED_SLOT, result.provider_ids))
+        dispatcher.utter_message(text="\n\n".join(notes), buttons=buttons)
         return events

@@ -5,10 +5,14 @@ They are read once per process (`load()`). Everything here is pure Python over a
 on every message, and testable without a database.
 
 What a victim types is resolved by `locate()`:
-- a postal code ("33000", with Corsica 20xxx and the overseas 97x/98x codes);
+- a postal code ("33000", with Corsica 20xxx, the overseas 97x/98x codes, and the few codes shared across a
+  border, listed in `postal_exceptions.csv`);
 - an arrondissement ("Paris 15e", "Lyon 3ème", "Marseille 8");
 - a département number or name ("dans le 93", "en 2A", "dans le Finistère", "en Gironde");
-- a commune ("je suis à Bordeaux", "près de Lille", "st etienne", "Montpelier" with its typo).
+- a commune ("je suis à Bordeaux", "près de Lille", "st etienne", "Montpelier" with its typo), or a well-known
+  place that is no commune ("Marne-la-Vallée").
+What is too vague to search from ("en Bretagne", "dans le 20") is told apart by `too_vague()`, so that the bot can
+ask the right question.
 """
 from __future__ import annotations
 
@@ -30,7 +34,9 @@ EARTH_RADIUS_KM = 6371.0088
 
 # Départements whose préfecture is closer than this to the victim's département's préfecture are its
 # "neighbours" for the provider search. Adjacent départements' préfectures are 40-160 km apart in mainland France
-# (e.g. Bordeaux-La Rochelle 160 km); 2A-2B is 100 km; Guadeloupe-Martinique 150 km.
+# (e.g. Bordeaux-La Rochelle 160 km); Ajaccio-Bastia is 100 km. Overseas territories never have neighbours (see
+# neighbours()): Basse-Terre-Fort-de-France is about 169 km, but across the sea, so a provider there cannot come
+# to the victim; the remote tier serves them instead.
 NEIGHBOUR_MAX_KM = 165.0
 NEIGHBOUR_MAX_COUNT = 8
 
@@ -97,8 +103,16 @@ class Location:
 class Geography:
     """The loaded data and its lookup indexes."""
 
-    def __init__(self, departements: List[Departement], communes: List[Commune], csirts: Dict[str, Csirt]):
+    def __init__(self, departements: List[Departement], communes: List[Commune], csirts: Dict[str, Csirt],
+                 postal_exceptions: Tuple[Commune, ...] = ()):
         self.departements: Dict[str, Departement] = {d.code: d for d in departements}
+        # Postal code -> the other départements it also serves (La Poste codes shared across a border).
+        self.postal_exceptions: Dict[str, Tuple[str, ...]] = {}
+        for commune in postal_exceptions:
+            others = self.postal_exceptions.get(commune.postal_code, ())
+            if commune.departement not in others:
+                self.postal_exceptions[commune.postal_code] = others + (commune.departement,)
+        communes = list(communes) + [c for c in postal_exceptions if c not in communes]
         self.communes = communes
         self.csirts = csirts
         # Normalised name -> communes of that name (a few names exist in several départements).
@@ -150,7 +164,11 @@ def load() -> Geography:
     with (GEO_DIR / "csirt.yml").open(encoding="utf-8") as handle:
         raw = yaml.safe_load(handle) or {}
     csirts = {region: Csirt(v["name"], v.get("url"), v.get("phone"), v.get("hours")) for region, v in raw.items()}
-    return Geography(departements, communes, csirts)
+    exceptions = tuple(
+        Commune(r["name"], r["postal_code"], r["departement"], float(r["lat"]), float(r["lon"]))
+        for r in _read_csv(GEO_DIR / "postal_exceptions.csv")
+    )
+    return Geography(departements, communes, csirts, exceptions)
 
 
 # --- names ------------------------------------------------------------------------------------------------------
@@ -163,7 +181,8 @@ _DEPARTEMENT_ALIASES = {"reunion": "974", "wallis": "986", "futuna": "986", "tah
                         "caledonie": "988", "saint barth": "977", "saint barthelemy": "977", "spm": "975"}
 # First words shared by too many compound names to stand for one of them.
 _GENERIC_FIRST_WORDS = {"saint", "sainte", "saints", "saintes", "villeneuve", "neuilly", "bourg", "pont", "port",
-                        "fort", "mont", "grand", "petit", "notre", "ville", "villers", "chateau", "sous", "bar"}
+                        "fort", "mont", "grand", "grande", "petit", "notre", "ville", "villers", "chateau", "sous",
+                        "bar"}
 
 
 def normalise(text: str) -> str:
@@ -208,11 +227,11 @@ def chord_to_km(chord: float) -> float:
 def neighbours(code: str) -> Tuple[str, ...]:
     """Départements near `code`, nearest first, by distance between préfectures (no adjacency data is shipped).
 
-    Overseas départements have few or no neighbours: an empty tuple is a valid answer.
+    Overseas territories have none (an empty tuple): their nearest other territory is across the sea.
     """
     geography = load()
     origin = geography.departements.get(code)
-    if origin is None:
+    if origin is None or len(code) == 3:
         return ()
     scored = sorted(
         (distance_km(origin.lat, origin.lon, d.lat, d.lon), d.code)
@@ -258,6 +277,15 @@ def departement_for_postal_code(postal_code: str) -> Optional[str]:
         return None
     departement = code[:2]
     return departement if departement in load().departements else None
+
+
+def departements_for_postal_code(postal_code: str) -> Tuple[str, ...]:
+    """Every département a postal code serves, the one of its first digits first: ("33", "24") for 33220, whose
+    communes include Port-Sainte-Foy-et-Ponchapt in Dordogne (postal_exceptions.csv). Empty when invalid."""
+    main = departement_for_postal_code(postal_code)
+    if main is None:
+        return ()
+    return (main,) + load().postal_exceptions.get(postal_code.strip(), ())
 
 
 def departement(code: str) -> Optional[Departement]:
@@ -431,6 +459,22 @@ def _match_departement_name(words: List[str]) -> Optional[Departement]:
     return None
 
 
+# Well-known places that are no commune, typed as if they were: name -> (département, commune used as reference
+# point). Marne-la-Vallée, the new town east of Paris, lies mostly in Seine-et-Marne (Torcy is its central
+# sous-préfecture); without this its "Marne" would be read as the département of the Marne (51).
+_PLACE_ALIASES = {"marne la vallee": ("77", "Torcy")}
+
+
+def _match_alias(words: List[str]) -> Optional[Location]:
+    for size in range(min(len(words), 3), 1, -1):
+        alias = _PLACE_ALIASES.get(" ".join(words[:size]))
+        if alias:
+            dep = load().departements[alias[0]]
+            reference = find_commune(alias[1], dep.code) or dep
+            return Location(dep, reference.lat, reference.lon)
+    return None
+
+
 def _from_commune(commune: Commune, postal_code: Optional[str] = None, arrondissement: Optional[int] = None,
                   alternatives: Tuple[Commune, ...] = ()) -> Location:
     dep = load().departements[commune.departement]
@@ -450,8 +494,11 @@ def _from_postal_code(code: str, named: List[Commune]) -> Optional[Location]:
             commune = find_commune(city, prefix)
             if commune:
                 return _from_commune(commune, code, number)
+    # A code shared across a border (33220) stands for its own département, unless the commune named with it is
+    # one of those across the border ("33220 Port-Sainte-Foy-et-Ponchapt" is in Dordogne).
+    allowed = departements_for_postal_code(code)
     communes = [c for c in geography.communes_by_postal_code.get(code, []) if c.departement == dep_code]
-    communes = [c for c in named if c.departement == dep_code] or communes
+    communes = [c for c in named if c.departement in allowed] or communes
     if communes:
         return _from_commune(communes[0], code)
     dep = geography.departements[dep_code]
@@ -533,6 +580,9 @@ def locate(text: str, anchored_only: bool = False) -> Optional[Location]:
     for fuzzy in (False, True):
         # Spelling mistakes are looked for in the first few phrases only: a long story has dozens of "de" and "à".
         for words, anchor in phrases[:MAX_FUZZY_PHRASES] if fuzzy else phrases:
+            alias = None if fuzzy else _match_alias(words)
+            if alias:
+                return alias
             dep = None if fuzzy else _match_departement_name(words)
             communes = _match_place(words, fuzzy)
             if communes and dep:
@@ -548,4 +598,43 @@ def locate(text: str, anchored_only: bool = False) -> Optional[Location]:
     if dep_hint:
         dep = geography.departements[dep_hint]
         return Location(dep, dep.lat, dep.lon)
+    return None
+
+
+# --- places too vague to search from --------------------------------------------------------------------------------
+# Other names of regions, as victims write them.
+_REGION_ALIASES = {"paca": "Provence-Alpes-Côte d'Azur", "region parisienne": "Île-de-France",
+                   "idf": "Île-de-France"}
+# How French says "in <region>" when it is not "en": "à La Réunion", "dans les Hauts-de-France".
+_REGION_PREPOSITIONS = {"Grand Est": "dans le", "Hauts-de-France": "dans les", "Pays de la Loire": "dans les",
+                        "La Réunion": "à", "Mayotte": "à", "Saint-Barthélemy": "à", "Saint-Martin": "à",
+                        "Saint-Pierre-et-Miquelon": "à", "Wallis-et-Futuna": "à"}
+
+
+def in_region(region: str) -> str:
+    """ "en Bretagne", "dans les Hauts-de-France", "à La Réunion"."""
+    return f"{_REGION_PREPOSITIONS.get(region, 'en')} {region}"
+
+
+def too_vague(text: str) -> Optional[Tuple[str, Tuple[Departement, ...]]]:
+    """(region, its départements) when the message names a place that locate() cannot place precisely: a region of
+    several départements ("en Bretagne", "PACA") or the number 20 (Corsica, split into 2A and 2B since 1976).
+
+    Meant for messages where locate() found nothing: "je suis en Corse-du-Sud" is a département, not vague.
+    """
+    t = normalise((text or "")[:1000])
+    if not t:
+        return None
+    by_region: Dict[str, List[Departement]] = {}
+    for dep in sorted(load().departements.values(), key=lambda d: d.code):
+        by_region.setdefault(dep.region, []).append(dep)
+    numbers = [m.group(1) for m in _DEP_NUMBER_RE.finditer(t)] + [_FILLER_RE.sub("", t + " ").strip()]
+    if "20" in numbers:
+        return "Corse", tuple(by_region["Corse"])
+    names = {normalise(region): region for region, deps in by_region.items() if len(deps) > 1}
+    names.update(_REGION_ALIASES)
+    for key, region in names.items():
+        # "Grande-Bretagne" is no French region.
+        if re.search(rf"(?<!grande )\b{re.escape(key)}\b", t):
+            return region, tuple(by_region[region])
     return None

@@ -21,6 +21,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     import_parser.add_argument("file")
     import_parser.add_argument("--replace", action="store_true", help="remplace tout l'annuaire par ce fichier")
     import_parser.add_argument("--dry-run", action="store_true", help="vérifie le fichier sans rien enregistrer")
+    import_parser.add_argument("--drop-demo", action="store_true",
+                               help="retire les prestataires fictifs de démonstration")
     export_parser = commands.add_parser("export", help="exporte l'annuaire en CSV (« - » : sortie standard)")
     export_parser.add_argument("file")
     args = parser.parse_args(argv)
@@ -34,7 +36,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print("L'annuaire n'est pas vide : aucun prestataire de démonstration ajouté.")
         return 0
     if args.command == "import":
-        report = csvio.import_csv(args.file, replace=args.replace, dry_run=args.dry_run)
+        report = csvio.import_csv(args.file, replace=args.replace, dry_run=args.dry_run, drop_demo=args.drop_demo)
         print(report.text())
         return 1 if report.fatal else 2 if report.rejected else 0
     if args.file == "-":

@@ -4,6 +4,10 @@ The file is what staff prepare in a spreadsheet: one provider per row, French co
 `,` as separator, UTF-8 or Windows-1252 (Excel's "CSV"), lists inside a cell separated by `,` `;` `|` or `/`.
 Valid rows are imported in one transaction; every rejected row is listed with its line number and reasons, so
 that staff can fix the file and import again. Nothing is written when no row is valid.
+
+Importing is idempotent: a row updates the provider it already is, rather than adding a second copy. A row is the
+same provider as the one with its `id` (the column an export writes), or else as the one with the same name and
+postal code (or département). An export edited in a spreadsheet and imported back thus updates the directory.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple, Union
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from bot import db, geo
 from bot.providers.models import COMPETENCES, PUBLICS, SERVICES, Provider
@@ -103,6 +107,9 @@ class ImportReport:
     warnings: List[str] = field(default_factory=list)
     fatal: Optional[str] = None  # the file could not be read at all: nothing was imported
     replaced: int = 0  # providers removed by --replace
+    updated: int = 0  # of `imported`, providers already in the directory, updated in place
+    demo_left: int = 0  # demonstration providers still in the directory next to real ones
+    demo_dropped: int = 0  # demonstration providers removed by --drop-demo
     dry_run: bool = False
 
     @property
@@ -123,6 +130,18 @@ class ImportReport:
             lines.append("Simulation : l'annuaire n'a pas été modifié.")
         elif self.replaced:
             lines.append(f"{_plural(self.replaced, 'ancien prestataire')} remplacés par ce fichier.")
+        if self.updated:
+            present = _plural(self.updated, "prestataire déjà présent", "prestataires déjà présents")
+            lines.append(f"Dont {present} (même identifiant, ou même nom et même code postal), mis à jour, et "
+                         f"{_plural(self.imported - self.updated, 'ajouté')}.")
+        if self.demo_dropped:
+            lines.append(f"{_plural(self.demo_dropped, 'prestataire fictif', 'prestataires fictifs')} de "
+                         "démonstration retirés de l'annuaire.")
+        if self.demo_left:
+            lines.append(f"Attention : l'annuaire contient encore "
+                         f"{_plural(self.demo_left, 'prestataire fictif', 'prestataires fictifs')} de démonstration, "
+                         "proposés aux victimes avec les vrais. Pour les retirer, importez à nouveau avec "
+                         "--drop-demo (python -m bot.providers import FICHIER --drop-demo).")
         if self.imported == 0 and not self.dry_run:
             lines.append("Aucune ligne valide : l'annuaire n'a pas été modifié.")
         if self.rejected:
@@ -238,11 +257,11 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
     postal_code = get("code_postal").replace(" ", "")
     if re.fullmatch(r"\d{4}", postal_code):  # Excel drops the leading zero of 01000-09999
         postal_code = "0" + postal_code
-    dep_from_postal = None
-    if postal_code:
-        dep_from_postal = geo.departement_for_postal_code(postal_code)
-        if dep_from_postal is None:
-            errors.append(f"code postal « {get('code_postal')} » inconnu")
+    # A few postal codes serve communes of two départements (33220: Gironde and Dordogne): any of them is right.
+    allowed = geo.departements_for_postal_code(postal_code) if postal_code else ()
+    dep_from_postal = allowed[0] if allowed else None
+    if postal_code and not allowed:
+        errors.append(f"code postal « {get('code_postal')} » inconnu")
     dep_code = None
     if get("departement"):
         dep = geo.departement(get("departement"))
@@ -250,8 +269,11 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
             errors.append(f"département « {get('departement')} » inconnu")
         else:
             dep_code = dep.code
-    if dep_code and dep_from_postal and dep_code != dep_from_postal:
-        errors.append(f"le code postal {postal_code} est dans le département {dep_from_postal}, pas {dep_code}")
+    if dep_code and allowed and dep_code not in allowed:
+        errors.append(f"le code postal {postal_code} est dans le département {' ou '.join(allowed)}, pas {dep_code}")
+    if not dep_code and len(allowed) > 1 and get("commune"):
+        named = [c for c in geo.find_communes(get("commune"), fuzzy=False) if c.departement in allowed]
+        dep_from_postal = named[0].departement if named else dep_from_postal
     dep_code = dep_code or dep_from_postal
     if not postal_code and not get("departement"):
         errors.append("indiquez le code postal ou le département")
@@ -271,7 +293,8 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
         else:
             commune = geo.find_commune(commune_name, dep_code) if commune_name else None
             if commune is None or commune.departement != dep_code:
-                by_code = geo.load().communes_by_postal_code.get(postal_code, [])
+                by_code = [c for c in geo.load().communes_by_postal_code.get(postal_code, [])
+                           if c.departement == dep_code]
                 commune = by_code[0] if by_code else None
             if commune is not None:
                 lat, lon = commune.lat, commune.lon
@@ -311,9 +334,18 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
     remote = _parse_bool(get("intervention_a_distance"), "intervention_a_distance", False, errors)
     active = _parse_bool(get("actif"), "actif", True, errors)
     demo = _parse_bool(get("demonstration"), "demonstration", False, errors)
+    provider_id = None
+    if get("id"):
+        if get("id").isdigit():
+            provider_id = int(get("id"))
+        else:
+            errors.append(f"identifiant « {get('id')} » invalide : laissez la colonne id vide pour un nouveau "
+                          "prestataire")
     if errors:
         return None, errors
+    # `id` holds the id read from the file until import_csv() matches it with the directory.
     return Provider(
+        id=provider_id,
         name=name, address=get("adresse"), postal_code=postal_code or None, commune=commune_name,
         departement=dep_code, lat=lat, lon=lon, publics=publics, services=services, competences=competences,
         expertcyber=expertcyber, phone=phone, email=email, website=website, opening_hours=get("horaires") or None,
@@ -375,7 +407,7 @@ def read(data: bytes, source: Optional[str] = None) -> Tuple[List[Provider], Imp
             row = {column: value for column, value in zip(columns, values) if column}
             provider, errors = _validate(row, line, report.warnings)
             if provider is not None:
-                duplicate = (geo.normalise(provider.name), provider.postal_code or provider.departement)
+                duplicate = _identity(provider.name, provider.postal_code, provider.departement)
                 if duplicate in seen:
                     errors = [f"doublon de la ligne {seen[duplicate]} (même nom, même code postal)"]
                     provider = None
@@ -391,9 +423,43 @@ def read(data: bytes, source: Optional[str] = None) -> Tuple[List[Provider], Imp
     return providers, report
 
 
+# Columns an import writes into an existing provider (not its id nor its creation date).
+_DATA_COLUMNS = ("name", "address", "postal_code", "commune", "departement", "lat", "lon", "publics", "services",
+                 "competences", "expertcyber", "phone", "email", "website", "opening_hours", "remote", "active",
+                 "demo")
+
+
+def _identity(name: str, postal_code: Optional[str], departement: str) -> Tuple[str, str]:
+    """What makes two rows the same provider when no id says so (also the duplicate check within a file)."""
+    return geo.normalise(name), postal_code or departement
+
+
+def _save(session, providers: List[Provider]) -> int:
+    """Updates the providers already in the directory (by id, else by name and postal code), adds the others;
+    returns how many were updated."""
+    rows = session.execute(select(Provider.id, Provider.name, Provider.postal_code, Provider.departement)).all()
+    ids = {row.id for row in rows}
+    by_identity = {_identity(row.name, row.postal_code, row.departement): row.id for row in rows}
+    done = set()  # two rows of the file never update the same provider
+    for provider in providers:
+        file_id, provider.id = provider.id, None
+        target_id = file_id if file_id in ids else by_identity.get(
+            _identity(provider.name, provider.postal_code, provider.departement))
+        if target_id is None or target_id in done:
+            session.add(provider)
+            continue
+        existing = session.get(Provider, target_id)
+        for column in _DATA_COLUMNS:
+            setattr(existing, column, getattr(provider, column))
+        done.add(target_id)
+    return len(done)
+
+
 def import_csv(source: Union[str, Path, bytes], replace: bool = False, dry_run: bool = False,
-               url: Optional[str] = None) -> ImportReport:
-    """Imports a CSV directory: adds the valid rows (or, with `replace`, replaces the whole directory by them)."""
+               url: Optional[str] = None, drop_demo: bool = False) -> ImportReport:
+    """Imports a CSV directory: adds the valid rows or updates the providers they already are (or, with `replace`,
+    replaces the whole directory by them). With `drop_demo`, removes the demonstration providers; otherwise the
+    report warns when real providers now sit next to demonstration ones."""
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:
@@ -414,7 +480,17 @@ def import_csv(source: Union[str, Path, bytes], replace: bool = False, dry_run: 
     with db.session(url) as session:
         if replace:
             report.replaced = session.execute(delete(Provider)).rowcount or 0
-        session.add_all(providers)
+            for provider in providers:
+                provider.id = None
+            session.add_all(providers)
+        else:
+            report.updated = _save(session, providers)
+        session.flush()
+        is_demo = Provider.demo.is_(True)
+        if drop_demo:
+            report.demo_dropped = session.execute(delete(Provider).where(is_demo)).rowcount or 0
+        elif not all(provider.demo for provider in providers):
+            report.demo_left = session.scalar(select(func.count()).select_from(Provider).where(is_demo)) or 0
     return report
 
 
@@ -441,7 +517,7 @@ def export_rows(url: Optional[str] = None) -> Iterable[List[str]]:
 
 def export_csv(destination: Union[str, Path, io.TextIOBase], url: Optional[str] = None) -> int:
     """Writes the whole directory as CSV (`;`, UTF-8 with BOM: opens as is in a French spreadsheet); returns the
-    number of providers. The file can be imported back (`id` is informative and ignored on import)."""
+    number of providers. Imported back, each row updates the provider of its `id`."""
     db.create_all(url)
     if isinstance(destination, (str, Path)):
         with open(destination, "w", encoding="utf-8-sig", newline="") as handle:
