@@ -166,3 +166,21 @@ def review_nlu_export_dir() -> Path:
 def review_story_export_dir() -> Path:
     """Where the review console writes conversations as Rasa test stories."""
     return Path(os.environ.get("REVIEW_STORY_EXPORT_DIR") or PROJECT_ROOT / "tests" / "stories")
+
+
+# --- web chat behind reverse proxies, and several server processes (channels/webchat.py) ----------------------------
+def trusted_proxies() -> int:
+    """TRUSTED_PROXIES: how many reverse proxies of ours stand in front of the server, each appending the address it
+    received the request from to X-Forwarded-For. 0 (the default): the header is ignored, since any client can write
+    it, and the client address is the connection's. With N > 0 the client address is the N-th entry from the right:
+    the one our outermost proxy saw; entries further left were written by the client and are not believed.
+    Behind a proxy with 0, every visitor has the proxy's address and shares one per-address rate limit."""
+    try:
+        return max(0, int(os.environ.get("TRUSTED_PROXIES", "0").strip() or "0"))
+    except ValueError:
+        return 0
+
+
+def redis_key_prefix() -> str:
+    """REDIS_KEY_PREFIX: separates the deployments (or test runs) that share one Redis server."""
+    return os.environ.get("REDIS_KEY_PREFIX", "").strip() or "cyberaide"

@@ -108,9 +108,10 @@ def merge_metadata(*parts: Optional[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 # --- Shared by the messaging channels (Telegram, SMS, web): one turn, rate limits, duplicates, forgetting ---------
-# These keep their state in the memory of one server process. With several instances behind a load balancer, a
-# sender's messages may reach different instances: move them to Redis (INCR + EXPIRE for the rate limit, SET NX EX
-# for delivery ids) before scaling out.
+# Rate limits keep their state in the memory of one server process: with several instances behind a load balancer,
+# a sender's messages may reach different instances, each with its own count (move them to Redis, INCR + EXPIRE,
+# to share it). Delivery ids are remembered in memory as a fast path and checked in the stored conversation too
+# (`already_recorded`), which holds across processes and restarts.
 RATE_LIMIT_REPLY = (
     "Vous m'avez envoyé beaucoup de messages en peu de temps : patientez une minute avant de m'écrire à nouveau. "
     "En cas de danger immédiat, appelez le 17 ou le 112."
@@ -213,6 +214,27 @@ class SeenIds:
             return False
         self._seen.set(delivery_id, True)
         return True
+
+
+async def already_recorded(app: Any, sender_id: str, message_id: str) -> bool:
+    """True when the stored conversation already holds the victim message `message_id` (the gateway's delivery id,
+    recorded on the UserUttered event by `converse`).
+
+    This is the check that survives a restart and works across server processes, where `SeenIds` (one process's
+    memory) cannot see an earlier delivery. The full tracker is read because a retry may come after a new session
+    started. When the database cannot be read the message is handled: a duplicate answer is better than silence.
+    Two deliveries racing on two processes can still both pass; gateways retry after seconds, not milliseconds.
+    """
+    from rasa.shared.core.events import UserUttered
+
+    try:
+        tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(sender_id)
+    except Exception:
+        logger.exception("Could not read the tracker of %s to look for a redelivery", sender_id)
+        return False
+    if tracker is None:
+        return False
+    return any(isinstance(e, UserUttered) and e.message_id == message_id for e in reversed(tracker.events))
 
 
 class RateLimiter:

@@ -11,18 +11,28 @@
 - SMS-aware output (channels/sms_text.py): one message of at most 3 segments per turn, the rest on "SUITE";
   buttons become numbered choices and "1", "2"... select them. Keywords: STOP (forget the conversation and the
   number), AIDE (help), SUITE (next part).
+- STOP deletes the conversation's events and everything the application keeps about it (handovers and their notes,
+  ratings, review index and annotations: console.retention.forget_senders), and records the opt-out in the
+  `sms_opt_outs` table as a keyed hash of the number (HMAC-SHA256 with SMS_AUTH_TOKEN), so that no process, even
+  after a restart, sends anything more to the number. Writing again is consent to talk again: it clears the opt-out.
+  Rotating SMS_AUTH_TOKEN makes the stored hashes unmatchable (the opt-outs are then forgotten).
+- Gateway retries (same MessageSid) are answered once: this process's memory first, then the stored conversation
+  (the MessageSid is the message_id of the victim's UserUttered event), which also catches a retry that reaches
+  another server process or comes after a restart.
 - The conversation id is `sms:<E.164 number>`: a hash would not let operators answer later. Staff views must
   redact the number.
 - Rasa's built-in Twilio connector is not used: it checks no signature and blocks the event loop.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-import os
 import re
 import unicodedata
+from datetime import datetime
+from functools import lru_cache
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qs, urlparse
 
@@ -31,16 +41,18 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import Column, DateTime, String, delete, select
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import settings
+from bot import db, settings
 from channels.common import (
     RATE_LIMIT_REPLY,
     SAFETY_REPLY,
     RateLimiter,
     SeenIds,
     TTLCache,
+    already_recorded,
     converse,
     delete_conversation,
 )
@@ -76,15 +88,24 @@ _seen = SeenIds()
 _rate_limiter = RateLimiter(settings.channel_rate_limit())
 _pending = TTLCache(max_items=50_000, ttl_seconds=24 * 3600)  # sender -> parts waiting for SUITE
 _choices = TTLCache(max_items=50_000, ttl_seconds=24 * 3600)  # sender -> payloads of the numbered choices
-# Numbers that sent STOP, so that a late operator message does not reach them. Only a keyed hash is kept, in
-# memory, with a key that dies with the process: nothing on disk remembers the number.
-_opted_out = TTLCache(max_items=50_000, ttl_seconds=30 * 24 * 3600)
-_opt_out_key = os.urandom(32)
 _client: Optional[httpx.AsyncClient] = None  # the server's HTTP client for the REST API, open while it runs
 
 
 class SmsApiError(RuntimeError):
     """The REST API refused or failed to send a message."""
+
+
+class SmsOptOut(db.Base):
+    """A number that sent STOP: nothing may be sent to it until it writes again.
+
+    Only a keyed hash is stored (HMAC-SHA256 with SMS_AUTH_TOKEN): enough to recognise the number when an operator
+    or a late reply is about to text it, useless to anyone reading the table without the token.
+    """
+
+    __tablename__ = "sms_opt_outs"
+
+    number_hash = Column(String(64), primary_key=True)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
 
 
 def sender_id_for(number: str) -> str:
@@ -99,7 +120,53 @@ def number_of(sender_id: str) -> str:
 
 
 def _number_key(number: str) -> str:
-    return hmac.new(_opt_out_key, number.encode("utf-8"), hashlib.sha256).hexdigest()
+    key = (settings.sms_auth_token() or "").encode("utf-8")
+    return hmac.new(key, number.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+# --- opt-outs and forgetting (synchronous SQLAlchemy: call them through asyncio.to_thread) -------------------------
+@lru_cache(maxsize=None)
+def _tables_ready(url: str) -> bool:
+    """Creates, once per database, the opt-out table and the application tables that STOP deletes from (a server
+    may run the SMS channel without the console or before the action server created them)."""
+    import console.retention  # noqa: F401  (registers the handover, rating, note and review tables)
+
+    db.create_all(url)
+    return True
+
+
+def _ensure_tables() -> None:
+    _tables_ready(settings.database_url())
+
+
+def is_opted_out(number: str) -> bool:
+    _ensure_tables()
+    with db.session() as session:
+        return session.get(SmsOptOut, _number_key(number)) is not None
+
+
+def _record_opt_out(number: str) -> None:
+    _ensure_tables()
+    with db.session() as session:
+        if session.get(SmsOptOut, _number_key(number)) is None:
+            session.add(SmsOptOut(number_hash=_number_key(number)))
+
+
+def _clear_opt_out(number: str) -> None:
+    _ensure_tables()
+    key = _number_key(number)
+    with db.session() as session:
+        # Read before deleting: nearly every message comes from a number that never sent STOP, and a read does not
+        # take SQLite's write lock.
+        if session.execute(select(SmsOptOut.number_hash).where(SmsOptOut.number_hash == key)).first():
+            session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash == key))
+
+
+def _forget_app_data(sender_id: str) -> None:
+    from console.retention import forget_senders
+
+    _ensure_tables()
+    forget_senders([sender_id])
 
 
 def keyword(body: str) -> Optional[str]:
@@ -222,12 +289,13 @@ async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> 
     """Sends a message to an SMS conversation outside any request (operators), through the REST API."""
     number = number_of(sender_id)
     _choices.pop(sender_id)  # the victim's "1" now answers the operator, not an older question
-    if _number_key(number) in _opted_out:
-        raise RuntimeError("This SMS conversation sent STOP: nothing more may be sent to the number.")
     if settings.sms_mode() != "rest":
         raise RuntimeError(
             "SMS messages outside a reply need the REST API: set SMS_API_BASE_URL, SMS_ACCOUNT_SID and SMS_FROM."
         )
+    # Fails closed: if the database cannot tell whether the number sent STOP, nothing is sent.
+    if await asyncio.to_thread(is_opted_out, number):
+        raise RuntimeError("This SMS conversation sent STOP: nothing more may be sent to the number.")
     first = _prepare(sender_id, [{"text": text, "buttons": buttons or []}])
     if first:
         await _post_message(number, first)
@@ -235,15 +303,33 @@ async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> 
 
 # --- input --------------------------------------------------------------------------------------------------------
 async def _forget(app: Any, sender_id: str, number: str) -> None:
-    """STOP: the conversation's events are deleted and nothing about the number is kept."""
+    """STOP: the opt-out is recorded first (so that nothing is sent while the rest is deleted), then the
+    conversation's events and everything the application keeps about the conversation are deleted."""
     _pending.pop(sender_id)
     _choices.pop(sender_id)
     _rate_limiter.forget(sender_id)
-    _opted_out.set(_number_key(number), True)
+    try:
+        await asyncio.to_thread(_record_opt_out, number)
+    except Exception:
+        logger.exception("Could not record an SMS opt-out")
     try:
         await delete_conversation(app.ctx.agent, sender_id)
     except Exception:
         logger.exception("Could not delete an SMS conversation after STOP")
+    try:
+        await asyncio.to_thread(_forget_app_data, sender_id)
+    except Exception:
+        logger.exception("Could not delete the application data of an SMS conversation after STOP")
+
+
+async def _still_consenting(number: str) -> bool:
+    """False when the number sent STOP while its message was being handled: the reply is then dropped. A database
+    error does not drop it: the person wrote to us moments ago."""
+    try:
+        return not await asyncio.to_thread(is_opted_out, number)
+    except Exception:
+        logger.exception("Could not read the SMS opt-outs")
+        return True
 
 
 async def handle_sms(
@@ -262,7 +348,10 @@ async def handle_sms(
     if word == "STOP":  # honoured before anything else, even over the rate limit
         await _forget(request.app, sender_id, number)
         return await _answer(number, split_for_sms(STOP_REPLY)[0])
-    _opted_out.pop(_number_key(number))  # writing again undoes STOP
+    try:
+        await asyncio.to_thread(_clear_opt_out, number)  # writing again undoes STOP
+    except Exception:
+        logger.exception("Could not clear an SMS opt-out")
 
     verdict = _rate_limiter.check(sender_id)
     if verdict == RateLimiter.DROP:
@@ -294,6 +383,8 @@ async def handle_sms(
         return twiml()
     if has_media:
         replies.append({"text": MEDIA_NOTE})
+    if not await _still_consenting(number):
+        return twiml()
     return await _answer(number, _prepare(sender_id, replies))
 
 
@@ -315,6 +406,10 @@ class SmsInput(InputChannel):
         @blueprint.listener("after_server_start")
         async def start(_app: Any, _loop: Any) -> None:
             global _client
+            try:
+                await asyncio.to_thread(_ensure_tables)
+            except Exception:  # retried at the first STOP or operator message
+                logger.exception("Could not create the SMS opt-out table")
             if mode == "rest":
                 _client = httpx.AsyncClient(timeout=API_TIMEOUT)
 
@@ -340,6 +435,10 @@ class SmsInput(InputChannel):
             sid = (form.get("MessageSid") or form.get("SmsSid") or [""])[0]
             if sid and not _seen.first_time(sid):
                 logger.info("SMS %s already handled (redelivery): skipped", sid)
+                return twiml()
+            number = (form.get("From") or [""])[0].strip()
+            if sid and number and await already_recorded(request.app, sender_id_for(number), sid):
+                logger.info("SMS %s already in the conversation (redelivery to another process): skipped", sid)
                 return twiml()
             try:
                 return await handle_sms(request, on_new_message, form)

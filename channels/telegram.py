@@ -31,7 +31,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot import settings
-from channels.common import RATE_LIMIT_REPLY, RateLimiter, SeenIds, TTLCache, converse
+from channels.common import RATE_LIMIT_REPLY, RateLimiter, SeenIds, TTLCache, already_recorded, converse
 from channels.config import telegram_problem
 
 logger = logging.getLogger(__name__)
@@ -123,13 +123,26 @@ def payload_from(data: Optional[str]) -> Optional[str]:
     return data
 
 
+LINK_SCHEMES = ("http://", "https://", "tg://")  # what Telegram accepts in an inline button's url
+
+
 def inline_keyboard(buttons: Optional[List[Dict[str, Any]]]) -> Optional[InlineKeyboardMarkup]:
     rows = []
     for button in buttons or []:
-        title = str(button.get("title") or button.get("payload") or "").strip()
-        payload = str(button.get("payload") or title)
-        if title:
-            # One button per row: the titles are short sentences that would be cut side by side on a phone.
+        url = button.get("url")
+        url = url.strip() if isinstance(url, str) else ""
+        title = str(button.get("title") or button.get("payload") or url).strip()
+        if not title:
+            continue
+        # One button per row: the titles are short sentences that would be cut side by side on a phone.
+        if url.lower().startswith(LINK_SCHEMES):
+            # A link button opens the page in the victim's app (official reporting sites...); sent as a callback,
+            # the press would only feed the link's title to the NLU.
+            rows.append([InlineKeyboardButton(title[:200], url=url)])
+        elif url:
+            logger.warning("Link button with an unusable URL scheme dropped from a Telegram keyboard")
+        else:
+            payload = str(button.get("payload") or title)
             rows.append([InlineKeyboardButton(title[:200], callback_data=callback_data_for(payload))])
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -288,12 +301,29 @@ async def handle_update(update: Update) -> None:
     await _deliver(_runtime.bot(), chat_id, replies)
 
 
+def _chat_of(update: Update) -> Optional[int]:
+    """The chat a reply to this update goes to (as handle_update chooses it), or None."""
+    query = update.callback_query
+    if query is not None:
+        return query.message.chat.id if query.message is not None else query.from_user.id
+    message = update.effective_message
+    return message.chat.id if message is not None else None
+
+
 async def process(update: Update) -> None:
     """Handles an update once, whatever happens: duplicates are skipped, errors are logged."""
     if not _seen.first_time(str(update.update_id)):
         logger.info("Telegram update %s already handled (redelivery): skipped", update.update_id)
         return
     try:
+        # This process's memory misses a redelivery after a restart or to another worker: the stored conversation
+        # has the update id on the victim's message (see _run_bot).
+        chat_id = _chat_of(update)
+        if chat_id is not None and await already_recorded(
+            _runtime.sanic_app, sender_id_for(chat_id), f"{CHANNEL}:{update.update_id}"
+        ):
+            logger.info("Telegram update %s already in the conversation (redelivery): skipped", update.update_id)
+            return
         await handle_update(update)
     except Exception:
         logger.exception("Could not handle Telegram update %s", update.update_id)

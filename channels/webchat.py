@@ -17,7 +17,11 @@ other sites' pages; there are no cookies, so no credentials are involved):
   operator), read from the tracker store, the transcript of record. Each event's `id` is the event's index in the full
   tracker: a client that reconnects with `Last-Event-ID` (EventSource does it by itself) or `?after=N` gets exactly
   what it missed. The stream wakes up when `notify(sender_id)` is called (after each turn here, and by the console
-  when an operator writes), and re-reads the tracker every `RECHECK_SECONDS` anyway.
+  when an operator writes; with REDIS_URL, in every server process through Redis pub/sub), and re-reads the tracker
+  every `RECHECK_SECONDS` anyway.
+
+Messages are limited per session and per client address (IP_LIMIT_FACTOR times the per-session limit), since a
+script can make up a new session id for every message; see TRUSTED_PROXIES in bot.settings.
 
 Cross-origin requests are all "simple" (the widget posts JSON as `text/plain`, EventSource sends no custom header
 on its first request), so no CORS preflight is needed: Rasa's CORS extension answers every OPTIONS request itself,
@@ -29,6 +33,7 @@ can read it. Only `web:<uuid>` conversations are served here, never Telegram or 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import re
@@ -83,29 +88,135 @@ TOO_BIG = (
 TOO_MANY_STREAMS = "Trop de fenêtres ouvertes sur cette conversation : fermez-en quelques-unes."
 
 _rate_limiter = RateLimiter(settings.channel_rate_limit())
+# Session ids are made by the client, so a script can take a new one for every message: the client's address is
+# limited too. Several victims may share an address (a family, an office, a mobile carrier's NAT), hence a multiple.
+IP_LIMIT_FACTOR = 5
+_ip_rate_limiter = RateLimiter(settings.channel_rate_limit() * IP_LIMIT_FACTOR)
 # (session, client_id) of messages received by this process: a retry in flight is not handled twice.
 _received = TTLCache(max_items=100_000, ttl_seconds=24 * 3600)
 
 
 # --- waking the streams -------------------------------------------------------------------------------------------
 # Open streams of this process, per conversation. With several Sanic workers or server instances, a message written
-# by another process (an operator's, from a console request served elsewhere) only reaches a stream here at its next
-# periodic re-check; a multi-instance deployment should publish `notify` on a Redis channel (pub/sub on REDIS_URL)
-# that every process subscribes to, and call the local `notify` from the subscriber.
+# by another process (an operator's, from a console request served elsewhere; a victim's, posted through another
+# instance) must wake the streams held here: with REDIS_URL set, `notify` also publishes the conversation id on a
+# Redis channel that every server process subscribes to at start-up (`_Bus`). Without it, only this process's streams
+# wake up, and the others see the message at their next periodic re-check.
 _streams: Dict[str, Set[asyncio.Event]] = {}
 _closing = False
 
 
-async def notify(sender_id: str) -> None:
-    """Wakes the open streams of a conversation: new events are in its tracker (bot turn, operator message)."""
+def _wake(sender_id: str) -> None:
     for wake in list(_streams.get(sender_id, ())):
         wake.set()
+
+
+async def notify(sender_id: str) -> None:
+    """Wakes the open streams of a conversation, in every server process: new events are in its tracker (bot turn,
+    operator message)."""
+    _wake(sender_id)
+    await _bus.publish(sender_id)
 
 
 def _wake_all() -> None:
     for wakes in list(_streams.values()):
         for wake in list(wakes):
             wake.set()
+
+
+def redis_channel() -> str:
+    """The pub/sub channel of stream wake-ups: REDIS_KEY_PREFIX (default "cyberaide") separates the deployments, or
+    test runs, that share a Redis server."""
+    return f"{settings.redis_key_prefix()}:webchat:notify"
+
+
+class _Bus:
+    """Stream wake-ups between server processes over Redis pub/sub; inert while REDIS_URL is unset."""
+
+    def __init__(self) -> None:
+        self.publisher: Any = None  # redis.asyncio.Redis while the server runs with REDIS_URL
+        self.listener: Optional[asyncio.Task] = None
+        self.channel = ""
+        # Each process ignores its own publications: its streams were woken directly.
+        self.origin = uuid.uuid4().hex
+
+    async def start(self) -> None:
+        url = settings.redis_url()
+        if not url or self.listener is not None:
+            return
+        import redis.asyncio as aioredis
+
+        self.channel = redis_channel()
+        self.publisher = aioredis.from_url(url)
+        subscribed = asyncio.Event()
+        self.listener = asyncio.create_task(self._listen(url, subscribed))
+        try:  # serve only once subscribed, so that no wake-up published meanwhile is lost; never block start-up
+            await asyncio.wait_for(subscribed.wait(), 5.0)
+        except asyncio.TimeoutError:
+            logger.warning("Redis not reachable yet: web chat streams rely on their periodic re-check meanwhile.")
+
+    async def publish(self, sender_id: str) -> None:
+        if self.publisher is None:
+            return
+        try:
+            await self.publisher.publish(self.channel, f"{self.origin} {sender_id}")
+        except Exception as error:  # the streams of other processes will see it at their next re-check
+            logger.warning("Could not publish a web chat wake-up on Redis: %s", error)
+
+    async def _listen(self, url: str, subscribed: asyncio.Event) -> None:
+        import redis.asyncio as aioredis
+
+        delay = 1.0
+        while True:
+            client = aioredis.from_url(url)
+            pubsub = client.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                if subscribed.is_set():
+                    # Reconnected: wake-ups published while we were away are lost, so every stream re-reads now.
+                    _wake_all()
+                subscribed.set()
+                delay = 1.0
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30.0)
+                    if not message or message.get("type") != "message":
+                        continue
+                    data = message["data"]
+                    origin, _, sender_id = (data.decode("utf-8", "replace") if isinstance(data, bytes)
+                                            else str(data)).partition(" ")
+                    if origin != self.origin and sender_id:
+                        _wake(sender_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.warning("Redis subscription for web chat wake-ups lost (%s); retrying in %.0f s", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            finally:
+                await _close_quietly(pubsub, client)
+
+    async def stop(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            listener.cancel()
+            try:
+                await listener
+            except (asyncio.CancelledError, Exception):
+                pass
+        publisher, self.publisher = self.publisher, None
+        if publisher is not None:
+            await _close_quietly(publisher)
+
+
+async def _close_quietly(*resources: Any) -> None:
+    for resource in resources:
+        try:
+            await resource.close()
+        except Exception:
+            pass
+
+
+_bus = _Bus()
 
 
 # --- what the widget shows ----------------------------------------------------------------------------------------
@@ -198,6 +309,30 @@ def _notices(replies: List[Dict[str, Any]], turn: List[Dict[str, Any]]) -> List[
 
 
 # --- HTTP ---------------------------------------------------------------------------------------------------------
+def client_address(request: Any) -> str:
+    """The address the rate limit counts: see bot.settings.trusted_proxies. An IPv6 client gets a whole /64
+    (one subscriber's usual allocation), otherwise it could take a new address for every message."""
+    address = ""
+    hops = settings.trusted_proxies()
+    if hops:
+        forwarded = [part.strip() for part in (request.headers.get("X-Forwarded-For") or "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if forwarded:
+            address = forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
+    if not address:
+        # remote_addr is set when Sanic's own proxy settings (SANIC_PROXIES_COUNT...) are used; ip is the socket's.
+        address = getattr(request, "remote_addr", "") or getattr(request, "ip", "") or ""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address or "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _json(body: Any, status: int = 200, request: Optional[Request] = None) -> HTTPResponse:
     if request is not None:
         setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
@@ -245,6 +380,9 @@ async def _handle_message(
     if key in _received:  # a retry while (or after) this process handled the message
         return await _already_handled(request, session, client_id)
     if _rate_limiter.check(session) != RateLimiter.OK:
+        return _json({"error": RATE_LIMIT_REPLY}, 429, request)
+    if _ip_rate_limiter.check(client_address(request)) != RateLimiter.OK:
+        logger.warning("A web chat client address is over the rate limit")
         return _json({"error": RATE_LIMIT_REPLY}, 429, request)
     _received.set(key, True)
     try:
@@ -357,6 +495,7 @@ class WebChatInput(InputChannel):
         async def opening(_app: Any, _loop: Any) -> None:
             global _closing
             _closing = False
+            await _bus.start()  # with REDIS_URL: wake-ups from the other server processes
 
         @blueprint.listener("before_server_stop")
         async def closing(_app: Any, _loop: Any) -> None:
@@ -364,6 +503,7 @@ class WebChatInput(InputChannel):
             global _closing
             _closing = True
             _wake_all()
+            await _bus.stop()
 
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

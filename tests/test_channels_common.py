@@ -43,3 +43,32 @@ def test_no_reply_gets_the_safety_reply_unless_an_operator_owns_the_conversation
 def test_truncated_message_gets_a_note_after_the_replies():
     replies = ensure_reply([{"text": "diagnostic"}], paused=False, truncated=True)
     assert replies == [{"text": "diagnostic"}, {"text": TRUNCATED_NOTE}]
+
+
+def test_already_recorded_finds_a_delivery_id_in_the_stored_conversation():
+    """What recognises a gateway's retry after a restart or on another server process."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from channels.common import already_recorded
+
+    store = InMemoryTrackerStore(Domain.empty())
+    app = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=store)))
+    broken = SimpleNamespace(ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=None)))
+
+    async def scenario():
+        # The first message is in an earlier session: a retry may come after a new session started.
+        await store.save(DialogueStateTracker.from_events("sms:+33600000001", [
+            UserUttered("bonjour", message_id="SM1"), BotUttered("Bonjour !"), SessionStarted(),
+            UserUttered("merci", message_id="SM2")]))
+        return [await already_recorded(app, "sms:+33600000001", "SM1"),
+                await already_recorded(app, "sms:+33600000001", "SM3"),
+                await already_recorded(app, "sms:+33600000002", "SM1"),
+                await already_recorded(broken, "sms:+33600000001", "SM1")]  # database down: handle the message
+
+    assert asyncio.run(scenario()) == [True, False, False, False]

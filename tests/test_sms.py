@@ -8,6 +8,8 @@ is what it falls back to when the API refuses a message.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import re
@@ -73,6 +75,17 @@ def api():
     server.stop()
 
 
+def server_settings(api) -> dict:
+    return {
+        "SMS_AUTH_TOKEN": AUTH_TOKEN,
+        "SMS_API_BASE_URL": api.url,
+        "SMS_ACCOUNT_SID": ACCOUNT_SID,
+        "SMS_FROM": SMS_FROM,
+        "CHANNEL_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
+        **HANDOVER_ENV,
+    }
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, api):
     tmp = tmp_path_factory.mktemp("sms")
@@ -83,23 +96,33 @@ def servers(tmp_path_factory, api):
     # The console sends operator messages through sms.send_to; Telegram is listed without settings: it stays off.
     credentials.write_text("channels.rest.RestInput:\nchannels.sms.SmsInput:\nconsole.channel.ConsoleInput:\n"
                            "channels.telegram.TelegramInput:\n")
-    env = {
-        "SMS_AUTH_TOKEN": AUTH_TOKEN,
-        "SMS_API_BASE_URL": api.url,
-        "SMS_ACCOUNT_SID": ACCOUNT_SID,
-        "SMS_FROM": SMS_FROM,
-        "CHANNEL_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
-        **HANDOVER_ENV,
-    }
     try:
-        rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env, credentials=credentials)
+        rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=server_settings(api),
+                                           credentials=credentials)
     except BaseException:
         actions.stop()
         raise
-    yield SimpleNamespace(base_url=base_url, database_url=database_url,
-                          webhook=f"{base_url}/webhooks/sms/webhook")
+    yield SimpleNamespace(base_url=base_url, database_url=database_url, webhook=f"{base_url}/webhooks/sms/webhook",
+                          tmp=tmp, action_url=action_url, credentials=credentials)
     rasa.stop()
     actions.stop()
+
+
+@pytest.fixture(scope="module")
+def other_server(servers, api):
+    """A second Rasa server on the same database: another worker, or the first one after a restart (its memory
+    of handled deliveries is empty)."""
+    rasa, base_url = start_rasa_server(servers.tmp, servers.database_url, servers.action_url,
+                                       extra_env=server_settings(api), credentials=servers.credentials)
+    yield SimpleNamespace(base_url=base_url, database_url=servers.database_url,
+                          webhook=f"{base_url}/webhooks/sms/webhook")
+    rasa.stop()
+
+
+@pytest.fixture(autouse=True)
+def scratch_database(tmp_path, monkeypatch):
+    """send_to and STOP use the application database in this process too: never the developer's var/ database."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'in-process.db'}")
 
 
 def post(servers, form: dict, signature: str | None = "auto", headers: dict | None = None,
@@ -284,15 +307,90 @@ def test_aide_gives_help_with_the_emergency_numbers(servers, api):
     assert segments(reply[0]) <= 2
 
 
-def test_stop_forgets_the_conversation(servers, api):
+def application_data(sender_id: str) -> dict:
+    """What the application keeps about a conversation besides Rasa's events (in DATABASE_URL)."""
+    from bot import handover, ratings
+    from console.models import HandoverNote
+    from console.review_models import ConversationIndex, MessageAnnotation
+
+    counts = {}
+    with db_engine().connect() as connection:
+        for name, table in (("handovers", handover.Handover), ("ratings", ratings.Rating),
+                            ("index", ConversationIndex), ("annotations", MessageAnnotation)):
+            counts[name] = connection.execute(sa.select(sa.func.count()).select_from(table.__table__)
+                                              .where(table.__table__.c.sender_id == sender_id)).scalar()
+        notes = HandoverNote.__table__
+        handovers = handover.Handover.__table__
+        counts["notes"] = connection.execute(
+            sa.select(sa.func.count()).select_from(notes.join(handovers, notes.c.handover_id == handovers.c.id))
+            .where(handovers.c.sender_id == sender_id)).scalar()
+    return counts
+
+
+def db_engine():
+    from bot import db
+
+    return db.engine()
+
+
+def opt_out_rows() -> list:
+    with db_engine().connect() as connection:
+        return [row.number_hash for row in connection.execute(sa.text("SELECT number_hash FROM sms_opt_outs"))]
+
+
+def test_stop_forgets_the_conversation_and_the_application_data(servers, api, monkeypatch):
+    """STOP deletes the events and everything the console and the actions keep about the conversation."""
+    from bot import db, handover, ratings
+    from console import annotations, index
+    from console.models import HandoverNote, StaffUser
+
+    monkeypatch.setenv("DATABASE_URL", servers.database_url)
     number = new_number()
+    sender_id = f"sms:{number}"
     text(servers, api, number, "j'ai reçu un sms chronopost avec un lien pour payer des frais")
-    assert events(servers.database_url, f"sms:{number}")
+    with db_engine().connect() as connection:
+        event_id = connection.execute(sa.text("SELECT id FROM events WHERE sender_id = :s AND type_name = 'user'"),
+                                      {"s": sender_id}).scalar()
+    with db.session() as session:
+        operator = session.scalar(sa.select(StaffUser))
+    # What staff and actions would have stored meanwhile: a rating, a handover with a note, the review index, an
+    # annotation.
+    ratings.store(sender_id, "4")
+    item = handover.request(sender_id, "sms", "asked", {"title": "Hameçonnage", "details": {}})
+    with db.session() as session:
+        session.add(HandoverNote(handover_id=item.id, text="rappeler en fin de journée"))
+    index.refresh(settle_seconds=0)
+    annotations.annotate(operator, sender_id, event_id, "j'ai reçu un sms", "hameconnage", 0.9, "hameconnage", [])
+    before = application_data(sender_id)
+    assert all(before.values()), before
+
     reply = text(servers, api, number, "STOP")
     assert reply == [sms.STOP_REPLY]
-    assert events(servers.database_url, f"sms:{number}") == [], "every event of the conversation is deleted"
+    assert events(servers.database_url, sender_id) == [], "every event of the conversation is deleted"
+    assert application_data(sender_id) == {name: 0 for name in before}, "and everything kept about it"
     # writing again starts afresh
     assert "Bonjour" in text(servers, api, number, "bonjour")[0]
+
+
+def test_after_stop_and_a_restart_no_one_can_text_the_number_until_it_writes_again(servers, api, monkeypatch):
+    """The opt-out is in the database: this test process, which never saw the STOP, stands for a restarted server
+    (or another one) sending an operator's message."""
+    for name, value in server_settings(api).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", servers.database_url)
+    number = new_number()
+    text(servers, api, number, "bonjour")
+    assert text(servers, api, number, "stop") == [sms.STOP_REPLY]
+    stored = opt_out_rows()
+    assert hmac.new(AUTH_TOKEN.encode(), number.encode(), hashlib.sha256).hexdigest() in stored
+    assert not any(number in row or number[1:] in row for row in stored), "only a keyed hash of the number"
+    with pytest.raises(RuntimeError, match="STOP"):
+        asyncio.run(sms.send_to(f"sms:{number}", "Bonjour, je suis Alex, conseiller."))
+    assert api.bodies_to(number)[-1] == sms.STOP_REPLY, "nothing was sent"
+
+    assert "Bonjour" in text(servers, api, number, "bonjour, c'est encore moi")[0], "writing again is consent"
+    asyncio.run(sms.send_to(f"sms:{number}", "Bonjour, je suis Alex, conseiller."))
+    assert api.bodies_to(number)[-1] == "Bonjour, je suis Alex, conseiller."
 
 
 def test_a_redelivered_message_is_answered_once(servers, api):
@@ -302,6 +400,20 @@ def test_a_redelivered_message_is_answered_once(servers, api):
     assert post(servers, form).status_code == 200
     assert len(api.bodies_to(number)) == 1
     assert len(events(servers.database_url, f"sms:{number}", "user")) == 1
+
+
+def test_a_redelivery_to_another_server_or_after_a_restart_is_answered_once(servers, other_server, api):
+    number = new_number()
+    form = twilio_form(number, "bonjour")
+    assert post(servers, form).status_code == 200
+    assert len(api.bodies_to(number)) == 1
+    # The gateway retries; the retry reaches a server that never saw the first delivery.
+    response = post(other_server, form)
+    assert response.status_code == 200 and "<Message>" not in response.text
+    assert len(api.bodies_to(number)) == 1, "answered once"
+    assert len(events(servers.database_url, f"sms:{number}", "user")) == 1
+    # A new message from the same number is of course answered by that server.
+    assert text(other_server, api, number, "merci")
 
 
 def test_rate_limit_answers_once_in_french_then_stays_silent(servers, api):

@@ -429,6 +429,38 @@ def test_send_to_pushes_a_message_with_buttons_outside_any_request(standin, monk
         [{"text": "Oui", "callback_data": "/affirm"}], [{"text": "Non", "callback_data": "/deny"}]]
 
 
+def test_link_buttons_open_their_page(standin, monkeypatch):
+    """A button with a URL (an official reporting site) becomes a URL button, not a callback that would feed its
+    title to the NLU."""
+    monkeypatch.setenv("TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", WEBHOOK_URL)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", standin.url)
+    chat = new_chat()
+
+    async def scenario():
+        await telegram.start_bot(None, None)
+        for _ in range(100):
+            if telegram.is_ready():
+                break
+            await asyncio.sleep(0.05)
+        try:
+            await telegram.send_to(f"telegram:{chat}", "Signalez ce message :", [
+                {"title": "Signaler sur PHAROS", "url": "https://www.internet-signalement.gouv.fr"},
+                {"title": "C'est fait", "payload": "/affirm"},
+                {"title": "Lien piégé", "url": "javascript:alert(1)"},
+            ])
+        finally:
+            await telegram.stop_bot()
+
+    asyncio.run(scenario())
+    sent = standin.calls_to("sendMessage", chat)
+    assert sent[0]["reply_markup"]["inline_keyboard"] == [
+        [{"text": "Signaler sur PHAROS", "url": "https://www.internet-signalement.gouv.fr"}],
+        [{"text": "C'est fait", "callback_data": "/affirm"}],
+    ]
+
+
 def test_long_payloads_fit_telegram_callback_data():
     payload = '/ask_prevention{"prevention_theme":"' + "x" * 80 + '"}'
     data = telegram.callback_data_for(payload)
@@ -470,6 +502,21 @@ def test_long_polling_receives_and_answers_without_blocking_the_server(polling):
     assert len(api.calls_to("sendMessage", chat)) == len(replies), "a redelivered update is answered once"
     offsets = [int(call.get("offset") or 0) for call in api.calls_to("getUpdates")]
     assert max(offsets) > update["update_id"], "handled updates are confirmed to Telegram"
+
+
+def test_a_redelivery_to_another_server_or_after_a_restart_is_answered_once(rasa, standin, polling):
+    """The webhook server answers an update; the same update then reaches the polling server, which shares the
+    database but never saw it (another worker, or the first server after a restart)."""
+    base_url, api = polling
+    chat = new_chat()
+    update = text_update(chat, "bonjour")
+    assert say(rasa, standin, chat, update)
+    api.queue_update(update)
+    marker_chat = new_chat()
+    api.queue_update(text_update(marker_chat, "bonjour"))  # handled after the redelivery: when it is answered,
+    api.wait_for(lambda: api.calls_to("sendMessage", marker_chat))  # the redelivery was dealt with
+    assert api.calls_to("sendMessage", chat) == [], "the redelivered update is not answered again"
+    assert len(standin.calls_to("sendMessage", chat)) >= 1
 
 
 def test_polling_mode_webhook_route_still_demands_a_secret(polling):

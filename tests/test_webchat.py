@@ -20,7 +20,7 @@ import requests
 from playwright.sync_api import expect, sync_playwright
 
 from channels.common import EMPTY_REPLY, RATE_LIMIT_REPLY, TRUNCATED_NOTE
-from channels.webchat import MAX_STREAMS_PER_SESSION
+from channels.webchat import IP_LIMIT_FACTOR, MAX_STREAMS_PER_SESSION
 from tests.conftest import ROOT, start_action_server, start_rasa_server
 from tests.operator import HANDOVER_ENV, NAME, Operator, create_operator
 
@@ -43,6 +43,9 @@ def server(tmp_path_factory) -> Iterator[str]:
     create_operator(database_url)
     env = {**HANDOVER_ENV, "CHANNEL_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT)}
     actions, action_url = start_action_server(tmp, database_url, env)
+    # The tests are the reverse proxy: post() gives each session its own client address, so that the per-address
+    # limit only bites in the test about it (the browser's requests all come from 127.0.0.1).
+    env["TRUSTED_PROXIES"] = "1"
     try:
         rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
     except BaseException:
@@ -63,14 +66,19 @@ def new_session() -> str:
     return f"web:{uuid.uuid4()}"
 
 
+def address_of(session: str) -> str:
+    digest = uuid.uuid5(uuid.NAMESPACE_URL, session).bytes
+    return f"10.{digest[0]}.{digest[1]}.{digest[2]}"
+
+
 def post(server: str, session: str, message, client_id: Optional[str] = None, **kwargs) -> requests.Response:
     body = {"session": session, "message": message}
     if client_id:
         body["client_id"] = client_id
-    return requests.post(
-        f"{server}/webhooks/webchat/webhook", data=json.dumps(body),
-        headers={"Content-Type": "text/plain;charset=UTF-8", **kwargs.pop("headers", {})}, timeout=60, **kwargs,
-    )
+    headers = {"Content-Type": "text/plain;charset=UTF-8", "X-Forwarded-For": address_of(session),
+               **kwargs.pop("headers", {})}
+    return requests.post(f"{server}/webhooks/webchat/webhook", data=json.dumps(body), headers=headers, timeout=60,
+                         **kwargs)
 
 
 class EventStream:
@@ -197,6 +205,46 @@ def test_stream_pushes_new_messages_as_soon_as_they_are_recorded(server: str):
     assert latency < 2, f"pushed {latency:.2f} s after the answer (the periodic re-check is 15 s)"
 
 
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory) -> Iterator[List[str]]:
+    """Two Rasa server instances on one database with REDIS_URL, as behind a load balancer."""
+    tmp = tmp_path_factory.mktemp("webchat-redis")
+    database_url = f"sqlite:///{tmp / 'webchat.db'}"
+    env = {**HANDOVER_ENV, "REDIS_URL": "redis://127.0.0.1:6379/0",
+           "REDIS_KEY_PREFIX": f"cyberaide-test-{uuid.uuid4().hex}"}  # test runs sharing the Redis server
+    actions, action_url = start_action_server(tmp, database_url, env)
+    started = []
+    try:
+        for _ in range(2):
+            started.append(start_rasa_server(tmp, database_url, action_url, extra_env=env))
+        yield [base_url for _, base_url in started]
+    finally:
+        for rasa, _ in started:
+            rasa.stop()
+        actions.stop()
+
+
+def test_a_message_recorded_by_another_server_instance_is_pushed_at_once(two_servers):
+    """The victim's stream is held by one instance; the turn (or an operator's message) is handled by another: Redis
+    pub/sub wakes the stream, instead of its periodic re-check 15 s later."""
+    holder, other = two_servers
+    session = new_session()
+    events = stream(holder, session)
+    assert events.messages_until_synced() == []
+    response = post(other, session, INCIDENT, client_id="elsewhere")
+    assert response.status_code == 200
+    answered = time.time()
+    pushed = []
+    while len(pushed) < len(response.json()["messages"]):
+        event = events.next()
+        if "data" in event:
+            pushed.append(json.loads(event["data"]))
+    latency = time.time() - answered
+    events.close()
+    assert pushed == response.json()["messages"]
+    assert latency < 3, f"pushed {latency:.2f} s after the answer (the periodic re-check is 15 s)"
+
+
 def test_erased_conversation_makes_the_client_start_over(server: str):
     session = new_session()
     post(server, session, "bonjour", client_id="r1")
@@ -300,6 +348,36 @@ def test_too_many_messages_are_refused_with_a_french_answer(server: str):
     assert refused.status_code == 429 and refused.json()["error"] == RATE_LIMIT_REPLY
     assert len([m for m in history(server, session) if m["who"] == "victim"]) == RATE_LIMIT  # refused: not recorded
     assert post(server, new_session(), "bonjour").status_code == 200  # other victims are not affected
+
+
+def test_a_script_rotating_session_ids_is_limited_by_its_address(server: str):
+    limit = RATE_LIMIT * IP_LIMIT_FACTOR
+    # Empty messages are answered without the NLU, so the flood fits well within the one-minute window. The
+    # addresses on the left are the client's own claims: only the one our proxy appended (the last) counts.
+    codes = [post(server, new_session(), "", headers={"X-Forwarded-For": f"192.0.2.{i % 250}, 203.0.113.77"})
+             for i in range(limit + 1)]
+    assert [c.status_code for c in codes[:limit]] == [200] * limit
+    assert codes[limit].status_code == 429 and codes[limit].json()["error"] == RATE_LIMIT_REPLY
+    assert post(server, new_session(), "", headers={"X-Forwarded-For": "203.0.113.78"}).status_code == 200
+
+
+@pytest.mark.parametrize("proxies, forwarded, peer, expected", [
+    ("", "198.51.100.9", "127.0.0.1", "127.0.0.1"),  # no trusted proxy: the header is anyone's claim
+    ("1", "198.51.100.9", "127.0.0.1", "198.51.100.9"),
+    ("1", "6.6.6.6, 198.51.100.9", "127.0.0.1", "198.51.100.9"),  # a client's own X-Forwarded-For is not believed
+    ("2", "6.6.6.6, 198.51.100.9, 10.0.0.2", "127.0.0.1", "198.51.100.9"),
+    ("1", "", "127.0.0.1", "127.0.0.1"),
+    ("", None, "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),  # an IPv6 subscriber has a whole /64
+    ("", None, "::ffff:192.0.2.1", "192.0.2.1"),
+])
+def test_client_address(monkeypatch, proxies, forwarded, peer, expected):
+    from types import SimpleNamespace
+
+    from channels.webchat import client_address
+
+    monkeypatch.setenv("TRUSTED_PROXIES", proxies)
+    headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
+    assert client_address(SimpleNamespace(headers=headers, remote_addr="", ip=peer)) == expected
 
 
 # --- the widget in a real browser ---------------------------------------------------------------------------------
