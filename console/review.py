@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
@@ -179,6 +180,21 @@ def register(bp: Any) -> None:
         return render("error.html", status=404, user=request.ctx.user, csrf=request.ctx.csrf,
                       message="Conversation introuvable : elle a peut-être été supprimée.")
 
+    def about_one_conversation(role: str = "supervisor") -> Callable[..., Any]:
+        """A route about one indexed conversation: staff of at least `role`; 404 when the conversation is gone
+        (deleted meanwhile); the handler gets the conversation instead of its id."""
+        def decorator(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
+            @functools.wraps(handler)
+            async def wrapper(request: Request, conversation_id: int, **kwargs: Any) -> HTTPResponse:
+                item = conversation(conversation_id)
+                if item is None:
+                    return _not_found(request)
+                return await handler(request, item, **kwargs)
+
+            return staff(role)(wrapper)
+
+        return decorator
+
     async def _transcript_page(request: Request, item: ConversationIndex, status: int = 200,
                                error: Optional[str] = None, notice: Optional[str] = None) -> HTTPResponse:
         context = await asyncio.to_thread(transcript_context, item)
@@ -196,19 +212,15 @@ def register(bp: Any) -> None:
                       notice=(request.args.get("notice") or "")[:300] or None, **context)
 
     @bp.get("/review/<conversation_id:int>")
-    @staff("supervisor")
-    async def review_transcript(request: Request, conversation_id: int) -> HTTPResponse:
-        item = conversation(conversation_id)
-        if item is None:
-            return _not_found(request)
+    @about_one_conversation()
+    async def review_transcript(request: Request, item: ConversationIndex) -> HTTPResponse:
         return await _transcript_page(request, item, notice=(request.args.get("notice") or "")[:300] or None)
 
     @bp.post("/review/<conversation_id:int>/messages/<event_id:int>")
-    @staff("supervisor")
-    async def review_annotate(request: Request, conversation_id: int, event_id: int) -> HTTPResponse:
-        item = conversation(conversation_id)
-        message = victim_event(item.sender_id, event_id) if item else None
-        if item is None or message is None:
+    @about_one_conversation()
+    async def review_annotate(request: Request, item: ConversationIndex, event_id: int) -> HTTPResponse:
+        message = victim_event(item.sender_id, event_id)
+        if message is None:
             return _not_found(request)
         try:
             entities = annotations.parse_entities(_form(request, "entities"), message["text"])
@@ -221,33 +233,24 @@ def register(bp: Any) -> None:
         return response.redirect(f"{base}/{item.id}#m{event_id}")
 
     @bp.post("/review/<conversation_id:int>/reviewed")
-    @staff("supervisor")
-    async def review_mark(request: Request, conversation_id: int) -> HTTPResponse:
-        item = conversation(conversation_id)
-        if item is None:
-            return _not_found(request)
+    @about_one_conversation()
+    async def review_mark(request: Request, item: ConversationIndex) -> HTTPResponse:
         reviewed = _form(request, "value") != "0"
         annotations.set_reviewed(request.ctx.user, item.sender_id, reviewed)
         auth.audit(request.ctx.user, "review_reviewed" if reviewed else "review_unreviewed", audit_target(item))
         return response.redirect(f"{base}/{item.id}")
 
     @bp.post("/review/<conversation_id:int>/flag")
-    @staff("supervisor")
-    async def review_flag(request: Request, conversation_id: int) -> HTTPResponse:
-        item = conversation(conversation_id)
-        if item is None:
-            return _not_found(request)
+    @about_one_conversation()
+    async def review_flag(request: Request, item: ConversationIndex) -> HTTPResponse:
         flagged = _form(request, "value") != "0"
         annotations.set_flagged(request.ctx.user, item.sender_id, flagged, privacy.redact(_form(request, "reason")))
         auth.audit(request.ctx.user, "review_flag" if flagged else "review_unflag", audit_target(item))
         return response.redirect(f"{base}/{item.id}")
 
     @bp.post("/review/<conversation_id:int>/tags")
-    @staff("supervisor")
-    async def review_tag(request: Request, conversation_id: int) -> HTTPResponse:
-        item = conversation(conversation_id)
-        if item is None:
-            return _not_found(request)
+    @about_one_conversation()
+    async def review_tag(request: Request, item: ConversationIndex) -> HTTPResponse:
         try:
             if _form(request, "action") == "remove":
                 annotations.remove_tag(item.sender_id, _form(request, "tag"))
@@ -259,11 +262,8 @@ def register(bp: Any) -> None:
         return response.redirect(f"{base}/{item.id}")
 
     @bp.post("/review/<conversation_id:int>/story")
-    @staff("supervisor")
-    async def review_story(request: Request, conversation_id: int) -> HTTPResponse:
-        item = conversation(conversation_id)
-        if item is None:
-            return _not_found(request)
+    @about_one_conversation()
+    async def review_story(request: Request, item: ConversationIndex) -> HTTPResponse:
         path = await asyncio.to_thread(export.export_story, item.sender_id)
         auth.audit(request.ctx.user, "export_story", audit_target(item))
         notice = (f"Story de test écrite dans {_shown(path)}." if path
@@ -279,16 +279,13 @@ def register(bp: Any) -> None:
                       result=result, path=_shown(result.path) if result.path else None)
 
     @bp.post("/review/<conversation_id:int>/forget")
-    @staff("admin")
-    async def review_forget(request: Request, conversation_id: int) -> HTTPResponse:
+    @about_one_conversation("admin")
+    async def review_forget(request: Request, item: ConversationIndex) -> HTTPResponse:
         """Deletes the conversation at the victim's request, under the conversation's lock (no turn in progress
         writes it back)."""
         from channels.common import delete_conversation
         from console import retention
 
-        item = conversation(conversation_id)
-        if item is None:
-            return _not_found(request)
         if _form(request, "confirm") != "oui":
             return await _transcript_page(request, item, status=400,
                                           error="Cochez la case de confirmation pour supprimer la conversation.")

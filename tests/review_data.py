@@ -7,7 +7,9 @@ inserted, so that thousands of conversations take seconds).
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, ConversationPaused, ConversationResumed,
@@ -15,6 +17,36 @@ from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, Con
 
 from bot import db
 from console.events import EVENTS
+
+
+@contextmanager
+def review_database(kind: str, tmp_path: Path, monkeypatch: Any, env: Optional[Dict[str, str]] = None,
+                    supervisor: bool = True) -> Iterator[str]:
+    """An empty SQLite or PostgreSQL database as the review console finds it: application tables, Rasa's `events`
+    table, the review index and (by default) one supervisor account; DATABASE_URL and `env` point at it."""
+    from console import auth, index
+    from tests.databases import temporary_database
+
+    with temporary_database(kind, tmp_path) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        db.create_all()
+        create_events_table(url)
+        index.ensure_schema(db.engine(url))
+        if supervisor:
+            auth.create_user("chef@example.org", "Chef", "un mot de passe très long", "supervisor")
+        yield url
+
+
+def staff() -> Any:
+    """The staff member of `review_database`."""
+    from sqlalchemy import select
+
+    from console.models import StaffUser
+
+    with db.session() as s:
+        return s.scalar(select(StaffUser))
 
 
 def create_events_table(url: str) -> None:

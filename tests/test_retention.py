@@ -10,13 +10,12 @@ from sqlalchemy import func, select, text
 
 from bot import db, handover, ratings
 from bot.privacy import CARD, PHONE
-from console import annotations, auth, index, retention
+from console import annotations, index, retention
 from console.events import EVENTS
-from console.models import AuditLog, HandoverNote, StaffUser
+from console.models import AuditLog, HandoverNote
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation
 from tests import review_data
-from tests.databases import temporary_database
-from tests.review_data import Conversation
+from tests.review_data import Conversation, staff
 
 NOW = time.time()
 DAY = 86400
@@ -25,18 +24,8 @@ CARD_TEXT = "ma carte 4970 1012 3456 7893, rappelez-moi au 06 12 34 56 78"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path, monkeypatch):
-    with temporary_database(request.param, tmp_path) as url:
-        monkeypatch.setenv("DATABASE_URL", url)
-        db.create_all()
-        review_data.create_events_table(url)
-        index.ensure_schema(db.engine(url))
-        auth.create_user("chef@example.org", "Chef", "un mot de passe très long", "supervisor")
+    with review_data.review_database(request.param, tmp_path, monkeypatch) as url:
         yield url
-
-
-def staff() -> StaffUser:
-    with db.session() as s:
-        return s.scalar(select(StaffUser))
 
 
 def with_everything(url: str, sender_id: str, start: float) -> None:

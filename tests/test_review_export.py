@@ -13,13 +13,11 @@ from sqlalchemy import select
 
 from bot import db
 from bot.privacy import CARD
-from console import annotations, auth, export, index, transcripts
-from console.models import StaffUser
+from console import annotations, export, index, transcripts
 from console.review_models import MessageAnnotation
 from tests import review_data
 from tests.conftest import RASA, ROOT, server_env
-from tests.databases import temporary_database
-from tests.review_data import Conversation
+from tests.review_data import Conversation, staff
 
 NOW = time.time()
 TEST_SENTENCE = next(iter(export.read_examples(export.TEST_NLU_DIRS[0])))
@@ -35,20 +33,9 @@ def a_training_example(intent: str) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path, monkeypatch):
-    with temporary_database(request.param, tmp_path) as url:
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("REVIEW_NLU_EXPORT_DIR", str(tmp_path / "nlu"))
-        monkeypatch.setenv("REVIEW_STORY_EXPORT_DIR", str(tmp_path / "stories"))
-        db.create_all()
-        review_data.create_events_table(url)
-        index.ensure_schema(db.engine(url))
-        auth.create_user("chef@example.org", "Chef", "un mot de passe très long", "supervisor")
+    env = {"REVIEW_NLU_EXPORT_DIR": str(tmp_path / "nlu"), "REVIEW_STORY_EXPORT_DIR": str(tmp_path / "stories")}
+    with review_data.review_database(request.param, tmp_path, monkeypatch, env) as url:
         yield url
-
-
-def staff() -> StaffUser:
-    with db.session() as s:
-        return s.scalar(select(StaffUser))
 
 
 MESSAGES = [
@@ -174,12 +161,7 @@ def validate_env():
 
 def test_rasa_data_validate_accepts_the_training_data_with_an_export(tmp_path, monkeypatch, validate_env):
     """The real `rasa data validate` on a copy of bot/data plus an export (takes about 20 to 40 seconds)."""
-    with temporary_database("sqlite", tmp_path) as url:
-        monkeypatch.setenv("DATABASE_URL", url)
-        db.create_all()
-        review_data.create_events_table(url)
-        index.ensure_schema(db.engine(url))
-        auth.create_user("chef@example.org", "Chef", "un mot de passe très long", "supervisor")
+    with review_data.review_database("sqlite", tmp_path, monkeypatch):
         annotate_all("web:validate")
         data = tmp_path / "data"
         shutil.copytree(ROOT / "bot" / "data", data)

@@ -16,7 +16,6 @@ from console import annotations, auth, index, transcripts
 from console.models import StaffUser
 from console.review_models import ConversationIndex
 from tests import review_data
-from tests.databases import temporary_database
 from tests.review_data import Conversation, diagnosed
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -32,11 +31,7 @@ def noon(days_ago: int) -> float:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path, monkeypatch):
-    with temporary_database(request.param, tmp_path) as url:
-        monkeypatch.setenv("DATABASE_URL", url)
-        db.create_all()
-        review_data.create_events_table(url)
-        index.ensure_schema(db.engine(url))
+    with review_data.review_database(request.param, tmp_path, monkeypatch, supervisor=False) as url:
         yield url
 
 
