@@ -93,21 +93,23 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     def create(cls, config, model_storage, resource, execution_context) -> "LinearIntentEnsemble":
         return cls(config, model_storage, resource)
 
-    def train(self, training_data: TrainingData) -> Resource:
+    @staticmethod
+    def pipeline(C: float, random_seed: int) -> Any:
+        """The linear model: word uni- and bigrams plus character n-grams, TF-IDF, logistic regression."""
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import FeatureUnion, make_pipeline
 
-        examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         features = FeatureUnion([
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, strip_accents="unicode")),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
                                       strip_accents="unicode")),
         ])
-        self._model = make_pipeline(
-            features,
-            LogisticRegression(C=self._config["C"], max_iter=2000, random_state=self._config["random_seed"]),
-        )
+        return make_pipeline(features, LogisticRegression(C=C, max_iter=2000, random_state=random_seed))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(TEXT)]
+        self._model = self.pipeline(self._config["C"], self._config["random_seed"])
         self._model.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / "linear_intent.joblib")
