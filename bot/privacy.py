@@ -58,7 +58,7 @@ IBAN_LENGTHS = {
     "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
     "SO": 23, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
 }
-_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}")
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[ \u00a0]?\d{2}")  # "FR76…" and "FR 76 …"
 
 
 def iban_valid(iban: str) -> bool:
@@ -73,10 +73,22 @@ def iban_valid(iban: str) -> bool:
     return int(digits) % 97 == 1
 
 
+_IBAN_SEPARATORS = " \u00a0\u202f-\t"
+
+
+def _separator_run(text: str, i: int) -> int:
+    """Length of the run of separators at `i`, or 0 when it is too long to be inside one number."""
+    end = i
+    while end < len(text) and text[end] in _IBAN_SEPARATORS:
+        end += 1
+    return end - i if end - i <= 2 else 0
+
+
 def _iban_spans(text: str) -> List[Tuple[int, int]]:
     spans = []
     for start in _IBAN_START.finditer(text):
-        # Walk on: letters and digits, with single separators between them; a candidate ends at a group boundary.
+        # Walk on: letters and digits, with short runs of separators between them (one or two spaces, a dash,
+        # a tab); a candidate ends at a group boundary.
         chars: List[str] = []
         ends: List[Tuple[int, int]] = []  # (length so far, end offset) at each group boundary
         i = start.start()
@@ -88,9 +100,9 @@ def _iban_spans(text: str) -> List[Tuple[int, int]]:
                 nxt = text[i] if i < len(text) else ""
                 if not (nxt.isascii() and nxt.isalnum()):
                     ends.append((len(chars), i))
-            elif c in " \u00a0\u202f-" and chars and i + 1 < len(text) and text[i + 1].isascii() \
-                    and text[i + 1].isalnum():
-                i += 1
+            elif c in _IBAN_SEPARATORS and chars and (gap := _separator_run(text, i)) \
+                    and i + gap < len(text) and text[i + gap].isascii() and text[i + gap].isalnum():
+                i += gap
             else:
                 break
         expected = IBAN_LENGTHS.get("".join(chars[:2]).upper())

@@ -75,9 +75,16 @@ def test_the_assistants_own_messages_keep_official_phone_numbers():
     ("virement vers GB82WEST12345698765432 hier", f"virement vers {IBAN} hier"),
     ("BE68 5390 0754 7034", IBAN),
     ("RIB 30006 00001 12345678901 89", f"RIB {RIB}"),
+    ("virez sur FR 76 3000 6000 0112 3456 7890 189 svp", f"virez sur {IBAN} svp"),  # space after the country
+    ("FR76  3000  6000  0112  3456  7890  189", IBAN),  # double spaces
+    ("FR76\t3000\t6000\t0112\t3456\t7890\t189", IBAN),  # pasted from a spreadsheet
 ])
 def test_ibans_and_ribs_with_a_valid_checksum_are_masked(text, expected):
     assert redact(text) == expected
+
+
+def test_a_country_code_and_two_numbers_are_not_an_iban():
+    assert redact("le FR 12 et 13 mars, vol AF 1234") == "le FR 12 et 13 mars, vol AF 1234"
 
 
 def test_iban_like_strings_failing_the_checksum_are_kept():
