@@ -537,9 +537,9 @@ def test_journey_keyboard_only_with_quick_reply_advice_and_reload(server: str, c
     assert seen == {"errors": [], "dialogs": []}
 
 
-def test_operator_messages_are_pushed_escaped_and_survive_a_network_drop(server: str, context):
-    page = context.new_page()
-    seen = watch(page)
+def ask_for_an_operator(page, server: str):
+    """The victim describes an incident in the widget, asks for a person and consents; returns the operator (a
+    real staff account on the console) and the id of the queued request."""
     page.goto(f"{server}/")
     page.locator(".bubble").click()
     page.locator("#cw-input").fill(INCIDENT)
@@ -552,6 +552,13 @@ def test_operator_messages_are_pushed_escaped_and_survive_a_network_drop(server:
     page.get_by_role("button", name="Oui, je suis d'accord").click()
     wait_for_text(page, "votre demande est transmise à un conseiller")
     handover_id = next(iter(set(operator.waiting("web")) - before))
+    return operator, handover_id
+
+
+def test_operator_messages_are_pushed_escaped_and_survive_a_network_drop(server: str, context):
+    page = context.new_page()
+    seen = watch(page)
+    operator, handover_id = ask_for_an_operator(page, server)
 
     # the operator takes the conversation: the widget is told at once (the periodic re-check is 15 s)
     operator.take(handover_id)
@@ -632,18 +639,7 @@ def test_a_message_the_server_did_not_get_survives_a_reload_and_leaves_later(ser
 
 def test_unread_operator_messages_are_announced_on_the_closed_bubble(server: str, context):
     page = context.new_page()
-    page.goto(f"{server}/")
-    page.locator(".bubble").click()
-    page.locator("#cw-input").fill(INCIDENT)
-    page.keyboard.press("Enter")
-    wait_for_text(page, DIAGNOSIS)
-    operator = Operator(server)
-    before = set(operator.waiting("web"))
-    page.locator("#cw-input").fill("je veux parler à un conseiller")
-    page.keyboard.press("Enter")
-    page.get_by_role("button", name="Oui, je suis d'accord").click()
-    wait_for_text(page, "votre demande est transmise à un conseiller")
-    handover_id = next(iter(set(operator.waiting("web")) - before))
+    operator, handover_id = ask_for_an_operator(page, server)
     page.keyboard.press("Escape")
     operator.take(handover_id)
     operator.send(handover_id, "Bonjour, je suis là.")
