@@ -399,11 +399,16 @@ def test_rest_channel_still_answers_next_to_telegram(rasa):
 
 
 # --- send_to, in this process, against the stand-in ------------------------------------------------------------------
-def test_send_to_pushes_a_message_with_buttons_outside_any_request(standin, monkeypatch):
+def webhook_settings(monkeypatch, standin) -> None:
+    """This process runs the Telegram channel in webhook mode against the stand-in Bot API."""
     monkeypatch.setenv("TELEGRAM_TOKEN", TOKEN)
     monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
     monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", WEBHOOK_URL)
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", standin.url)
+
+
+def test_send_to_pushes_a_message_with_buttons_outside_any_request(standin, monkeypatch):
+    webhook_settings(monkeypatch, standin)
     chat = new_chat()
 
     async def scenario():
@@ -432,10 +437,7 @@ def test_send_to_pushes_a_message_with_buttons_outside_any_request(standin, monk
 def test_link_buttons_open_their_page(standin, monkeypatch):
     """A button with a URL (an official reporting site) becomes a URL button, not a callback that would feed its
     title to the NLU."""
-    monkeypatch.setenv("TELEGRAM_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_SECRET_TOKEN", SECRET)
-    monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", WEBHOOK_URL)
-    monkeypatch.setenv("TELEGRAM_API_BASE_URL", standin.url)
+    webhook_settings(monkeypatch, standin)
     chat = new_chat()
 
     async def scenario():

@@ -188,19 +188,25 @@ def test_stream_replays_exactly_what_a_reconnecting_client_missed(server: str):
     assert stream(server, session, last_event_id=ids[-1]).messages_until_synced() == []
 
 
-def test_stream_pushes_new_messages_as_soon_as_they_are_recorded(server: str):
-    session = new_session()
-    events = stream(server, session)
-    assert events.messages_until_synced() == []  # not started yet: nothing, but the stream waits
-    response = post(server, session, INCIDENT, client_id="p1")
+def pushed_after(events: "EventStream", count: int):
+    """The next `count` messages of the stream, and how long after now they all arrived; closes the stream."""
     answered = time.time()
     pushed = []
-    while len(pushed) < len(response.json()["messages"]):
+    while len(pushed) < count:
         event = events.next()
         if "data" in event:
             pushed.append(json.loads(event["data"]))
     latency = time.time() - answered
     events.close()
+    return pushed, latency
+
+
+def test_stream_pushes_new_messages_as_soon_as_they_are_recorded(server: str):
+    session = new_session()
+    events = stream(server, session)
+    assert events.messages_until_synced() == []  # not started yet: nothing, but the stream waits
+    response = post(server, session, INCIDENT, client_id="p1")
+    pushed, latency = pushed_after(events, len(response.json()["messages"]))
     assert pushed == response.json()["messages"]
     assert latency < 2, f"pushed {latency:.2f} s after the answer (the periodic re-check is 15 s)"
 
@@ -233,14 +239,7 @@ def test_a_message_recorded_by_another_server_instance_is_pushed_at_once(two_ser
     assert events.messages_until_synced() == []
     response = post(other, session, INCIDENT, client_id="elsewhere")
     assert response.status_code == 200
-    answered = time.time()
-    pushed = []
-    while len(pushed) < len(response.json()["messages"]):
-        event = events.next()
-        if "data" in event:
-            pushed.append(json.loads(event["data"]))
-    latency = time.time() - answered
-    events.close()
+    pushed, latency = pushed_after(events, len(response.json()["messages"]))
     assert pushed == response.json()["messages"]
     assert latency < 3, f"pushed {latency:.2f} s after the answer (the periodic re-check is 15 s)"
 
