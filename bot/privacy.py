@@ -144,7 +144,8 @@ def nir_valid(number13: str, key: str) -> bool:
 
 
 # --- payment cards ---------------------------------------------------------------------------------------------
-_DIGIT_RUN = re.compile(r"(?<![\w])\d+(?:[ \u00a0\u202f.\-]\d+)*(?![\w])")
+# Groups of digits separated by one separator, or two (double space, tab, line break: pasted or typed in SMS).
+_DIGIT_RUN = re.compile(r"(?<![\w])\d+(?:(?:[ \u00a0\u202f.\-\t]|\r?\n){1,2}\d+)*(?![\w])")
 _GROUP = re.compile(r"\d+")
 
 

@@ -26,6 +26,9 @@ AMEX = "371449635398431"
     # the card followed by its expiry date and CVV: only the number goes (the CVV has no keyword here)
     ("4970101234567893 12/26", f"{CARD} 12/26"),
     ("carte\u00a04970\u00a01012\u00a03456\u00a07893", f"carte\u00a0{CARD}"),
+    ("4970\t1012\t3456\t7893", CARD),  # pasted from a spreadsheet
+    ("ma carte 4970  1012  3456  7893 svp", f"ma carte {CARD} svp"),  # double spaces
+    ("4970\n1012\n3456\n7893", CARD),  # one group per line
 ])
 def test_card_numbers_are_masked_however_they_are_written(text, expected):
     assert redact(text) == expected
@@ -40,6 +43,8 @@ def test_card_numbers_are_masked_however_they_are_written(text, expected):
     "0000000000000000",  # passes Luhn, but no card starts with 0
     "numéro de suivi 8 1234 5678 9012 3",  # a parcel number starting with 8
     "appelez le 17 ou le 112, ou le 0 805 805 817",
+    "le 12  03  2024 à 14  30",
+    "j'ai payé 49\n50 euros\n12 fois",
 ])
 def test_numbers_that_are_not_card_numbers_are_kept(text):
     assert redact(text) == text
