@@ -5,7 +5,7 @@ unless KEEP_ORIGINAL_TEXT is on (victims sometimes paste anything, even there).
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
@@ -42,6 +42,28 @@ def normalise(value: object) -> Optional[str]:
     except ValueError:
         return None
     return str(int(number)) if number.is_integer() and 1 <= number <= 5 else None
+
+
+# The question, also asked by the console when an operator closes a conversation (console/conversations.py).
+ASK = ("Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? "
+       "Notez-la de 1 (pas du tout) à 5 (tout à fait). C'est facultatif.")
+ASK_SMS = "Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? (facultatif)"
+SCORE_BUTTONS = [
+    {"title": "1 – Pas du tout", "payload": '/rate{"rating": "1"}'},
+    {"title": "2", "payload": '/rate{"rating": "2"}'},
+    {"title": "3", "payload": '/rate{"rating": "3"}'},
+    {"title": "4", "payload": '/rate{"rating": "4"}'},
+    {"title": "5 – Tout à fait", "payload": '/rate{"rating": "5"}'},
+]
+THUMB_BUTTONS = [
+    {"title": "👍 Oui", "payload": '/rate{"rating": "up"}'},
+    {"title": "👎 Non", "payload": '/rate{"rating": "down"}'},
+]
+
+
+def rating_buttons(channel: Optional[str]) -> List[Dict[str, str]]:
+    """Scores 1 to 5, or thumbs on SMS where five numbered choices would cost a segment."""
+    return THUMB_BUTTONS if channel == "sms" else SCORE_BUTTONS
 
 
 def label(value: Optional[str]) -> str:

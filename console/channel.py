@@ -303,6 +303,8 @@ class ConsoleInput(InputChannel):
                 await conversations.resume(request.app.ctx.agent, item.sender_id, message)
             else:  # still waiting: the bot never stopped, just tell the victim
                 await conversations.say(request.app.ctx.agent, item.sender_id, message)
+            if state == handover.CLOSED and item.state == handover.OPERATOR:  # a person helped: may they rate it?
+                await conversations.ask_rating(request.app.ctx.agent, item.sender_id)
             return response.redirect(f"{PREFIX}/")
 
         @bp.get("/audit")

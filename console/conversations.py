@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
-from bot import privacy
+from bot import privacy, ratings
 from bot.handover import channel_of
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ async def _append(agent: Any, sender_id: str, *events: Any) -> None:
         await agent.tracker_store.save(tracker)
 
 
-async def deliver(sender_id: str, text: str) -> None:
+async def deliver(sender_id: str, text: str, buttons: Optional[List[Dict[str, str]]] = None) -> None:
     """Pushes a message that is already in the tracker to the victim's channel (no push on the plain REST API)."""
     channel = channel_of(sender_id)
     try:
@@ -52,11 +52,11 @@ async def deliver(sender_id: str, text: str) -> None:
         elif channel == "telegram":
             from channels import telegram
 
-            await telegram.send_to(sender_id, text)
+            await telegram.send_to(sender_id, text, buttons)
         elif channel == "sms":
             from channels import sms
 
-            await sms.send_to(sender_id, text)
+            await sms.send_to(sender_id, text, buttons)
     except Exception:  # the message stays in the transcript; the operator sees the error in the logs
         logger.exception("Could not deliver a message to %s", sender_id)
 
@@ -80,6 +80,16 @@ async def resume(agent: Any, sender_id: str, text: str) -> None:
     await _append(agent, sender_id, ConversationResumed(), ActionExecuted("action_listen"),
                   BotUttered(text, metadata={"system": "handover"}))
     await deliver(sender_id, text)
+
+
+async def ask_rating(agent: Any, sender_id: str) -> None:
+    """After an operator closes the conversation: the victim may rate the help, as at the end of a conversation
+    with the bot (the buttons' /rate payloads go to action_store_rating, the bot having resumed)."""
+    channel = channel_of(sender_id)
+    text = ratings.ASK_SMS if channel == "sms" else ratings.ASK
+    buttons = ratings.rating_buttons(channel)
+    await _append(agent, sender_id, BotUttered(text, data={"buttons": buttons}, metadata={"system": "rating"}))
+    await deliver(sender_id, text, buttons)
 
 
 def _when(timestamp: Optional[float]) -> str:

@@ -7,11 +7,13 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from bot import db
 from console import auth
 import console.models  # noqa: F401
 import bot.handover  # noqa: F401
+import bot.ratings
 from console.conversations import BACK_TO_BOT_MESSAGE, CLOSED_MESSAGE, TIMEOUT_MESSAGE
 from tests.conftest import Bot, start_action_server, start_rasa_server
 
@@ -168,7 +170,14 @@ def test_closing_gives_the_conversation_back_with_its_context(servers: Bot):
     with db.session() as s:
         item = s.get(bot.handover.Handover, handover_id)
         assert (item.state, item.outcome) == ("closed", "complaint_appointment")
-    assert any(m["text"] == CLOSED_MESSAGE for m in Staff(servers.base_url, "chef@example.org").messages(handover_id))
+    messages = Staff(servers.base_url, "chef@example.org").messages(handover_id)
+    assert any(m["text"] == CLOSED_MESSAGE for m in messages)
+    assert messages[-1]["text"].startswith("Une dernière chose")  # the victim may rate the operator's help
+    assert "Merci pour votre avis" in bot_text(servers, sender, '/rate{"rating": "5"}')
+    assert "bien été transmis" in bot_text(servers, sender, "très rassurant, merci")
+    with db.session() as s:
+        (rating,) = s.scalars(select(bot.ratings.Rating).where(bot.ratings.Rating.sender_id == sender)).all()
+    assert (rating.value, rating.comment) == ("5", "très rassurant, merci")
     assert "Avec plaisir" in bot_text(servers, sender, "merci beaucoup")
 
 
@@ -212,8 +221,6 @@ def test_staff_never_see_card_numbers_and_past_conversations_stay_with_their_hol
 
 
 def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
-    from sqlalchemy import select
-
     from console.models import AuditLog
 
     op = Staff(servers.base_url, "op1@example.org")

@@ -21,20 +21,6 @@ RATE_INTENT = "rate"
 RATING_ENTITY = "rating"
 SMS_CHANNEL = "sms"
 
-ASK = ("Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? "
-       "Notez-la de 1 (pas du tout) à 5 (tout à fait). C'est facultatif.")
-ASK_SMS = "Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? (facultatif)"
-SCORE_BUTTONS = [
-    {"title": "1 – Pas du tout", "payload": '/rate{"rating": "1"}'},
-    {"title": "2", "payload": '/rate{"rating": "2"}'},
-    {"title": "3", "payload": '/rate{"rating": "3"}'},
-    {"title": "4", "payload": '/rate{"rating": "4"}'},
-    {"title": "5 – Tout à fait", "payload": '/rate{"rating": "5"}'},
-]
-THUMB_BUTTONS = [
-    {"title": "👍 Oui", "payload": '/rate{"rating": "up"}'},
-    {"title": "👎 Non", "payload": '/rate{"rating": "down"}'},
-]
 ASK_WHY = ("Merci pour votre avis ! Si vous le souhaitez, dites-nous en un message ce qui vous a aidé "
            "ou ce qui vous a manqué. Évitez d'y mettre vos coordonnées.")
 NO_THANKS = [{"title": "Non merci", "payload": "/deny"}]
@@ -68,10 +54,6 @@ def _asked_or_rated(tracker: Tracker) -> bool:
     return False
 
 
-def rating_buttons(channel: Optional[str]) -> List[Dict[str, str]]:
-    return THUMB_BUTTONS if channel == SMS_CHANNEL else SCORE_BUTTONS
-
-
 class ActionAskRating(Action):
     def name(self) -> Text:
         return "action_ask_rating"
@@ -80,7 +62,8 @@ class ActionAskRating(Action):
         if _asked_or_rated(tracker) or not _helped(tracker):
             return []
         channel = tracker.get_latest_input_channel()
-        dispatcher.utter_message(text=ASK_SMS if channel == SMS_CHANNEL else ASK, buttons=rating_buttons(channel))
+        dispatcher.utter_message(text=ratings.ASK_SMS if channel == SMS_CHANNEL else ratings.ASK,
+                                 buttons=ratings.rating_buttons(channel))
         return []
 
 
@@ -103,7 +86,7 @@ class ActionStoreRating(Action):
         value = rating_from(tracker.latest_message or {})
         if value is None:
             dispatcher.utter_message(text=NOT_A_RATING,
-                                     buttons=rating_buttons(tracker.get_latest_input_channel()) + NO_THANKS)
+                                     buttons=ratings.rating_buttons(tracker.get_latest_input_channel()) + NO_THANKS)
             return []
         ratings.store(tracker.sender_id, value)
         dispatcher.utter_message(text=ASK_WHY, buttons=NO_THANKS)
