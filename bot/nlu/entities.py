@@ -81,16 +81,25 @@ _RUN = (r"(?:notre|nos|je suis|je gere|je dirige|je tiens|nous sommes|on est|nou
         r"responsable|president|presidente|tresorier|tresoriere|maire) d(?:e|u|')?|j'ai)\s")
 _ARTICLE = r"(?:(?:un|une|la|le|l'|des|les)\s)?(?:\w+\s)?"  # "je suis une petite commune"
 _BARE = r"^\s*(?:c'est |pour |je suis |on est |nous sommes )?(?:(?:un|une|la|le|l'|mon|ma|notre)\s)?(?:{})\s*[.!]?\s*$"
-_PUBLIC_RE = {
-    public: [
-        _compile(rf"\b(?:{_alternation(_SELF_WORDS.get(public, []))})\b") if public in _SELF_WORDS else None,
-        _compile(rf"\b{_MINE}(?:\w+\s)?(?:{_alternation(_MINE_WORDS[public])})\b") if public in _MINE_WORDS else None,
-        _compile(rf"\b{_RUN}{_ARTICLE}(?:{_alternation(_RUN_WORDS[public])})\b") if public in _RUN_WORDS else None,
-        _compile(_BARE.format(_alternation(_RUN_WORDS[public]))) if public in _RUN_WORDS else None,
-    ]
-    for public in ("particulier", "collectivite", "entreprise")
-}
-_PUBLIC_RE["particulier"].append(_compile(r"^\s*(?:c'est )?(?:pour moi|moi|perso|personnel|a titre perso\w*)\s*[.!]?\s*$"))
+_BARE_PARTICULIER = r"^\s*(?:c'est )?(?:pour moi|moi|perso|personnel|a titre perso\w*)\s*[.!]?\s*$"
+
+
+def _public_patterns(public: str) -> List[Pattern[str]]:
+    """In the order they are tried: self-describing words, "mon/notre …", "je gère …", a bare answer."""
+    patterns = []
+    if public in _SELF_WORDS:
+        patterns.append(_compile(rf"\b(?:{_alternation(_SELF_WORDS[public])})\b"))
+    if public in _MINE_WORDS:
+        patterns.append(_compile(rf"\b{_MINE}(?:\w+\s)?(?:{_alternation(_MINE_WORDS[public])})\b"))
+    if public in _RUN_WORDS:
+        patterns.append(_compile(rf"\b{_RUN}{_ARTICLE}(?:{_alternation(_RUN_WORDS[public])})\b"))
+        patterns.append(_compile(_BARE.format(_alternation(_RUN_WORDS[public]))))
+    if public == "particulier":
+        patterns.append(_compile(_BARE_PARTICULIER))
+    return patterns
+
+
+_PUBLIC_RE = {public: _public_patterns(public) for public in ("particulier", "collectivite", "entreprise")}
 
 # --- amounts ----------------------------------------------------------------------------------------------------
 _CURRENCIES = [
@@ -197,7 +206,7 @@ def extract_public(folded: str) -> List[Entity]:
     # An explicit "à titre personnel" wins; otherwise a local authority is more specific than an organisation.
     for public in ("particulier", "collectivite", "entreprise"):
         for rx in _PUBLIC_RE[public]:
-            match = rx.search(folded) if rx is not None else None
+            match = rx.search(folded)
             if match:
                 return [_entity("public", public, match)]
     return []
