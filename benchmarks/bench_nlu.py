@@ -23,10 +23,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import yaml
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
-from sklearn.pipeline import FeatureUnion, make_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -92,13 +89,12 @@ def rasa_predictor(model: Path):
 
 
 def train_tfidf(train: Examples):
+    """The linear baseline: the same TF-IDF + logistic regression model that the production ensemble averages with
+    DIET (bot/nlu/components.py), on its own."""
+    from bot.nlu.components import LinearIntentEnsemble
+
     started = time.perf_counter()
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, strip_accents="unicode")),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-                                  strip_accents="unicode")),
-    ])
-    model = make_pipeline(features, LogisticRegression(C=10, max_iter=2000, random_state=42))
+    model = LinearIntentEnsemble.pipeline(C=10.0, random_seed=42)
     model.fit([t for t, _ in train], [i for _, i in train])
     seconds = time.perf_counter() - started
     return (lambda text: model.predict([text])[0]), seconds
