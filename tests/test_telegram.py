@@ -399,6 +399,15 @@ def test_rest_channel_still_answers_next_to_telegram(rasa):
 
 
 # --- send_to, in this process, against the stand-in ------------------------------------------------------------------
+async def started_bot() -> None:
+    """Starts this process's Telegram application (as the server does at start-up) and waits until it is ready."""
+    await telegram.start_bot(None, None)
+    for _ in range(100):
+        if telegram.is_ready():
+            return
+        await asyncio.sleep(0.05)
+
+
 def webhook_settings(monkeypatch, standin) -> None:
     """This process runs the Telegram channel in webhook mode against the stand-in Bot API."""
     monkeypatch.setenv("TELEGRAM_TOKEN", TOKEN)
@@ -414,11 +423,7 @@ def test_send_to_pushes_a_message_with_buttons_outside_any_request(standin, monk
     async def scenario():
         with pytest.raises(RuntimeError):
             await telegram.send_to(f"telegram:{chat}", "trop tôt")
-        await telegram.start_bot(None, None)
-        for _ in range(100):
-            if telegram.is_ready():
-                break
-            await asyncio.sleep(0.05)
+        await started_bot()
         try:
             await telegram.send_to(f"telegram:{chat}", "Bonjour, je suis Alex, conseiller.",
                                    [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}])
@@ -441,11 +446,7 @@ def test_link_buttons_open_their_page(standin, monkeypatch):
     chat = new_chat()
 
     async def scenario():
-        await telegram.start_bot(None, None)
-        for _ in range(100):
-            if telegram.is_ready():
-                break
-            await asyncio.sleep(0.05)
+        await started_bot()
         try:
             await telegram.send_to(f"telegram:{chat}", "Signalez ce message :", [
                 {"title": "Signaler sur PHAROS", "url": "https://www.internet-signalement.gouv.fr"},
