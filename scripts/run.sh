@@ -8,6 +8,11 @@ PORT="${PORT:-5005}"
 VENV=.venv
 mkdir -p var
 
+# The Rasa server and the action server share a secret (endpoints.yml, bot/action_server.py): one per session unless
+# set (production sets its own, see the README).
+export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')}"
+ACTIONS_PORT=5055  # the url of action_endpoint in endpoints.yml
+
 pids=()
 stop() {
   trap - INT TERM EXIT
@@ -18,13 +23,13 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$VENV/bin/rasa" run actions --actions bot.actions --port 5055 &
+"$VENV/bin/python" -m bot.action_server --port "$ACTIONS_PORT" &
 pids+=($!)
 "$VENV/bin/rasa" run --port "$PORT" --model models --credentials credentials.yml --endpoints endpoints.yml &
 pids+=($!)
 
 started=$(date +%s)
-until curl -fs "http://localhost:$PORT/webhooks/rest/" >/dev/null 2>&1 && curl -fs "http://localhost:5055/health" >/dev/null 2>&1; do
+until curl -fs "http://localhost:$PORT/webhooks/rest/" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1; do
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "Un des serveurs s'est arrêté au démarrage (voir les messages ci-dessus)."; exit 1; }
   done
@@ -37,7 +42,7 @@ cat <<BANNER
   Page de démonstration : http://localhost:$PORT/
   Canal REST            : POST http://localhost:$PORT/webhooks/rest/webhook  {"sender": "...", "message": "..."}
   Console du personnel  : http://localhost:$PORT/console/  (premier compte : .venv/bin/python -m console create-admin)
-  Serveur d'actions     : http://localhost:5055/health
+  Serveur d'actions     : http://127.0.0.1:$ACTIONS_PORT/health (jeton partagé requis)
 $("$VENV/bin/python" -m channels.config)
   Base de données       : ${DATABASE_URL:-sqlite (var/cyberaide.db)}
   Ctrl-C pour arrêter.
