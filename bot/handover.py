@@ -62,7 +62,7 @@ class Handover(db.Base):
 
 def channel_of(sender_id: str, input_channel: Optional[str] = None) -> str:
     prefix = sender_id.split(":", 1)[0] if ":" in sender_id else ""
-    return prefix if prefix in ("web", "telegram", "sms") else (input_channel or "rest")
+    return prefix if prefix in ("web", "telegram", "sms", "rest") else (input_channel or "rest")
 
 
 def active_for(sender_id: str) -> Optional[Handover]:

@@ -26,6 +26,24 @@ def redis_url() -> str | None:
     return os.environ.get("REDIS_URL") or None
 
 
+# --- the REST channel and the action server (channels/rest.py, bot/action_server.py) ------------------------------
+def rest_token() -> str | None:
+    """REST_TOKEN: when set, every REST call must carry it (`Authorization: Bearer …` or `?token=…`)."""
+    return os.environ.get("REST_TOKEN", "").strip() or None
+
+
+def action_server_host() -> str:
+    """ACTION_SERVER_HOST: the interface the action server listens on. Only the Rasa server calls it, so by default
+    it is not reachable from other machines; set it (e.g. to 0.0.0.0) when the Rasa server runs elsewhere."""
+    return os.environ.get("ACTION_SERVER_HOST", "").strip() or "127.0.0.1"
+
+
+def action_server_token() -> str | None:
+    """ACTION_SERVER_TOKEN: the secret the Rasa server sends to the action server (`token` of `action_endpoint` in
+    endpoints.yml, sent as `?token=`). The action server refuses to start without it."""
+    return os.environ.get("ACTION_SERVER_TOKEN", "").strip() or None
+
+
 # --- staff console and human handover ---------------------------------------------------------------------------
 def staff_session_seconds() -> int:
     """Lifetime of a staff sign-in session."""
@@ -112,7 +130,7 @@ def sms_mode() -> str | None:
 
 
 def channel_rate_limit() -> int:
-    """Messages a single sender may send per minute on Telegram and SMS before being asked to slow down."""
+    """Messages a single sender may send per minute (REST, web chat, Telegram, SMS) before being asked to slow down."""
     return int(os.environ.get("CHANNEL_RATE_LIMIT_PER_MINUTE", "20"))
 
 
@@ -164,8 +182,9 @@ def review_nlu_export_dir() -> Path:
 
 
 def review_story_export_dir() -> Path:
-    """Where the review console writes conversations as Rasa test stories."""
-    return Path(os.environ.get("REVIEW_STORY_EXPORT_DIR") or PROJECT_ROOT / "tests" / "stories")
+    """Where the review console writes conversations as Rasa test stories: outside git, never into tests/stories/
+    (the hand-written stories `make test` runs)."""
+    return Path(os.environ.get("REVIEW_STORY_EXPORT_DIR") or VAR_DIR / "exports" / "stories")
 
 
 # --- web chat behind reverse proxies, and several server processes (channels/webchat.py) ----------------------------

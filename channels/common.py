@@ -9,13 +9,18 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
+import re
 import time
 import unicodedata
 from collections import OrderedDict, deque
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot import settings
+from bot.privacy import mask_sender
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +123,51 @@ RATE_LIMIT_REPLY = (
 )
 
 
+# --- payloads: a client may send `/intent{...}` only where the bot offered it --------------------------------------
+# Rasa reads a message that starts with "/" as an intent with entities, skipping the NLU: whoever can post text could
+# otherwise set any fact, pick any intent, or restart a conversation. A payload is accepted only when a button of this
+# conversation (its current session) offered it; control intents never are. Anything else is read as plain text.
+CONTROL_INTENTS = frozenset({"restart", "back", "session_start"})
+_PAYLOAD_INTENT = re.compile(r"/([^\s{@]+)")
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def offered_payloads(events: Any) -> set:
+    """Every button payload the bot offered in these tracker events."""
+    offered = set()
+    for event in events or ():
+        if getattr(event, "type_name", None) != "bot":
+            continue
+        data = getattr(event, "data", None) or {}
+        for button in (data.get("buttons") or []) + (data.get("quick_replies") or []):
+            if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                offered.add(_normal(button["payload"]))
+    return offered
+
+
+async def gate_payload(app: Any, sender_id: str, text: str) -> Tuple[str, Optional[str]]:
+    """The text to give Rasa, and the refused payload if `text` was one the bot did not offer.
+
+    A refused payload is read as plain text without its leading slashes ("/restart" becomes "restart"), so the victim
+    who typed it still gets an answer, and the NLU decides what it means like for any other words."""
+    if not text.startswith("/"):
+        return text, None
+    match = _PAYLOAD_INTENT.match(text)
+    if match and match.group(1) not in CONTROL_INTENTS:
+        try:
+            tracker = await app.ctx.agent.tracker_store.retrieve(sender_id)
+        except Exception:  # the database is down: the turn fails anyway, read the text as text
+            logger.exception("Could not read the tracker of %s to check a payload", mask_sender(sender_id))
+            tracker = None
+        if tracker is not None and _normal(text) in offered_payloads(tracker.events):
+            return text, None
+    logger.info("Payload not offered to %s: read as text", mask_sender(sender_id))
+    return text.lstrip("/").strip(), text
+
+
 class ReplyCollector(CollectingOutputChannel):
     """Collects the bot's replies keeping each utterance whole (Rasa's collector cuts texts at blank lines)."""
 
@@ -140,13 +190,16 @@ async def converse(
     An empty list means that a human operator owns the conversation and the bot must stay silent.
     """
     cleaned = clean_input(raw_text)
-    if not cleaned.text:
+    text, refused = await gate_payload(app, sender_id, cleaned.text)
+    if not text:
         return [{"text": EMPTY_REPLY}]
+    if refused is not None:
+        cleaned.metadata["refused_payload"] = refused[:MAX_NLU_CHARS]
     collector = ReplyCollector()
     try:
         await on_new_message(
             UserMessage(
-                cleaned.text,
+                text,
                 collector,
                 sender_id,
                 input_channel=input_channel,
@@ -273,6 +326,30 @@ class RateLimiter:
 
     def forget(self, sender: str) -> None:
         self._senders.pop(sender, None)
+
+
+def client_address(request: Any) -> str:
+    """The address the rate limit counts: see bot.settings.trusted_proxies. An IPv6 client gets a whole /64
+    (one subscriber's usual allocation), otherwise it could take a new address for every message."""
+    address = ""
+    hops = settings.trusted_proxies()
+    if hops:
+        forwarded = [part.strip() for part in (request.headers.get("X-Forwarded-For") or "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if forwarded:
+            address = forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
+    if not address:
+        # remote_addr is set when Sanic's own proxy settings (SANIC_PROXIES_COUNT...) are used; ip is the socket's.
+        address = getattr(request, "remote_addr", "") or getattr(request, "ip", "") or ""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address or "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def _innermost_tracker_store(store: Any) -> Any:

@@ -1,11 +1,19 @@
-"""Rasa's standard REST channel (`POST /webhooks/rest/webhook`), made robust.
+"""Rasa's standard REST channel (`POST /webhooks/rest/webhook`), made robust and kept to its own conversations.
 
 Same URL and JSON contract as `rasa.core.channels.rest.RestInput` (`{"sender": ..., "message": ...}` in, a list of
-bot messages out), plus: bad bodies get a clear 400, bad text is cleaned (channels.common), and the victim always
-gets a reply, even when the action server or the database is down.
+bot messages out, each with the caller's `sender` as `recipient_id`), plus:
+
+- the caller's conversations live in their own namespace: sender "abc" is the conversation `rest:abc`, so a REST
+  caller can never read or write a web chat, SMS or Telegram conversation (`sms:+33…` becomes `rest:sms:+33…`).
+  `input_channel` in the body is ignored: the channel is always "rest".
+- `REST_TOKEN`, when set, is required (`Authorization: Bearer …` or `?token=…`, Rasa's own convention);
+- messages are limited per sender and per client address, like the other channels;
+- bad bodies get a clear 400, bad text is cleaned, button payloads are accepted only where the bot offered them,
+  and the victim always gets a reply, even when the action server or the database is down (channels.common).
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -15,13 +23,27 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels.common import converse
+from bot import settings
+from channels.common import RATE_LIMIT_REPLY, RateLimiter, client_address, converse
 
 logger = logging.getLogger(__name__)
 
+CHANNEL = "rest"
+MAX_SENDER_CHARS = 200
 BAD_REQUEST = (
     'Requête invalide : envoyez un objet JSON {"sender": "identifiant", "message": "texte"}.'
 )
+UNAUTHORIZED = "Jeton d'accès manquant ou invalide (Authorization: Bearer … ou ?token=…)."
+
+_rate_limiter = RateLimiter(settings.channel_rate_limit())
+# Sender ids are the caller's to choose: the client's address is limited too (several clients may share one).
+IP_LIMIT_FACTOR = 5
+_ip_rate_limiter = RateLimiter(settings.channel_rate_limit() * IP_LIMIT_FACTOR)
+
+
+def conversation_id(sender: str) -> str:
+    """The tracker id of a REST caller's conversation."""
+    return f"{CHANNEL}:{sender}"
 
 
 def parse_body(request: Request) -> Optional[Dict[str, Any]]:
@@ -32,13 +54,29 @@ def parse_body(request: Request) -> Optional[Dict[str, Any]]:
     return body if isinstance(body, dict) else None
 
 
+def presented_token(request: Request) -> Optional[str]:
+    header = request.headers.get("Authorization") or ""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.args.get("token")
+
+
+def authorised(request: Request, expected: Optional[str]) -> bool:
+    if expected is None:
+        return True
+    given = presented_token(request)
+    return given is not None and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
 class RestInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
-        return "rest"
+        return CHANNEL
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("cyberaide_rest", __name__)
+        token = settings.rest_token()
 
         @blueprint.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -46,18 +84,25 @@ class RestInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not authorised(request, token):
+                return response.json({"error": UNAUTHORIZED}, status=401)
             body = parse_body(request)
             if body is None:
                 return response.json({"error": BAD_REQUEST}, status=400)
-            sender_id = str(body.get("sender") or "default")[:255]
+            sender = str(body.get("sender") or "default")[:MAX_SENDER_CHARS]
+            sender_id = conversation_id(sender)
+            verdicts = (_rate_limiter.check(sender_id), _ip_rate_limiter.check(client_address(request)))
+            if any(verdict != RateLimiter.OK for verdict in verdicts):
+                return response.json([{"recipient_id": sender, "text": RATE_LIMIT_REPLY}], status=429)
+            metadata = body.get("metadata")
             replies = await converse(
                 request.app,
                 on_new_message,
                 body.get("message"),
                 sender_id,
-                str(body.get("input_channel") or self.name()),
-                body.get("metadata") if isinstance(body.get("metadata"), dict) else None,
+                CHANNEL,
+                metadata if isinstance(metadata, dict) else None,
             )
-            return response.json([{"recipient_id": sender_id, **reply} for reply in replies])
+            return response.json([{"recipient_id": sender, **reply} for reply in replies])
 
         return blueprint

@@ -33,7 +33,6 @@ can read it. Only `web:<uuid>` conversations are served here, never Telegram or 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import re
@@ -49,7 +48,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings
-from channels.common import RATE_LIMIT_REPLY, RateLimiter, TTLCache, converse
+from channels.common import RATE_LIMIT_REPLY, RateLimiter, TTLCache, client_address, converse
 
 logger = logging.getLogger(__name__)
 
@@ -309,30 +308,6 @@ def _notices(replies: List[Dict[str, Any]], turn: List[Dict[str, Any]]) -> List[
 
 
 # --- HTTP ---------------------------------------------------------------------------------------------------------
-def client_address(request: Any) -> str:
-    """The address the rate limit counts: see bot.settings.trusted_proxies. An IPv6 client gets a whole /64
-    (one subscriber's usual allocation), otherwise it could take a new address for every message."""
-    address = ""
-    hops = settings.trusted_proxies()
-    if hops:
-        forwarded = [part.strip() for part in (request.headers.get("X-Forwarded-For") or "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if forwarded:
-            address = forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
-    if not address:
-        # remote_addr is set when Sanic's own proxy settings (SANIC_PROXIES_COUNT...) are used; ip is the socket's.
-        address = getattr(request, "remote_addr", "") or getattr(request, "ip", "") or ""
-    try:
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return address or "unknown"
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
 def _json(body: Any, status: int = 200, request: Optional[Request] = None) -> HTTPResponse:
     if request is not None:
         setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")

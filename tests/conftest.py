@@ -1,11 +1,14 @@
 """Shared fixtures: the real Rasa server and action server, started on free ports for the test session."""
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
@@ -16,6 +19,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
+PYTHON = str(VENV_BIN / "python")
+# The secret shared by the test servers (endpoints.yml `token`, bot/action_server.py).
+ACTION_TOKEN = secrets.token_urlsafe(24)
 
 
 def free_port() -> int:
@@ -71,9 +77,12 @@ def server_env(database_url: str, extra: Optional[Dict[str, str]] = None) -> Dic
             "DATABASE_URL": database_url,
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "CUDA_VISIBLE_DEVICES": "",
+            "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+            # Every test talks from 127.0.0.1: only the tests about rate limits set a low one.
+            "CHANNEL_RATE_LIMIT_PER_MINUTE": "10000",
         }
     )
-    for key in ("TELEGRAM_TOKEN", "SMS_AUTH_TOKEN", "REDIS_URL"):
+    for key in ("TELEGRAM_TOKEN", "SMS_AUTH_TOKEN", "REDIS_URL", "REST_TOKEN"):
         env.pop(key, None)
     env.update(extra or {})
     return env
@@ -82,7 +91,7 @@ def server_env(database_url: str, extra: Optional[Dict[str, str]] = None) -> Dic
 def start_action_server(tmp: Path, database_url: str, extra_env=None) -> tuple:
     port = free_port()
     server = Server(
-        [RASA, "run", "actions", "--actions", "bot.actions", "--port", str(port)],
+        [PYTHON, "-m", "bot.action_server", "--port", str(port)],
         server_env(database_url, extra_env),
         tmp / f"actions-{port}.log",
     )
@@ -94,7 +103,7 @@ def start_rasa_server(tmp: Path, database_url: str, action_url: str, extra_env=N
     port = free_port()
     endpoints = tmp / "endpoints.yml"
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    config["action_endpoint"] = {"url": action_url}
+    config["action_endpoint"] = {"url": action_url, "token": ACTION_TOKEN}
     endpoints.write_text(yaml.safe_dump(config))
     creds = credentials or (ROOT / "credentials.yml")
     server = Server(
@@ -110,18 +119,47 @@ def start_rasa_server(tmp: Path, database_url: str, action_url: str, extra_env=N
 
 
 class Bot:
-    """A client of the real servers, speaking the REST channel."""
+    """A client of the real servers: a `web:<uuid>` sender talks through the web chat endpoint, any other sender
+    through the REST channel (whose conversation is then `rest:<sender>`). Replies come back as Rasa's REST channel
+    gives them: a list of {"text", "buttons"}."""
 
     def __init__(self, base_url: str, database_url: str):
         self.base_url = base_url
         self.database_url = database_url
+        self.log: Optional[Path] = None  # the Rasa server's log, where the server fixture knows it
 
     def say(self, sender: str, message, timeout: float = 60) -> list:
+        if sender.startswith("web:"):
+            return self._say_on_the_web(sender, message, timeout)
         response = requests.post(
             f"{self.base_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+    def _say_on_the_web(self, session: str, message, timeout: float) -> list:
+        response = requests.post(
+            f"{self.base_url}/webhooks/webchat/webhook",
+            data=json.dumps({"session": session, "message": message, "client_id": uuid.uuid4().hex}),
+            headers={"Content-Type": "text/plain"}, timeout=timeout,
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        shown = [m for m in body["messages"] if m["who"] != "victim"] + body["notices"]
+        return [{k: v for k, v in m.items() if k in ("text", "buttons")} for m in shown]
+
+    def press(self, sender: str, replies: list, title: str, timeout: float = 60) -> list:
+        """Presses the offered button whose title starts with `title`, as the victim would."""
+        for reply in reversed(replies):
+            for button in reply.get("buttons") or []:
+                if button.get("title", "").startswith(title) and button.get("payload"):
+                    return self.say(sender, button["payload"], timeout)
+        pytest.fail(f"no button {title!r} in {replies}")
+
+    @staticmethod
+    def conversation_id(sender: str) -> str:
+        """The tracker id of a test sender's conversation."""
+        return sender if sender.startswith("web:") else f"rest:{sender}"
 
     @staticmethod
     def text(replies: list) -> str:
@@ -139,6 +177,8 @@ def bot(tmp_path_factory) -> Iterator[Bot]:
     except BaseException:
         actions.stop()
         raise
-    yield Bot(base_url, database_url)
+    served = Bot(base_url, database_url)
+    served.log = rasa.log
+    yield served
     rasa.stop()
     actions.stop()

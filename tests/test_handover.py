@@ -75,10 +75,10 @@ def victim() -> str:
 
 
 def request_handover(bot: Bot, sender: str) -> str:
-    bot.say(sender, "/piratage_compte")
-    consent = bot.text(bot.say(sender, "je veux parler à un conseiller"))
-    assert "Êtes-vous d'accord" in consent
-    return bot.text(bot.say(sender, "/affirm"))
+    bot.say(sender, "on a piraté mon compte facebook, je ne peux plus me connecter")
+    consent = bot.say(sender, "je veux parler à un conseiller")
+    assert "Êtes-vous d'accord" in bot.text(consent)
+    return bot.text(bot.press(sender, consent, "Oui"))
 
 
 def waiting_id(staff: Staff, before: set) -> int:
@@ -132,7 +132,8 @@ def test_full_handover_on_the_victims_channel(servers: Bot):
     # hand back: the bot answers again, with the context of before
     assert op.post(f"/handovers/{handover_id}/handback").status_code in (302, 303)
     assert any(m["text"] == BACK_TO_BOT_MESSAGE for m in Staff(servers.base_url, "chef@example.org").messages(handover_id))
-    assert bot_text(servers, sender, "/ask_recap").startswith("Récapitulatif – Piratage de compte")
+    assert bot_text(servers, sender, "vous pouvez me renvoyer le récapitulatif ?").startswith(
+        "Récapitulatif – Piratage de compte")
 
 
 def bot_text(bot: Bot, sender: str, message: str) -> str:
@@ -173,7 +174,7 @@ def test_closing_gives_the_conversation_back_with_its_context(servers: Bot):
     messages = Staff(servers.base_url, "chef@example.org").messages(handover_id)
     assert any(m["text"] == CLOSED_MESSAGE for m in messages)
     assert messages[-1]["text"].startswith("Une dernière chose")  # the victim may rate the operator's help
-    assert "Merci pour votre avis" in bot_text(servers, sender, '/rate{"rating": "5"}')
+    assert "Merci pour votre avis" in bot_text(servers, sender, '/rate{"rating": "5"}')  # the button offered
     assert "bien été transmis" in bot_text(servers, sender, "très rassurant, merci")
     with db.session() as s:
         (rating,) = s.scalars(select(bot.ratings.Rating).where(bot.ratings.Rating.sender_id == sender)).all()
@@ -225,7 +226,7 @@ def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
 
     op = Staff(servers.base_url, "op1@example.org")
     before = {h["id"] for h in op.queue()["waiting"]}
-    sender = "sms:+33612345678"
+    sender = "+33612345678"  # a REST integrator that uses phone numbers as sender ids
     request_handover(servers, sender)
     handover_id = waiting_id(op, before)
     op.http.get(f"{op.base}/handovers/{handover_id}", timeout=20)

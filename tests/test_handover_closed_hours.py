@@ -33,9 +33,9 @@ def servers(tmp_path_factory):
 
 def test_outside_opening_hours_the_victim_is_told_when_operators_answer(servers: Bot):
     sender = f"web:{uuid.uuid4()}"
-    servers.say(sender, "/piratage_compte")
-    servers.say(sender, "je veux parler à un conseiller")
-    told = servers.text(servers.say(sender, "/affirm"))
+    servers.say(sender, "on a piraté mon compte facebook, je ne peux plus me connecter")
+    consent = servers.say(sender, "je veux parler à un conseiller")
+    told = servers.text(servers.press(sender, consent, "Oui"))
     hours = handover.opening_hours_text(ENV["HANDOVER_OPENING_HOURS"])
     assert f"Nos conseillers ne sont pas disponibles en ce moment ({hours})" in told
     assert "17cyber.gouv.fr" in told and "17 ou 112" in told and "{hours}" not in told

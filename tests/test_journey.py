@@ -1,8 +1,8 @@
 """The whole journey over the REST channel with the real servers: diagnosis -> questions -> advice -> recap.
 
-Every incident of the taxonomy is run for every public it concerns. The incident is chosen with its button payload
-(`/intent`, as when the victim clicks a suggested situation) so that these tests exercise the dialogue, not the
-classifier; a few natural descriptions check the two together.
+Every incident of the taxonomy is run for every public it concerns. Clients may send `/intent` payloads only where
+the bot offered them (buttons), so each incident is reached as a victim reaches it: by describing it
+(tests/support/victims.py); the public is answered with its button, the other questions in free text.
 """
 import re
 import uuid
@@ -14,6 +14,7 @@ from bot.advice import REPORT_IS_NOT_COMPLAINT
 from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
 from bot.text import fold
 from tests.conftest import Bot
+from tests.support.victims import DESCRIPTIONS
 
 QUESTION_RESPONSES = {
     "public": "Pour adapter mes conseils : vous écrivez à titre personnel",
@@ -39,8 +40,10 @@ def answer_until_advice(bot: Bot, sender: str, replies, public: str, answer: str
         if question is None:
             return asked, replies
         asked.append(question)
-        message = f'/inform{{"public":"{public}"}}' if question == "public" else answer
-        replies = bot.say(sender, message)
+        if question == "public":
+            replies = bot.say(sender, f'/inform{{"public":"{public}"}}')  # the button offered with the question
+        else:
+            replies = bot.say(sender, answer)
     pytest.fail(f"the questions never end: {asked}")
 
 
@@ -59,7 +62,7 @@ CASES = [
 def test_every_incident_and_public_reaches_advice_and_recap(bot: Bot, incident, public):
     sheet = knowledge.load().sheets[incident]
     conversation = sender()
-    replies = bot.say(conversation, f"/{incident}")
+    replies = bot.say(conversation, DESCRIPTIONS[incident])
     text = bot.text(replies)
     assert f"vous semblez être victime {INCIDENTS[incident].victim_of}" in text
     asked, replies = answer_until_advice(bot, conversation, replies, public)
@@ -72,7 +75,7 @@ def test_every_incident_and_public_reaches_advice_and_recap(bot: Bot, incident, 
     if "Signaler :" in text and "Porter plainte :" in text:
         assert REPORT_IS_NOT_COMPLAINT in text
     assert not re.search(r"\b(tu|toi|ton|ta|tes)\b", fold(text))
-    recap = bot.text(bot.say(conversation, "/ask_recap"))
+    recap = bot.text(bot.press(conversation, replies, "Revoir le récapitulatif"))
     assert recap.startswith(f"Récapitulatif – {sheet.title}")
 
 
@@ -89,31 +92,31 @@ def test_facts_in_the_description_are_not_asked_again(bot: Bot):
 def test_skipping_with_je_ne_sais_pas_keeps_the_precautions(bot: Bot):
     skipped, said_no = sender(), sender()
     for conversation, answer in ((skipped, "je sais pas"), (said_no, "non")):
-        replies = bot.say(conversation, "/hameconnage")
+        replies = bot.say(conversation, DESCRIPTIONS["hameconnage"])
         answer_until_advice(bot, conversation, replies, "particulier", answer=answer)
-    skipped_text = fold(bot.text(bot.say(skipped, "/ask_recap")))
-    said_no_text = fold(bot.text(bot.say(said_no, "/ask_recap")))
+    skipped_text = fold(bot.text(bot.say(skipped, "je peux revoir le récapitulatif ?")))
+    said_no_text = fold(bot.text(bot.say(said_no, "je peux revoir le récapitulatif ?")))
     assert "opposition" in skipped_text and "opposition" not in said_no_text
 
 
 def test_an_earlier_answer_can_be_corrected(bot: Bot):
     conversation = sender()
-    replies = bot.say(conversation, "/faux_support_technique")
+    replies = bot.say(conversation, DESCRIPTIONS["faux_support_technique"])
     assert pending_question(replies) == "remote_access"
     replies = bot.say(conversation, "non")
     assert pending_question(replies) == "money_paid"
     replies = bot.say(conversation, "en fait il a pris la main sur mon ordi avec anydesk")  # corrects remote_access
-    answer_until_advice(bot, conversation, replies, "particulier", answer="non")
-    recap = bot.text(bot.say(conversation, "/ask_recap"))
+    _, replies = answer_until_advice(bot, conversation, replies, "particulier", answer="non")
+    recap = bot.text(bot.press(conversation, replies, "Revoir le récapitulatif"))
     assert "Prise de contrôle à distance accordée : oui" in recap
     assert re.search(r"desinstall|antivirus", fold(recap))
 
 
-def test_the_victim_can_change_the_subject_during_the_questions(bot: Bot):
+def test_the_victim_can_describe_another_incident_during_the_questions(bot: Bot):
     conversation = sender()
-    replies = bot.say(conversation, "/sextorsion")
+    replies = bot.say(conversation, DESCRIPTIONS["sextorsion"])
     assert pending_question(replies) is not None
-    replies = bot.say(conversation, "/rancongiciel")
+    replies = bot.say(conversation, DESCRIPTIONS["rancongiciel"])
     text = bot.text(replies)
     assert "vous semblez être victime d'un rançongiciel" in text
     asked, replies = answer_until_advice(bot, conversation, replies, "entreprise")
@@ -122,7 +125,7 @@ def test_the_victim_can_change_the_subject_during_the_questions(bot: Bot):
 
 def test_emergency_during_the_questions_gets_the_numbers_then_the_question_again(bot: Bot):
     conversation = sender()
-    replies = bot.say(conversation, "/sextorsion")
+    replies = bot.say(conversation, DESCRIPTIONS["sextorsion"])
     question = pending_question(replies)
     replies = bot.say(conversation, "oui et j'ai payé, je vais me tuer")
     assert "3114" in replies[0]["text"]
@@ -133,26 +136,26 @@ def test_prevention_themes_and_quiz(bot: Bot):
     conversation = sender()
     replies = bot.say(conversation, "comment bien faire mes sauvegardes ?")
     assert "Sauvegardes – nos conseils" in bot.text(replies)
-    replies = bot.say(conversation, "/quiz")
+    replies = bot.press(conversation, replies, "Tester mes connaissances")
     assert bot.text(replies).startswith("Question 1/")
     quiz = knowledge.load().prevention["quiz"]
     for index, question in enumerate(quiz):
         replies = bot.say(conversation, f'/quiz{{"quiz_choice":"{question["answer"]}"}}')
         assert "Bonne réponse" in bot.text(replies)
     assert f"{len(quiz)} bonne(s) réponse(s) sur {len(quiz)}" in bot.text(replies)
-    replies = bot.say(conversation, "/ask_prevention")
+    replies = bot.say(conversation, "comment me protéger sur internet ?")
     assert len(replies[-1]["buttons"]) == 10  # the nine themes and the quiz
 
 
-def test_the_victim_can_change_the_subject_during_the_questions(bot: Bot):
+def test_the_victim_can_ask_for_a_professional_or_prevention_during_the_questions(bot: Bot):
     conversation = sender()
-    replies = bot.say(conversation, "/rancongiciel")
+    replies = bot.say(conversation, DESCRIPTIONS["rancongiciel"])
     assert pending_question(replies) is not None
     # a professional is asked for: the questions stop and the provider search starts (it asks where)
-    replies = bot.say(conversation, "/request_provider")
+    replies = bot.say(conversation, "je cherche un professionnel pour m'aider")
     assert "proches de chez vous" in bot.text(replies) and pending_question(replies) is None
     # prevention during the questions of another conversation
     other = sender()
-    assert pending_question(bot.say(other, "/hameconnage")) is not None
-    replies = bot.say(other, "/ask_prevention")
+    assert pending_question(bot.say(other, DESCRIPTIONS["hameconnage"])) is not None
+    replies = bot.say(other, "comment me protéger à l'avenir ?")
     assert pending_question(replies) is None and "Je n'ai pas compris votre réponse" not in bot.text(replies)

@@ -20,7 +20,7 @@ from bot.providers import csvio, seed
 from bot.providers.__main__ import main as cli
 from bot.providers.matching import whole_km
 from bot.providers.models import COMPETENCES, PUBLICS, SERVICES, Provider
-from tests.conftest import ROOT, Server, free_port, server_env, wait_until_up
+from tests.conftest import ACTION_TOKEN, PYTHON, ROOT, Server, free_port, server_env, wait_until_up
 from tests.databases import temporary_database
 
 RANSOMWARE = list(knowledge.load().sheets["rancongiciel"].competences)
@@ -659,7 +659,7 @@ def action_server(tmp_path_factory):
     url = f"sqlite:///{tmp / 'actions.db'}"
     seed.seed(url)
     port = free_port()
-    server = Server([str(ROOT / ".venv" / "bin" / "rasa"), "run", "actions", "--actions", "bot.actions.providers",
+    server = Server([PYTHON, "-m", "bot.action_server", "--actions", "bot.actions.providers",
                      "--port", str(port)], server_env(url), tmp / "actions.log")
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", server.process, server.log)
@@ -679,7 +679,7 @@ def test_action_over_the_action_server_protocol(action_server):
                     "paused": False, "followup_action": None, "active_loop": {},
                     "latest_action_name": "action_listen"},
     }
-    response = requests.post(action_server, data=json.dumps(body), timeout=30)
+    response = requests.post(action_server, params={"token": ACTION_TOKEN}, data=json.dumps(body), timeout=30)
     assert response.status_code == 200, response.text
     answer = response.json()
     slots = {e["name"]: e["value"] for e in answer["events"] if e["event"] == "slot"}

@@ -216,6 +216,20 @@ def test_buttons_become_an_inline_keyboard_and_presses_are_answered(rasa, standi
     assert user_texts[-1] == button["callback_data"]
 
 
+@pytest.mark.parametrize("forged", ['/inform{"money_paid":true}', "/restart", "/ask_human"])
+def test_a_forged_button_press_or_typed_payload_is_read_as_text(rasa, standin, actions, forged):
+    """callback_data comes from the client: a payload no button of this chat offered is not obeyed."""
+    chat = new_chat()
+    replies = say(rasa, standin, chat, text_update(chat, "on a piraté mon compte facebook"))
+    with_keyboard = [call for call in replies if call.get("reply_markup")]
+    assert say(rasa, standin, chat, callback_update(chat, forged, bot_message(chat, with_keyboard[-1])))
+    assert say(rasa, standin, chat, text_update(chat, forged))
+    _, database_url, _ = actions
+    user_texts = [json.loads(row.data)["text"] for row in events(database_url, chat, "user")]
+    assert user_texts[-2:] == [forged.lstrip("/")] * 2
+    assert events(database_url, chat, "restart") == []
+
+
 def events(database_url: str, chat: int, type_name: str) -> list:
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:

@@ -372,7 +372,7 @@ def test_a_script_rotating_session_ids_is_limited_by_its_address(server: str):
 def test_client_address(monkeypatch, proxies, forwarded, peer, expected):
     from types import SimpleNamespace
 
-    from channels.webchat import client_address
+    from channels.common import client_address
 
     monkeypatch.setenv("TRUSTED_PROXIES", proxies)
     headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
