@@ -3,6 +3,7 @@
 The same `Case` feeds the victim's advice messages, the "récapitulatif" and the summary handed to a human operator,
 so what the operator reads is exactly what the victim was told.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from bot import knowledge
 from bot.knowledge.models import FACT_KEYS, Advice, Sheet
-from bot.taxonomy import INCIDENTS
+from bot.taxonomy import INCIDENTS, victim_of
 from bot.text import fold
 
 UNKNOWN = "inconnu"  # slot value of a skipped question or "je ne sais pas"
@@ -105,6 +106,16 @@ class Case:
             items = urgent_order(items, self.facts)
         return [_with_service(a) if name in ("report", "complaint") else a.text for a in items]
 
+    def first_reflex(self) -> Optional[str]:
+        """The most urgent action for what the victim has already said, shown with the diagnosis.
+
+        Unlike the advice, where an unknown fact keeps its precaution, an action that depends on a fact not stated yet
+        is not a first reflex: "call your bank" comes first when a payment was mentioned, not to everyone."""
+        for advice in urgent_order(knowledge.select(self.sheet.urgent, self.facts), self.facts):
+            if all(key == "public" or self.facts.get(key) is not None for key in advice.when):
+                return advice.text
+        return None
+
     @property
     def reports_and_complaints(self) -> bool:
         """Both a signalement and a plainte are advised: the victim must be told they are not the same thing."""
@@ -166,7 +177,10 @@ class Case:
 
     def recap_text(self) -> str:
         """The "récapitulatif": what an operator also receives on handover."""
-        parts = [f"Récapitulatif – {self.sheet.title}", f"Situation : vous semblez être victime {INCIDENTS[self.incident].victim_of}."]
+        parts = [
+            f"Récapitulatif – {self.sheet.title}",
+            f"Situation : vous semblez être victime {victim_of(self.incident, self.facts)}.",
+        ]
         facts = self.key_facts()
         if facts:
             parts.append("Ce que vous m'avez indiqué :\n" + "\n".join(f"• {line}" for line in facts))

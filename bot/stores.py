@@ -3,17 +3,57 @@
 Rasa's own `SQL` and `redis` store types take host, port and database as separate keys and fail when an
 environment variable used in endpoints.yml is unset; these thin subclasses read the single URL settings of
 `bot.settings` instead, so the embedded defaults (SQLite under var/, in-memory locks) need no configuration.
+
+The tracker store is also where a conversation left in a broken state is repaired (`listening_again`): it is the
+one place every turn reads its tracker from.
 """
+
 from __future__ import annotations
 
+import logging
 from typing import Any, Optional, Text
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
-from bot import settings
+from bot import logs, settings
+from bot.privacy import mask_sender
+
+logger = logging.getLogger(__name__)
+logs.install()
+_repaired: "dict[str, int]" = {}  # sender -> events count when last repaired: one warning per broken state
+MAX_REMEMBERED_REPAIRS = 10_000
+
+
+def listening_again(tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:
+    """Repairs a conversation whose last turn did not end with `action_listen` (Rasa's circuit breaker tripped, or
+    a crash in the middle of a turn): `action_listen` is appended, slots and the transcript stay as they are.
+
+    Without it, Rasa counts the actions of the broken turn into the next one (it counts since the last
+    `action_listen`), so every later message trips the breaker again and gets the safety reply, for good.
+    The repair is saved with the next turn. A paused conversation (an operator holds it) is left alone.
+    """
+    if tracker is None or tracker.is_paused():
+        return tracker
+    latest = next((e for e in reversed(tracker.events) if isinstance(e, ActionExecuted)), None)
+    if latest is None or latest.action_name in (ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME):
+        return tracker
+    if _repaired.get(tracker.sender_id) != len(tracker.events):
+        logger.warning(
+            "Conversation %s did not end its last turn (after %s): listening again",
+            mask_sender(tracker.sender_id),
+            latest.action_name,
+        )
+        if len(_repaired) > MAX_REMEMBERED_REPAIRS:
+            _repaired.clear()
+        _repaired[tracker.sender_id] = len(tracker.events)
+    tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+    return tracker
 
 
 class DatabaseTrackerStore(SQLTrackerStore):
@@ -22,6 +62,9 @@ class DatabaseTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Any = None, host: Optional[Text] = None, event_broker: Any = None, **kwargs: Any):
         # Rasa passes `url` from endpoints.yml as `host`; a full URL there is used as is.
         super().__init__(domain=domain, host=host or settings.database_url(), event_broker=event_broker, **kwargs)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return listening_again(await super().retrieve(sender_id))
 
 
 class EnvLockStore(LockStore):

@@ -1,22 +1,26 @@
 """The fixed intent names of ../shared/TAXONOMY.md and the plain-French words used to talk about them.
 
-`victim_of` completes the sentence "vous semblez être victime …"; `choice` describes the situation in the victim's
-words, for the buttons shown when two incidents are equally likely.
+`victim_of` completes the sentence "vous semblez être victime …" (`caught` instead once the victim gave details or
+paid: it is no longer an attempt); `choice` describes the situation in the victim's words, for the buttons shown
+when two incidents are equally likely.
 """
+
 from __future__ import annotations
 
-from typing import Dict, NamedTuple
+from typing import Any, Dict, Mapping, NamedTuple, Optional
 
 
 class Incident(NamedTuple):
     victim_of: str
     choice: str
+    caught: Optional[str] = None
 
 
 INCIDENTS: Dict[str, Incident] = {
     "hameconnage": Incident(
         "d'une tentative d'hameçonnage (phishing)",
         "J'ai reçu un message, un appel ou un lien suspect (colis, impôts, Ameli, banque…)",
+        "d'un hameçonnage (phishing)",
     ),
     "rancongiciel": Incident(
         "d'un rançongiciel (ransomware)",
@@ -107,3 +111,11 @@ CONVERSATION_INTENTS = (
 )
 EMERGENCY_INTENT = "emergency_danger"
 PUBLICS = ("particulier", "entreprise", "collectivite")
+
+
+def victim_of(incident: str, facts: Mapping[str, Any]) -> str:
+    """The end of "vous semblez être victime …" for what the victim said: an attempt, or an attempt that worked."""
+    entry = INCIDENTS[incident]
+    if entry.caught and (facts.get("details_given") is True or facts.get("money_paid") is True):
+        return entry.caught
+    return entry.victim_of

@@ -5,9 +5,10 @@
   training data (any intent: a different one is reported as a conflict), those in the held-out test sets
   (tests/nlu, tests/nlu_blind: they must stay unseen) and button payloads. Texts are redacted; square brackets and
   braces typed by victims become parentheses, since Rasa reads them as entity annotations.
-- `export_story()` writes one conversation as an end-to-end test story in tests/stories/ (REVIEW_STORY_EXPORT_DIR)
+- `export_story()` writes one conversation as an end-to-end test story in REVIEW_STORY_EXPORT_DIR (var/exports/stories)
   with Rasa's own story writer, up to the moment a human operator took it over, with the corrected intents.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -125,9 +126,13 @@ def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
     groups: Dict[str, List[str]] = {}
     outcome: Dict[int, str] = {}
     with db.session() as s:
-        pending = list(s.scalars(select(MessageAnnotation).where(MessageAnnotation.status.in_(EXPORTABLE),
-                                                                 MessageAnnotation.exported_at.is_(None))
-                                 .order_by(MessageAnnotation.id)))
+        pending = list(
+            s.scalars(
+                select(MessageAnnotation)
+                .where(MessageAnnotation.status.in_(EXPORTABLE), MessageAnnotation.exported_at.is_(None))
+                .order_by(MessageAnnotation.id)
+            )
+        )
         seen: Dict[str, str] = {}
         for annotation in pending:
             text = clean_text(privacy.redact(annotation.text))
@@ -152,8 +157,10 @@ def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
         if groups:
             out_dir.mkdir(parents=True, exist_ok=True)
             result.path = _new_path(out_dir, "review_export", now)
-            comment = (f"Exported from the review console on {now:%Y-%m-%d %H:%M} UTC: {result.written} confirmed or "
-                       f"corrected victim messages, redacted (console/export.py).")
+            comment = (
+                f"Exported from the review console on {now:%Y-%m-%d %H:%M} UTC: {result.written} confirmed or "
+                f"corrected victim messages, redacted (console/export.py)."
+            )
             result.path.write_text(render_nlu(groups, comment), encoding="utf-8")
         for annotation in pending:
             annotation.exported_at = now
@@ -184,8 +191,14 @@ def _relocated(entities: List[Dict[str, Any]], original: str, text: str, annotat
         position = text.find(span) if span else -1
         if position < 0 or any(position < p["end"] and position + len(span) > p["start"] for p in placed):
             continue
-        placed.append({"entity": entity.get("entity"), "value": entity.get("value", span), "start": position,
-                       "end": position + len(span)})
+        placed.append(
+            {
+                "entity": entity.get("entity"),
+                "value": entity.get("value", span),
+                "start": position,
+                "end": position + len(span),
+            }
+        )
     return placed
 
 
@@ -203,13 +216,19 @@ def story_events(rows: List[Any], notes: Dict[int, MessageAnnotation]) -> List[A
             original = data.get("text") if isinstance(data.get("text"), str) else ""
             parse = data.get("parse_data") if isinstance(data.get("parse_data"), dict) else {}
             note = notes.get(row.id)
-            intent = note.intent if note is not None and note.status in EXPORTABLE else \
-                ((parse.get("intent") or {}).get("name") or row.intent_name)
+            intent = (
+                note.intent
+                if note is not None and note.status in EXPORTABLE
+                else ((parse.get("intent") or {}).get("name") or row.intent_name)
+            )
             if not intent:
                 continue
             if original.startswith("/"):  # a button: the story says which intent and entities it carried
-                entities = [{"entity": e.get("entity"), "value": e.get("value")}
-                            for e in parse.get("entities") or [] if isinstance(e, dict) and e.get("entity")]
+                entities = [
+                    {"entity": e.get("entity"), "value": e.get("value")}
+                    for e in parse.get("entities") or []
+                    if isinstance(e, dict) and e.get("entity")
+                ]
                 result.append(UserUttered(None, intent={"name": intent, "confidence": 1.0}, entities=entities))
                 continue
             text = clean_text(privacy.redact(original))
@@ -243,8 +262,9 @@ def export_story(sender_id: str, out_dir: Optional[Path] = None) -> Optional[Pat
     with engine.connect() as connection:
         rows = events.of_sender(connection, sender_id)
     with db.session() as s:
-        notes = {a.event_id: a for a in s.scalars(select(MessageAnnotation)
-                                                  .where(MessageAnnotation.sender_id == sender_id))}
+        notes = {
+            a.event_id: a for a in s.scalars(select(MessageAnnotation).where(MessageAnnotation.sender_id == sender_id))
+        }
     story = story_events(rows, notes)
     if not any(type(e).__name__ == "UserUttered" for e in story):
         return None
@@ -255,6 +275,9 @@ def export_story(sender_id: str, out_dir: Optional[Path] = None) -> Optional[Pat
     out_dir.mkdir(parents=True, exist_ok=True)
     path = _new_path(out_dir, f"review_story_{channel}_{digest}", now)
     name = f"conversation relue {channel} {digest} ({now:%Y-%m-%d})"
-    path.write_text(f"# Exported from the review console on {now:%Y-%m-%d %H:%M} UTC (console/export.py).\n"
-                    + story_yaml(name, story), encoding="utf-8")
+    path.write_text(
+        f"# Exported from the review console on {now:%Y-%m-%d %H:%M} UTC (console/export.py).\n"
+        + story_yaml(name, story),
+        encoding="utf-8",
+    )
     return path

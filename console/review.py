@@ -6,10 +6,11 @@ shows conversation text is written to the audit log; every text shown is redacte
 Command line (the same exports, for scripts and for the retraining path):
 
     python -m console.review export-nlu [--out DIR]        # annotated messages -> bot/data/nlu/review_export_*.yml
-    python -m console.review export-story SENDER_ID [--out DIR]   # one conversation -> tests/stories/
+    python -m console.review export-story SENDER_ID [--out DIR]   # one conversation -> var/exports/stories/
     python -m console.review refresh                      # bring the conversation index up to date
     python -m console.review reindex                      # rebuild it from every event
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from bot import db, privacy, ratings, settings
-from bot.taxonomy import INCIDENTS, INCIDENT_INTENTS
+from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
 from console import annotations, auth, events, export, index, transcripts
 from console.review_models import ConversationIndex, MessageAnnotation
 
@@ -35,14 +36,21 @@ BACKGROUND_REFRESH_BUDGET_SECONDS = 20.0
 
 CHANNEL_LABELS = {"web": "Web", "telegram": "Telegram", "sms": "SMS", "rest": "Autre (API)"}
 CONVERSATION_LABELS = {
-    "emergency_danger": "danger immédiat", "ask_human": "demande un conseiller", "out_of_scope": "hors sujet",
-    "greet": "salutation", "goodbye": "au revoir", "affirm": "oui", "deny": "non", "thank": "remerciement",
-    "ask_prevention": "conseils de prévention", "dont_know": "ne sait pas",
-    "inform": "information (public, lieu, montant…)", "ask_recap": "demande le récapitulatif",
+    "emergency_danger": "danger immédiat",
+    "ask_human": "demande un conseiller",
+    "out_of_scope": "hors sujet",
+    "greet": "salutation",
+    "goodbye": "au revoir",
+    "affirm": "oui",
+    "deny": "non",
+    "thank": "remerciement",
+    "ask_prevention": "conseils de prévention",
+    "dont_know": "ne sait pas",
+    "inform": "information (public, lieu, montant…)",
+    "ask_recap": "demande le récapitulatif",
     "request_provider": "demande un professionnel",
 }
-STATUS_LABELS = {"confirmed": "intention confirmée", "corrected": "intention corrigée",
-                 "excluded": "exclu de l'export"}
+STATUS_LABELS = {"confirmed": "intention confirmée", "corrected": "intention corrigée", "excluded": "exclu de l'export"}
 
 
 def incident_label(intent: Optional[str]) -> str:
@@ -52,23 +60,31 @@ def incident_label(intent: Optional[str]) -> str:
     words = incident.victim_of
     for article in ("d'une ", "d'un ", "de "):
         if words.startswith(article):
-            words = words[len(article):]
+            words = words[len(article) :]
             break
     return words[:1].upper() + words[1:]
 
 
 def intent_choices() -> List[Dict[str, str]]:
     choices = [{"name": i, "label": f"{i} – {incident_label(i)}"} for i in INCIDENT_INTENTS]
-    choices += [{"name": i, "label": f"{i} – {CONVERSATION_LABELS.get(i, i)}"}
-                for i in annotations.INTENTS if i not in INCIDENT_INTENTS]
+    choices += [
+        {"name": i, "label": f"{i} – {CONVERSATION_LABELS.get(i, i)}"}
+        for i in annotations.INTENTS
+        if i not in INCIDENT_INTENTS
+    ]
     return choices
 
 
 def pending_exports() -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(MessageAnnotation)
-                        .where(MessageAnnotation.status.in_(export.EXPORTABLE),
-                               MessageAnnotation.exported_at.is_(None))) or 0
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(MessageAnnotation)
+                .where(MessageAnnotation.status.in_(export.EXPORTABLE), MessageAnnotation.exported_at.is_(None))
+            )
+            or 0
+        )
 
 
 def conversation(conversation_id: int) -> Optional[ConversationIndex]:
@@ -88,21 +104,39 @@ def list_context(args: Dict[str, str]) -> Dict[str, Any]:
     with db.engine().connect() as connection:
         found = index.page(connection, filters, after=args.get("after"), before=args.get("before"))
     tags = annotations.tags_of([row.sender_id for row in found.rows])
-    rows = [{
-        "id": row.id, "who": privacy.mask_sender(row.sender_id), "channel": CHANNEL_LABELS.get(row.channel, row.channel),
-        "last_at": transcripts.when(row.last_at), "incident": incident_label(row.incident),
-        "confidence": row.min_confidence, "messages": row.user_messages, "fallback": row.fallback,
-        "handed_over": row.handed_over, "emergency": row.emergency, "rating": ratings.label(row.rating),
-        "reviewed": row.reviewed, "flagged": row.flagged, "tags": tags.get(row.sender_id, []),
-        "excerpt": row.first_message or "",
-    } for row in found.rows]
+    rows = [
+        {
+            "id": row.id,
+            "who": privacy.mask_sender(row.sender_id),
+            "channel": CHANNEL_LABELS.get(row.channel, row.channel),
+            "last_at": transcripts.when(row.last_at),
+            "incident": incident_label(row.incident),
+            "confidence": row.min_confidence,
+            "messages": row.user_messages,
+            "fallback": row.fallback,
+            "handed_over": row.handed_over,
+            "emergency": row.emergency,
+            "rating": ratings.label(row.rating),
+            "reviewed": row.reviewed,
+            "flagged": row.flagged,
+            "tags": tags.get(row.sender_id, []),
+            "excerpt": row.first_message or "",
+        }
+        for row in found.rows
+    ]
     base = filters.as_args()
     return {
-        "filters": filters, "errors": errors, "rows": rows, "count": found.count, "count_limit": index.COUNT_LIMIT,
+        "filters": filters,
+        "errors": errors,
+        "rows": rows,
+        "count": found.count,
+        "count_limit": index.COUNT_LIMIT,
         "newer": f"?{urlencode({**base, 'before': found.newer})}" if found.newer else None,
         "older": f"?{urlencode({**base, 'after': found.older})}" if found.older else None,
-        "channels": CHANNEL_LABELS, "incidents": [(i, incident_label(i)) for i in INCIDENT_INTENTS],
-        "pending": pending_exports(), "default_threshold": settings.review_low_confidence(),
+        "channels": CHANNEL_LABELS,
+        "incidents": [(i, incident_label(i)) for i in INCIDENT_INTENTS],
+        "pending": pending_exports(),
+        "default_threshold": settings.review_low_confidence(),
     }
 
 
@@ -110,14 +144,19 @@ def transcript_context(item: ConversationIndex) -> Dict[str, Any]:
     review = annotations.review_of(item.sender_id)
     names = annotations.staff_names([review.reviewed_by, review.flagged_by] if review else [])
     return {
-        "item": item, "who": privacy.mask_sender(item.sender_id),
-        "channel": CHANNEL_LABELS.get(item.channel, item.channel), "incident": incident_label(item.incident),
-        "transcript": transcripts.build(item.sender_id), "review": review,
+        "item": item,
+        "who": privacy.mask_sender(item.sender_id),
+        "channel": CHANNEL_LABELS.get(item.channel, item.channel),
+        "incident": incident_label(item.incident),
+        "transcript": transcripts.build(item.sender_id),
+        "review": review,
         "reviewed_by": names.get(review.reviewed_by) if review else None,
         "flagged_by": names.get(review.flagged_by) if review else None,
         "reviewed_at": transcripts.when_utc(review.reviewed_at) if review else "",
         "tags": annotations.tags_of([item.sender_id]).get(item.sender_id, []),
-        "intents": intent_choices(), "status_labels": STATUS_LABELS, "entities": annotations.domain_entities(),
+        "intents": intent_choices(),
+        "status_labels": STATUS_LABELS,
+        "entities": annotations.domain_entities(),
     }
 
 
@@ -133,9 +172,13 @@ def victim_event(sender_id: str, event_id: int) -> Optional[Dict[str, Any]]:
     """The victim's message `event_id` of this conversation, as the transcript shows it."""
     engine = db.engine()
     with engine.connect() as connection:
-        row = connection.execute(select(events.EVENTS).where(events.EVENTS.c.id == event_id,
-                                                             events.EVENTS.c.sender_id == sender_id,
-                                                             events.EVENTS.c.type_name == "user")).first()
+        row = connection.execute(
+            select(events.EVENTS).where(
+                events.EVENTS.c.id == event_id,
+                events.EVENTS.c.sender_id == sender_id,
+                events.EVENTS.c.type_name == "user",
+            )
+        ).first()
     return transcripts.victim_message(row.id, events.load(row.data)) if row else None
 
 
@@ -177,12 +220,18 @@ def register(bp: Any) -> None:
         return ((request.form.get(name) if request.form else None) or "").strip()
 
     def _not_found(request: Request) -> HTTPResponse:
-        return render("error.html", status=404, user=request.ctx.user, csrf=request.ctx.csrf,
-                      message="Conversation introuvable : elle a peut-être été supprimée.")
+        return render(
+            "error.html",
+            status=404,
+            user=request.ctx.user,
+            csrf=request.ctx.csrf,
+            message="Conversation introuvable : elle a peut-être été supprimée.",
+        )
 
     def about_one_conversation(role: str = "supervisor") -> Callable[..., Any]:
         """A route about one indexed conversation: staff of at least `role`; 404 when the conversation is gone
         (deleted meanwhile); the handler gets the conversation instead of its id."""
+
         def decorator(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
             @functools.wraps(handler)
             async def wrapper(request: Request, conversation_id: int, **kwargs: Any) -> HTTPResponse:
@@ -195,12 +244,25 @@ def register(bp: Any) -> None:
 
         return decorator
 
-    async def _transcript_page(request: Request, item: ConversationIndex, status: int = 200,
-                               error: Optional[str] = None, notice: Optional[str] = None) -> HTTPResponse:
+    async def _transcript_page(
+        request: Request,
+        item: ConversationIndex,
+        status: int = 200,
+        error: Optional[str] = None,
+        notice: Optional[str] = None,
+    ) -> HTTPResponse:
         context = await asyncio.to_thread(transcript_context, item)
         auth.audit(request.ctx.user, "view_transcript", audit_target(item))
-        return render("review_transcript.html", status=status, user=request.ctx.user, csrf=request.ctx.csrf,
-                      error=error, notice=notice, base=base, **context)
+        return render(
+            "review_transcript.html",
+            status=status,
+            user=request.ctx.user,
+            csrf=request.ctx.csrf,
+            error=error,
+            notice=notice,
+            base=base,
+            **context,
+        )
 
     @bp.get("/review")
     @staff("supervisor")
@@ -208,8 +270,14 @@ def register(bp: Any) -> None:
         args = {key: request.args.get(key) for key in request.args}
         context = await asyncio.to_thread(list_context, args)
         auth.audit(request.ctx.user, "review_list", urlencode(context["filters"].as_args())[:255] or None)
-        return render("review_list.html", user=request.ctx.user, csrf=request.ctx.csrf, base=base,
-                      notice=(request.args.get("notice") or "")[:300] or None, **context)
+        return render(
+            "review_list.html",
+            user=request.ctx.user,
+            csrf=request.ctx.csrf,
+            base=base,
+            notice=(request.args.get("notice") or "")[:300] or None,
+            **context,
+        )
 
     @bp.get("/review/<conversation_id:int>")
     @about_one_conversation()
@@ -224,9 +292,17 @@ def register(bp: Any) -> None:
             return _not_found(request)
         try:
             entities = annotations.parse_entities(_form(request, "entities"), message["text"])
-            annotations.annotate(request.ctx.user, item.sender_id, event_id, message["text"], message["intent"],
-                                 message["confidence"], _form(request, "intent"), entities,
-                                 exclude=_form(request, "action") == "exclude")
+            annotations.annotate(
+                request.ctx.user,
+                item.sender_id,
+                event_id,
+                message["text"],
+                message["intent"],
+                message["confidence"],
+                _form(request, "intent"),
+                entities,
+                exclude=_form(request, "action") == "exclude",
+            )
         except annotations.AnnotationError as error:
             return await _transcript_page(request, item, status=400, error=f"Annotation non enregistrée : {error}")
         auth.audit(request.ctx.user, "annotate", f"{audit_target(item)} message {event_id}"[:255])
@@ -266,8 +342,11 @@ def register(bp: Any) -> None:
     async def review_story(request: Request, item: ConversationIndex) -> HTTPResponse:
         path = await asyncio.to_thread(export.export_story, item.sender_id)
         auth.audit(request.ctx.user, "export_story", audit_target(item))
-        notice = (f"Story de test écrite dans {_shown(path)}." if path
-                  else "Aucun message de la victime : pas de story à écrire.")
+        notice = (
+            f"Story de test écrite dans {_shown(path)}."
+            if path
+            else "Aucun message de la victime : pas de story à écrire."
+        )
         return response.redirect(f"{base}/{item.id}?{urlencode({'notice': notice})}")
 
     @bp.post("/review/export-nlu")
@@ -275,8 +354,14 @@ def register(bp: Any) -> None:
     async def review_export(request: Request) -> HTTPResponse:
         result = await asyncio.to_thread(export.export_nlu)
         auth.audit(request.ctx.user, "export_nlu", result.path.name if result.path else None)
-        return render("review_export.html", user=request.ctx.user, csrf=request.ctx.csrf, base=base,
-                      result=result, path=_shown(result.path) if result.path else None)
+        return render(
+            "review_export.html",
+            user=request.ctx.user,
+            csrf=request.ctx.csrf,
+            base=base,
+            result=result,
+            path=_shown(result.path) if result.path else None,
+        )
 
     @bp.post("/review/<conversation_id:int>/forget")
     @about_one_conversation("admin")
@@ -287,8 +372,9 @@ def register(bp: Any) -> None:
         from console import retention
 
         if _form(request, "confirm") != "oui":
-            return await _transcript_page(request, item, status=400,
-                                          error="Cochez la case de confirmation pour supprimer la conversation.")
+            return await _transcript_page(
+                request, item, status=400, error="Cochez la case de confirmation pour supprimer la conversation."
+            )
         await delete_conversation(request.app.ctx.agent, item.sender_id)
         counts = await asyncio.to_thread(retention.forget_senders, [item.sender_id], request.ctx.user)
         notice = f"Conversation supprimée ({retention.describe(counts)})."
@@ -303,7 +389,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     nlu.add_argument("--out", type=Path, default=None, help="default REVIEW_NLU_EXPORT_DIR (bot/data/nlu)")
     story = commands.add_parser("export-story", help="one conversation to a Rasa test story")
     story.add_argument("sender_id")
-    story.add_argument("--out", type=Path, default=None, help="default REVIEW_STORY_EXPORT_DIR (tests/stories)")
+    story.add_argument("--out", type=Path, default=None, help="default REVIEW_STORY_EXPORT_DIR (var/exports/stories)")
     commands.add_parser("refresh", help="bring the conversation index up to date")
     commands.add_parser("reindex", help="rebuild the conversation index from every event")
     args = parser.parse_args(argv)
@@ -318,8 +404,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         path = export.export_story(args.sender_id, args.out)
         auth.audit(None, "export_story", privacy.mask_sender(args.sender_id))
         if path is None:
-            print(f"Aucun message de victime pour {privacy.mask_sender(args.sender_id)} : rien n'a été écrit.",
-                  file=sys.stderr)
+            print(
+                f"Aucun message de victime pour {privacy.mask_sender(args.sender_id)} : rien n'a été écrit.",
+                file=sys.stderr,
+            )
             return 1
         print(f"Story de test écrite dans {path}.")
     elif args.command == "refresh":
@@ -330,7 +418,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def describe_export(result: export.NluExport) -> str:
-    lines = [f"{result.written} exemple(s) écrit(s)" + (f" dans {result.path}." if result.path else " : aucun fichier.")]
+    lines = [
+        f"{result.written} exemple(s) écrit(s)" + (f" dans {result.path}." if result.path else " : aucun fichier.")
+    ]
     if result.duplicates:
         lines.append(f"{result.duplicates} déjà présent(s) dans les données d'entraînement.")
     if result.in_test_set:

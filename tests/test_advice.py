@@ -1,4 +1,5 @@
 """Personalised advice and recap (bot/advice.py), and the hard rules over every sheet, public and answer."""
+
 import itertools
 import re
 
@@ -9,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import knowledge
 from bot.actions.advice import ActionGiveAdvice, ActionRecap
 from bot.advice import REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT, UNKNOWN, Case, case_from_slots
-from bot.taxonomy import INCIDENT_INTENTS, PUBLICS
+from bot.taxonomy import INCIDENT_INTENTS
 from bot.text import fold
 from tests.test_knowledge import ASKING_SECRETS, NEGATION, PAYING, TO_CRIMINALS
 
@@ -26,12 +27,16 @@ def test_money_paid_puts_the_bank_first():
 
 def test_credentials_given_means_change_passwords():
     assert "mot de passe" in advice_text("hameconnage", details_given=True, money_paid=False)
-    assert "mot de passe" not in fold("\n".join(Case("hameconnage", {"details_given": False, "money_paid": False}).section("urgent")))
+    assert "mot de passe" not in fold(
+        "\n".join(Case("hameconnage", {"details_given": False, "money_paid": False}).section("urgent"))
+    )
 
 
 def test_remote_access_means_disconnect_and_clean():
     with_access = advice_text("faux_support_technique", remote_access=True, money_paid=False)
-    without = fold("\n".join(Case("faux_support_technique", {"remote_access": False, "money_paid": False}).section("urgent")))
+    without = fold(
+        "\n".join(Case("faux_support_technique", {"remote_access": False, "money_paid": False}).section("urgent"))
+    )
     assert re.search(r"desinstall|deconnect|antivirus", with_access)
     assert not re.search(r"desinstall", without)
 
@@ -231,8 +236,13 @@ def messages_sent(action, slots, channel):
     return dispatcher.messages
 
 
-SLOTS = {"incident": "sextorsion", "public": "particulier", "money_paid": True, "minor_involved": False,
-         "ongoing": True}
+SLOTS = {
+    "incident": "sextorsion",
+    "public": "particulier",
+    "money_paid": True,
+    "minor_involved": False,
+    "ongoing": True,
+}
 
 
 @pytest.mark.parametrize("channel", ["webchat", "telegram"])
@@ -260,3 +270,32 @@ def test_the_rest_api_keeps_the_recap_in_the_advice_turn():
 def test_sms_advice_turn_stays_short_and_points_to_the_recap():
     text = "\n".join(m.get("text") or "" for m in messages_sent(ActionGiveAdvice(), SLOTS, "sms"))
     assert "Récapitulatif –" not in text and "récapitulatif" in text
+
+
+# --- the first reflex and the advice follow what the victim already said -----------------------------------------
+def test_the_first_reflex_follows_a_stated_payment_and_never_assumes_an_unstated_one():
+    assert re.search(r"banque|opposition", fold(Case("hameconnage", {"money_paid": True}).first_reflex()))
+    unknown = fold(Case("hameconnage", {}).first_reflex())
+    assert "banque" not in unknown and "mot de passe" not in unknown
+    assert "banque" in fold(Case("hameconnage", {"details_given": True, "money_paid": False}).first_reflex())
+
+
+@pytest.mark.parametrize("incident", INCIDENT_INTENTS)
+def test_every_incident_has_a_first_reflex_for_a_victim_who_said_nothing_yet(incident):
+    assert Case(incident, {}).first_reflex()
+
+
+def test_advice_for_one_lure_or_public_is_not_shown_to_everyone():
+    plain = advice_text("hameconnage", public="particulier")
+    assert "amende" not in plain and "nouveau numero" not in plain and "service informatique" not in plain
+    assert "amende" in advice_text("hameconnage", lure="convocation")
+    assert "nouveau numero" in advice_text("hameconnage", lure="proche")
+    assert "service informatique" in advice_text("hameconnage", public="entreprise")
+
+
+def test_a_phishing_that_worked_is_no_longer_called_an_attempt():
+    from bot.taxonomy import victim_of
+
+    assert "tentative" in victim_of("hameconnage", {"details_given": False})
+    assert "tentative" not in victim_of("hameconnage", {"details_given": True})
+    assert "tentative" not in fold(Case("hameconnage", {"money_paid": True}).recap_text())

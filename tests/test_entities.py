@@ -1,4 +1,5 @@
 """Rule-based entity extraction (bot/nlu/entities.py)."""
+
 import pytest
 
 from bot.nlu.entities import extract
@@ -11,7 +12,10 @@ def values(text):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("oui j’ai payé 300€ par virement", {"amount": 300.0, "currency": "EUR", "payment_means": "virement", "money_paid": True}),
+        (
+            "oui j’ai payé 300€ par virement",
+            {"amount": 300.0, "currency": "EUR", "payment_means": "virement", "money_paid": True},
+        ),
         ("ma boite a reçu un faux RIB, 12 500,50 € partis", {"public": "entreprise", "amount": 12500.5}),
         ("Je suis secrétaire de mairie, nos serveurs sont chiffrés", {"public": "collectivite"}),
         ("Nous sommes une communauté d’agglomération", {"public": "collectivite"}),
@@ -29,6 +33,9 @@ def values(text):
         ("on habite en 2A", {"departement": "2A"}),
         ("je suis à Bordeaux et on m'a piraté", {"city": "Bordeaux"}),
         ("j'habite saint etienne", {"city": "Saint-Étienne"}),
+        ("le faux conseiller m'a appelé et j'ai validé un virement de 3000 euros", {"money_paid": True}),
+        ("j'ai reçu une convocation de la gendarmerie pour infraction", {"lure": "convocation"}),
+        ("coucou maman c'est mon nouveau numéro", {"lure": "proche"}),
     ],
 )
 def test_entities_are_extracted(text, expected):
@@ -73,11 +80,17 @@ def test_organisations_the_victim_only_deals_with_do_not_make_it_an_organisation
 @pytest.mark.parametrize(
     "text, public",
     [
-        ("perso", "particulier"), ("pour moi", "particulier"), ("pro", "entreprise"),
-        ("une association", "entreprise"), ("je tiens une boulangerie", "entreprise"),
-        ("je suis gérante d'une pharmacie", "entreprise"), ("on est une petite asso", "entreprise"),
-        ("notre fournisseur a changé de RIB", "entreprise"), ("je suis une petite commune", "collectivite"),
-        ("c'est pour mon travail", "entreprise"), ("je suis le maire de la commune", "collectivite"),
+        ("perso", "particulier"),
+        ("pour moi", "particulier"),
+        ("pro", "entreprise"),
+        ("une association", "entreprise"),
+        ("je tiens une boulangerie", "entreprise"),
+        ("je suis gérante d'une pharmacie", "entreprise"),
+        ("on est une petite asso", "entreprise"),
+        ("notre fournisseur a changé de RIB", "entreprise"),
+        ("je suis une petite commune", "collectivite"),
+        ("c'est pour mon travail", "entreprise"),
+        ("je suis le maire de la commune", "collectivite"),
     ],
 )
 def test_the_victims_own_organisation_and_short_answers_give_the_public(text, public):
@@ -92,4 +105,4 @@ def test_no_debit_means_no_money_paid(text):
 def test_spans_point_to_the_original_text():
     text = "J’ai versé 1 500 € à l’escroc"
     amount = next(e for e in extract(text) if e["entity"] == "amount")
-    assert text[amount["start"]:amount["end"]] == "1 500 €"
+    assert text[amount["start"] : amount["end"]] == "1 500 €"

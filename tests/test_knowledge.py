@@ -1,4 +1,5 @@
 """The advice knowledge base loads, covers every incident, and respects the hard rules in every sheet."""
+
 import re
 
 import pytest
@@ -19,8 +20,9 @@ SHEET_TEXTS = [
 # Everything a user reads; the quiz's questions and wrong choices describe scams, so the "never advise paying"
 # rule applies to what the kit recommends (tips, right answers, explanations), and the other rules to everything.
 PREVENTION_TEXTS = [("prevention", text) for text in PREVENTION.texts()]
-ALL_TEXTS = SHEET_TEXTS + PREVENTION_TEXTS
-ADVICE_TEXTS = SHEET_TEXTS + [("prevention", text) for text in PREVENTION.advice()]
+GLOSSARY_TEXTS = [(f"glossary:{key}", entry.text) for key, entry in KB.glossary.items()]
+ALL_TEXTS = SHEET_TEXTS + PREVENTION_TEXTS + GLOSSARY_TEXTS
+ADVICE_TEXTS = SHEET_TEXTS + [("prevention", text) for text in PREVENTION.advice()] + GLOSSARY_TEXTS
 
 # Paying a ransom, a blackmailer, a scammer or "fees" to get money back may only ever be mentioned to say not to.
 PAYING = re.compile(r"\b(pa(y|i)e[rz]?|paie(nt)?|reglez|regler|versez|verser)\b")
@@ -61,12 +63,36 @@ def test_domain_responses_never_ask_for_secrets_and_always_say_vous():
             assert not re.search(r"\b(tu|toi|ton|ta|tes)\b", text), f"{name} must use vous"
 
 
+@pytest.mark.parametrize("key", sorted(KB.glossary))
+def test_every_glossary_entry_is_found_by_its_aliases_and_says_vous(key):
+    from bot import glossary
+
+    entry = KB.glossary[key]
+    assert glossary.find(f"c'est quoi {entry.aliases[0]} ?") == entry
+    assert not re.search(r"\b(tu|toi|ton|ta|tes)\b", fold(entry.text)), key
+
+
+def test_a_glossary_question_is_told_from_a_story_that_names_a_service():
+    from bot import glossary
+
+    assert glossary.asked_about("c'est quoi PHAROS ?").term == "PHAROS"
+    assert glossary.asked_about("le 33700 ?").term == "33700"
+    assert (
+        glossary.asked_about(
+            "j'ai signalé le sms au 33700 et ensuite ils m'ont appelé en se faisant passer "
+            "pour ma banque, ils ont vidé mon compte"
+        )
+        is None
+    )
+
+
 def copy_knowledge(tmp_path):
     (tmp_path / "sheets").mkdir()
     for path in (knowledge.KNOWLEDGE_DIR / "sheets").glob("*.yml"):
         (tmp_path / "sheets" / path.name).write_text(path.read_text())
     (tmp_path / "services.yml").write_text((knowledge.KNOWLEDGE_DIR / "services.yml").read_text())
     (tmp_path / "prevention.yml").write_text((knowledge.KNOWLEDGE_DIR / "prevention.yml").read_text())
+    (tmp_path / "glossary.yml").write_text((knowledge.KNOWLEDGE_DIR / "glossary.yml").read_text())
 
 
 def test_a_broken_sheet_fails_loudly(tmp_path, monkeypatch):
@@ -108,17 +134,29 @@ def _broken_prevention(change):
     return data
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["quiz"][0].update(answer=3), "answer 3"),  # wrong answer index
-    (lambda d: d["quiz"][1].update(answer=-1), "answer"),
-    (lambda d: d["quiz"][2].pop("explanation"), "explanation"),  # missing field
-    (lambda d: d["quiz"][3].update(choices=["Une seule réponse"]), "choices"),
-    (lambda d: d["themes"].pop("sauvegardes"), "sauvegardes"),  # a theme of the kit is missing
-    (lambda d: d["themes"]["mots_de_passe"].pop("tips"), "tips"),
-    (lambda d: d["themes"]["hameconnage"].update(conseil="typo"), "conseil"),  # unknown field
-    (lambda d: d.pop("quiz"), "quiz"),
-], ids=["answer-out-of-range", "negative-answer", "missing-explanation", "one-choice", "missing-theme",
-        "missing-tips", "unknown-field", "no-quiz"])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["quiz"][0].update(answer=3), "answer 3"),  # wrong answer index
+        (lambda d: d["quiz"][1].update(answer=-1), "answer"),
+        (lambda d: d["quiz"][2].pop("explanation"), "explanation"),  # missing field
+        (lambda d: d["quiz"][3].update(choices=["Une seule réponse"]), "choices"),
+        (lambda d: d["themes"].pop("sauvegardes"), "sauvegardes"),  # a theme of the kit is missing
+        (lambda d: d["themes"]["mots_de_passe"].pop("tips"), "tips"),
+        (lambda d: d["themes"]["hameconnage"].update(conseil="typo"), "conseil"),  # unknown field
+        (lambda d: d.pop("quiz"), "quiz"),
+    ],
+    ids=[
+        "answer-out-of-range",
+        "negative-answer",
+        "missing-explanation",
+        "one-choice",
+        "missing-theme",
+        "missing-tips",
+        "unknown-field",
+        "no-quiz",
+    ],
+)
 def test_a_broken_prevention_kit_fails_loudly(tmp_path, monkeypatch, change, message):
     copy_knowledge(tmp_path)
     (tmp_path / "prevention.yml").write_text(yaml.safe_dump(_broken_prevention(change), allow_unicode=True))

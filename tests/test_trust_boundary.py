@@ -4,6 +4,7 @@ A REST caller chooses its own `sender`: it must never reach a web chat, SMS or T
 own with payloads the bot never offered. The action server runs any action for any tracker it is sent: it must
 answer only the Rasa server.
 """
+
 import json
 import uuid
 from pathlib import Path
@@ -24,8 +25,9 @@ def rest(bot: Bot, body: dict, **kwargs) -> requests.Response:
 def events(bot: Bot, sender_id: str) -> list:
     engine = sa.create_engine(bot.database_url)
     with engine.connect() as connection:
-        rows = connection.execute(sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"),
-                                  {"s": sender_id}).all()
+        rows = connection.execute(
+            sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender_id}
+        ).all()
     engine.dispose()
     return [(row.type_name, json.loads(row.data)) for row in rows]
 
@@ -38,7 +40,9 @@ def advised_web_victim(bot: Bot) -> str:
         if "Que souhaitez-vous faire maintenant" in bot.text(replies):
             return session
         text = bot.text(replies)
-        replies = bot.press(session, replies, "À titre personnel") if "titre personnel" in text else bot.say(session, "non")
+        replies = (
+            bot.press(session, replies, "À titre personnel") if "titre personnel" in text else bot.say(session, "non")
+        )
     pytest.fail(f"no advice: {bot.text(replies)}")
 
 
@@ -46,8 +50,13 @@ def advised_web_victim(bot: Bot) -> str:
 def test_rest_cannot_read_write_restart_or_hand_over_another_channels_conversation(bot: Bot, input_channel):
     victim = advised_web_victim(bot)
     before = events(bot, victim)
-    for message in ("je peux avoir le récapitulatif ?", "/ask_recap", "/restart", "je veux parler à un conseiller",
-                    "/affirm"):
+    for message in (
+        "je peux avoir le récapitulatif ?",
+        "/ask_recap",
+        "/restart",
+        "je veux parler à un conseiller",
+        "/affirm",
+    ):
         body = {"sender": victim, "message": message}
         if input_channel:
             body["input_channel"] = input_channel
@@ -61,8 +70,9 @@ def test_rest_cannot_read_write_restart_or_hand_over_another_channels_conversati
     assert outsider and all(data.get("input_channel") in (None, "rest") for kind, data in outsider if kind == "user")
     engine = sa.create_engine(bot.database_url)
     with engine.connect() as connection:
-        handovers = connection.execute(sa.text("SELECT COUNT(*) FROM handovers WHERE sender_id = :s"),
-                                       {"s": victim}).scalar()
+        handovers = connection.execute(
+            sa.text("SELECT COUNT(*) FROM handovers WHERE sender_id = :s"), {"s": victim}
+        ).scalar()
     assert handovers == 0
     # the victim's own conversation is intact: its recap still holds the case
     assert "sextorsion" in Bot.text(bot.say(victim, "je peux revoir le récapitulatif ?")).lower()
@@ -100,8 +110,10 @@ def test_unoffered_payloads_are_read_as_text_on_the_web_chat(bot: Bot):
     assert [u["text"] for u in users] == ["ask_human", "affirm"]
     engine = sa.create_engine(bot.database_url)
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT COUNT(*) FROM handovers WHERE sender_id = :s"),
-                                  {"s": session}).scalar() == 0
+        assert (
+            connection.execute(sa.text("SELECT COUNT(*) FROM handovers WHERE sender_id = :s"), {"s": session}).scalar()
+            == 0
+        )
 
 
 # --- REST_TOKEN and rate limits: a server of their own ----------------------------------------------------------
@@ -154,10 +166,22 @@ def test_the_action_server_answers_only_with_the_token_and_only_on_loopback(tmp_
     try:
         port = int(url.split(":")[-1].split("/")[0])
         assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only
-        call = {"next_action": "action_request_handover", "sender_id": "sms:+33612345678", "version": "3.6.21",
-                "domain": {}, "tracker": {"sender_id": "sms:+33612345678", "slots": {}, "events": [],
-                                          "latest_message": {}, "paused": False, "followup_action": None,
-                                          "active_loop": {}, "latest_action_name": "action_listen"}}
+        call = {
+            "next_action": "action_request_handover",
+            "sender_id": "sms:+33612345678",
+            "version": "3.6.21",
+            "domain": {},
+            "tracker": {
+                "sender_id": "sms:+33612345678",
+                "slots": {},
+                "events": [],
+                "latest_message": {},
+                "paused": False,
+                "followup_action": None,
+                "active_loop": {},
+                "latest_action_name": "action_listen",
+            },
+        }
         assert requests.post(url, json=call, timeout=20).status_code == 403
         assert requests.post(url, params={"token": "faux"}, json=call, timeout=20).status_code == 403
         assert requests.get(url.replace("/webhook", "/actions"), timeout=20).status_code == 403
@@ -176,8 +200,14 @@ def test_the_action_server_refuses_to_start_without_its_token(tmp_path):
 
     env = server_env(f"sqlite:///{tmp_path / 'a.db'}")
     env.pop("ACTION_SERVER_TOKEN")
-    done = subprocess.run([PYTHON, "-m", "bot.action_server", "--port", str(free_port())], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [PYTHON, "-m", "bot.action_server", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "ACTION_SERVER_TOKEN" in done.stderr
 
 
@@ -186,3 +216,13 @@ def test_the_rasa_server_sends_the_token_and_never_logs_it(bot: Bot, tmp_path_fa
     assert advised_web_victim(bot)
     logs = list(Path(bot.database_url.replace("sqlite:///", "")).parent.glob("*.log"))
     assert logs and not any(ACTION_TOKEN in log.read_text() for log in logs)
+
+
+def test_endpoints_yml_sends_the_token_of_the_environment(monkeypatch):
+    """What `make run` and production use: Rasa expands ${ACTION_SERVER_TOKEN} (unquoted, or YAML keeps it as is)."""
+    from rasa.core.utils import read_endpoints_from_path
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "un-jeton_de-test")
+    assert read_endpoints_from_path(ROOT / "endpoints.yml").action.token == "un-jeton_de-test"

@@ -1,10 +1,11 @@
-"""Custom actions, served by `rasa run actions --actions bot.actions`.
+"""Custom actions, served by `python -m bot.action_server` (rasa-sdk behind a shared secret).
 
 Importing this package registers every action, loads the knowledge base (a broken advice sheet stops the action
 server at start-up) and creates the application tables it writes to.
 """
-from bot import db, handover, knowledge
-from bot.actions import advice, diagnosis, fallback, prevention, qualification  # noqa: F401  (registers them)
+
+from bot import db, handover, knowledge  # noqa: F401  (handover: its table is created below)
+from bot.actions import advice, diagnosis, fallback, follow_up, prevention, qualification  # noqa: F401  (registers them)
 from bot.actions import handover as handover_actions  # noqa: F401
 from bot.actions import providers as provider_actions  # noqa: F401
 from bot.providers import seed as provider_seed

@@ -1,4 +1,5 @@
 """Diagnosis: from the classified description to "vous semblez être victime de …" and the first reflexes."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -7,13 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import knowledge
-from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, INCIDENTS
+from bot import glossary, knowledge
+from bot.advice import Case, facts_from_slots
+from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, INCIDENTS, victim_of
 
 FORM = "qualification_form"
 # Facts about the incident itself: forgotten when the victim moves on to another incident. The public and whether a
 # minor is involved describe the person, so they carry over.
-INCIDENT_FACTS = ("money_paid", "details_given", "remote_access", "ongoing", "third_party_data")
+INCIDENT_FACTS = ("money_paid", "details_given", "remote_access", "ongoing", "third_party_data", "lure")
 
 # Two incidents whose confidences are closer than this are both plausible: ask rather than guess.
 AMBIGUITY_MARGIN = 0.2
@@ -50,8 +52,8 @@ def choose_incident(latest_message: Dict[Text, Any]) -> Optional[Text]:
     return None
 
 
-def diagnosis_text(incident: Text) -> Text:
-    return f"Au regard de vos éléments, vous semblez être victime {INCIDENTS[incident].victim_of}."
+def diagnosis_text(incident: Text, facts: Optional[Dict[Text, Any]] = None) -> Text:
+    return f"Au regard de vos éléments, vous semblez être victime {victim_of(incident, facts or {})}."
 
 
 class ActionDiagnose(Action):
@@ -63,11 +65,20 @@ class ActionDiagnose(Action):
     def name(self) -> Text:
         return "action_diagnose"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         latest = tracker.latest_message or {}
+        if glossary.asked_about(latest.get("text") or ""):  # "le 33700 ?" is a question, not a spam report
+            return [FollowupAction("action_define")]
         incident = choose_incident(latest)
+        in_form = (tracker.active_loop or {}).get("name") == FORM
+        if (
+            incident is not None
+            and incident == tracker.get_slot("incident")
+            and tracker.get_slot("advice_given")
+            and not in_form
+        ):
+            # More about the incident already advised ("j'ai aussi perdu 500 €"): update, do not start again.
+            return [FollowupAction("action_respond")]
         if incident is None:
             if (latest.get("intent") or {}).get("name") == EMERGENCY_INTENT:
                 dispatcher.utter_message(response="utter_after_emergency")
@@ -82,7 +93,6 @@ class ActionDiagnose(Action):
             )
             return [SlotSet("incident_candidates", pair)]
 
-        in_form = (tracker.active_loop or {}).get("name") == FORM
         if in_form and incident == tracker.get_slot("incident"):
             # More details about the same incident while a question is pending: go on with the questions.
             dispatcher.utter_message(response="utter_thanks_for_details")
@@ -90,13 +100,16 @@ class ActionDiagnose(Action):
 
         sheet = knowledge.load().sheets[incident]
         confidence = float((latest.get("intent") or {}).get("confidence") or 0.0)
-        dispatcher.utter_message(text=diagnosis_text(incident))
+        # One reflex right away, for what the description already says ("j'ai payé par carte": the bank first).
+        slots = dict(tracker.current_slot_values())
+        if tracker.get_slot("incident") not in (None, incident):
+            slots.update(stated_facts(latest))
+        facts = facts_from_slots(slots)
+        dispatcher.utter_message(text=diagnosis_text(incident, facts))
         dispatcher.utter_message(text=sheet.summary)
-        # One reflex right away (the first one that holds whatever the answers), before the questions.
-        first = knowledge.select(sheet.urgent, {"public": tracker.get_slot("public")})
-        unconditional = [advice for advice in first if not advice.when]
-        if unconditional:
-            dispatcher.utter_message(text=f"Premier réflexe : {unconditional[0].text}")
+        reflex = Case(incident, facts).first_reflex()
+        if reflex:
+            dispatcher.utter_message(text=f"Premier réflexe : {reflex}")
         events: List[EventType] = []
         if in_form:
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -110,7 +123,14 @@ class ActionDiagnose(Action):
         ]
 
 
+def stated_facts(latest_message: Dict[Text, Any]) -> Dict[Text, Any]:
+    """The incident facts of the new description, the others unknown."""
+    stated = {
+        e["entity"]: e["value"] for e in latest_message.get("entities") or [] if e.get("entity") in INCIDENT_FACTS
+    }
+    return {fact: stated.get(fact) for fact in INCIDENT_FACTS}
+
+
 def forget_previous_incident(latest_message: Dict[Text, Any]) -> List[EventType]:
     """Resets the facts of the previous incident, keeping those stated in the new description."""
-    stated = {e["entity"]: e["value"] for e in latest_message.get("entities") or [] if e.get("entity") in INCIDENT_FACTS}
-    return [SlotSet(fact, stated.get(fact)) for fact in INCIDENT_FACTS]
+    return [SlotSet(fact, value) for fact, value in stated_facts(latest_message).items()]

@@ -1,4 +1,5 @@
 """What the assistant says when it does not understand, or when the message is not about a digital incident."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -35,9 +36,12 @@ class ActionNotUnderstood(Action):
     def name(self) -> Text:
         return "action_not_understood"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    @staticmethod
+    def only_symbols(text: Text) -> bool:
+        """An emoji or punctuation alone ("👍", "🙏", "..."): a reaction, not a message to understand."""
+        return bool(text.strip()) and not any(char.isalnum() for char in text)
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if looks_foreign(text):
@@ -49,8 +53,10 @@ class ActionNotUnderstood(Action):
         elif suggestions(tracker.latest_message or {}):
             dispatcher.utter_message(
                 text="Je ne suis pas sûr d'avoir bien compris. Votre situation ressemble-t-elle à l'une de celles-ci ?",
-                buttons=[{"title": INCIDENTS[name].choice, "payload": f"/{name}"}
-                         for name in suggestions(tracker.latest_message or {})]
+                buttons=[
+                    {"title": INCIDENTS[name].choice, "payload": f"/{name}"}
+                    for name in suggestions(tracker.latest_message or {})
+                ]
                 + [{"title": "Non, aucune", "payload": "/out_of_scope"}],
             )
         else:
@@ -61,5 +67,8 @@ class ActionNotUnderstood(Action):
 def suggestions(latest_message: Dict[Text, Any]) -> List[Text]:
     """Up to two incidents the model found plausible although not sure enough (two-stage fallback)."""
     ranking = latest_message.get("intent_ranking") or []
-    return [r["name"] for r in ranking if r.get("name") in INCIDENT_INTENTS
-            and r.get("confidence", 0) >= SUGGESTION_MIN_CONFIDENCE][:2]
+    return [
+        r["name"]
+        for r in ranking
+        if r.get("name") in INCIDENT_INTENTS and r.get("confidence", 0) >= SUGGESTION_MIN_CONFIDENCE
+    ][:2]

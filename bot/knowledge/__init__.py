@@ -1,8 +1,9 @@
-"""The advice knowledge base: one sheet per incident intent, the reporting services, the prevention kit.
+"""The advice knowledge base: one sheet per incident intent, the reporting services, the prevention kit, the glossary.
 
 Everything is loaded and validated once (`load()`); the action server calls it at start-up so that a broken sheet
 stops the server and fails the tests instead of failing in front of a victim.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -11,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple
 
 import yaml
 
-from bot.knowledge.models import Advice, Prevention, Service, Sheet
+from bot.knowledge.models import Advice, GlossaryEntry, Prevention, Service, Sheet
 from bot.taxonomy import INCIDENT_INTENTS
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
@@ -21,6 +22,7 @@ class KnowledgeBase(NamedTuple):
     sheets: Dict[str, Sheet]
     services: Dict[str, Service]
     prevention: Dict[str, Any]  # prevention.yml validated by models.Prevention, as plain dicts and lists
+    glossary: Dict[str, GlossaryEntry]  # glossary.yml: the words and services the advice names
 
 
 class KnowledgeError(ValueError):
@@ -54,7 +56,15 @@ def load() -> KnowledgeBase:
         prevention = Prevention(**_read(KNOWLEDGE_DIR / "prevention.yml"))
     except Exception as error:
         raise KnowledgeError(f"prevention.yml: {error}") from error
-    return KnowledgeBase(sheets, services, prevention.model_dump())
+    try:
+        glossary = {key: GlossaryEntry(**value) for key, value in _read(KNOWLEDGE_DIR / "glossary.yml").items()}
+    except Exception as error:
+        raise KnowledgeError(f"glossary.yml: {error}") from error
+    aliases = [alias for entry in glossary.values() for alias in entry.aliases]
+    duplicated = sorted({alias for alias in aliases if aliases.count(alias) > 1})
+    if duplicated:
+        raise KnowledgeError(f"glossary.yml: aliases used by two entries: {duplicated}")
+    return KnowledgeBase(sheets, services, prevention.model_dump(), glossary)
 
 
 def all_advice(sheet: Sheet) -> Iterable[Advice]:
@@ -62,7 +72,7 @@ def all_advice(sheet: Sheet) -> Iterable[Advice]:
         yield from section
 
 
-def matches(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
+def matches(when: Mapping[Any, Any], facts: Mapping[str, Any]) -> bool:
     """True when the collected facts satisfy every condition of `when`.
 
     An unknown yes/no fact (skipped, "je ne sais pas") satisfies `true` and not `false`: when in doubt, the victim
@@ -72,6 +82,9 @@ def matches(when: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
         value = facts.get(key)
         if key == "public":
             if (value or "particulier") not in expected:
+                return False
+        elif key == "lure":
+            if value not in expected:
                 return False
         elif value is None:
             if expected is not True:

@@ -5,6 +5,7 @@ An advice sheet ("fiche réflexe") is a YAML file per incident intent in `sheets
 serves every public and every answer. Services (PHAROS, THESEE, 33700...) are described once in `services.yml` and
 referenced by key.
 """
+
 from __future__ import annotations
 
 from typing import Dict, List, Literal, Optional, Union
@@ -23,7 +24,12 @@ FACT_KEYS = (
     "ongoing",  # the attack or the contact is still going on
     "minor_involved",  # a minor is the victim or involved
     "third_party_data",  # personal data of other people (clients, staff, citizens) are concerned
+    "lure",  # how the lure arrived, when the victim's words say it (never asked): one of LURES
 )
+# The lures some advice is specific to: a fake police or justice summons ("convocation", "amende"), a fake relative
+# ("c'est mon nouveau numéro"). An unknown lure matches no `lure` condition: that advice is for those who said so.
+LURES = ("convocation", "proche")
+Lure = Literal["convocation", "proche"]
 Question = Literal[
     "public", "money_paid", "details_given", "remote_access", "ongoing", "minor_involved", "third_party_data"
 ]
@@ -46,13 +52,23 @@ class Service(Strict):
 class Advice(Strict):
     """One piece of advice, shown when every key of `when` matches the collected facts.
 
-    `when` values: true/false for yes/no facts, a list of publics for `public`. A fact that is unknown (the
-    victim skipped the question or does not know) matches `true` conditions, so that precautions are never lost
-    through a skipped question, and never matches `false` conditions.
+    `when` values: true/false for yes/no facts, a list of publics for `public`, a list of LURES for `lure`. A fact
+    that is unknown (the victim skipped the question or does not know) matches `true` conditions, so that
+    precautions are never lost through a skipped question, and never matches `false` conditions.
     """
 
+    @model_validator(mode="after")
+    def _values_fit_their_key(self) -> "Advice":
+        for key, expected in self.when.items():
+            allowed = {"public": PUBLICS, "lure": LURES}.get(key)
+            if allowed is None and not isinstance(expected, bool):
+                raise ValueError(f"{key} takes true or false")
+            if allowed is not None and (isinstance(expected, bool) or not set(expected) <= set(allowed)):
+                raise ValueError(f"{key} takes a list of {allowed}")
+        return self
+
     text: str = Field(min_length=10, max_length=400)
-    when: Dict[Question, Union[bool, List[Public]]] = Field(default_factory=dict)
+    when: Dict[Union[Question, Literal["lure"]], Union[bool, List[Public], List[Lure]]] = Field(default_factory=dict)
     service: Optional[str] = None  # key into services.yml, for report/complaint items
 
 
@@ -77,6 +93,27 @@ class Sheet(Strict):
     def _no_duplicate_questions(cls, value: List[str]) -> List[str]:
         if len(set(value)) != len(value):
             raise ValueError("duplicate question")
+        return value
+
+
+class GlossaryEntry(Strict):
+    """A word or service the advice names ("PHAROS", "double authentification"), explained in one or two sentences.
+
+    `aliases` are how victims write it when they ask ("pharos", "le 33700", "2fa", "double auth"): lower case, matched
+    on whole words with accents and case folded (bot.glossary).
+    """
+
+    term: str = Field(min_length=2, max_length=60)  # as shown to the victim
+    aliases: List[str] = Field(min_length=1)
+    text: str = Field(min_length=30, max_length=320)  # plain French, vouvoiement, SMS-sized
+    source_url: HttpUrl  # the official page the explanation paraphrases
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_are_lower_case(cls, value: List[str]) -> List[str]:
+        for alias in value:
+            if not alias.strip() or alias != alias.lower():
+                raise ValueError(f"alias must be lower case and not empty: {alias!r}")
         return value
 
 

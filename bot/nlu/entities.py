@@ -12,7 +12,9 @@ Entities produced (all declared in domain.yml):
 - platform: canonical brand or service name
 - postal_code, departement, city: where the victim is (cities from bot.geo's communes, clear statements only)
 - money_paid, details_given, remote_access, minor_involved: True/False facts for the qualification form
+- lure: convocation (a fake police or justice summons) / proche (a fake relative's "nouveau numéro")
 """
+
 from __future__ import annotations
 
 import re
@@ -42,22 +44,75 @@ def _compile(pattern: str) -> Pattern[str]:
 # commune", "pro") to the public question counts too.
 _SELF_WORDS = {
     "particulier": [
-        "particulier", "particuliere", "a titre perso", "a titre personnel", "a titre prive", "a titre individuel",
-        "pour moi-meme", "pour moi meme", "simple citoyen", "simple citoyenne", "je suis retraite", "je suis retraitee",
-        "compte perso", "perso", "personnellement", "un individu",
+        "particulier",
+        "particuliere",
+        "a titre perso",
+        "a titre personnel",
+        "a titre prive",
+        "a titre individuel",
+        "pour moi-meme",
+        "pour moi meme",
+        "simple citoyen",
+        "simple citoyenne",
+        "je suis retraite",
+        "je suis retraitee",
+        "compte perso",
+        "perso",
+        "personnellement",
+        "un individu",
     ],
     "collectivite": [
-        "collectivite", "collectivites", "conseil municipal", "conseil departemental", "conseil regional",
-        "communaute de communes", "communaute d'agglomeration", "intercommunalite", "ccas", "secretaire de mairie",
-        "notre commune", "notre mairie", "syndicat intercommunal", "nos administres", "agents municipaux",
+        "collectivite",
+        "collectivites",
+        "conseil municipal",
+        "conseil departemental",
+        "conseil regional",
+        "communaute de communes",
+        "communaute d'agglomeration",
+        "intercommunalite",
+        "ccas",
+        "secretaire de mairie",
+        "notre commune",
+        "notre mairie",
+        "syndicat intercommunal",
+        "nos administres",
+        "agents municipaux",
     ],
     "entreprise": [
-        "pme", "tpe", "sarl", "sas", "eurl", "startup", "auto-entrepreneur", "auto entrepreneur", "autoentrepreneur",
-        "micro-entreprise", "micro entreprise", "nos clients", "mes clients", "nos salaries", "mes salaries",
-        "nos employes", "mes employes", "notre comptable", "notre comptabilite", "notre fournisseur",
-        "nos fournisseurs", "profession liberale", "freelance", "siret", "compte pro", "compte professionnel",
-        "ma boite", "notre boite", "nos adherents", "nos benevoles", "pour mon travail", "pour le travail",
-        "pour le boulot", "pour mon boulot",
+        "pme",
+        "tpe",
+        "sarl",
+        "sas",
+        "eurl",
+        "startup",
+        "auto-entrepreneur",
+        "auto entrepreneur",
+        "autoentrepreneur",
+        "micro-entreprise",
+        "micro entreprise",
+        "nos clients",
+        "mes clients",
+        "nos salaries",
+        "mes salaries",
+        "nos employes",
+        "mes employes",
+        "notre comptable",
+        "notre comptabilite",
+        "notre fournisseur",
+        "nos fournisseurs",
+        "profession liberale",
+        "freelance",
+        "siret",
+        "compte pro",
+        "compte professionnel",
+        "ma boite",
+        "notre boite",
+        "nos adherents",
+        "nos benevoles",
+        "pour mon travail",
+        "pour le travail",
+        "pour le boulot",
+        "pour mon boulot",
     ],
 }
 _MINE_WORDS = {
@@ -65,20 +120,57 @@ _MINE_WORDS = {
 }
 _RUN_WORDS = {
     "collectivite": [
-        "mairie", "commune", "agglomeration", "metropole", "administration", "prefecture", "centre hospitalier",
-        "service public", "hotel de ville", "maire", "collectivite", "ville",
+        "mairie",
+        "commune",
+        "agglomeration",
+        "metropole",
+        "administration",
+        "prefecture",
+        "centre hospitalier",
+        "service public",
+        "hotel de ville",
+        "maire",
+        "collectivite",
+        "ville",
     ],
     "entreprise": [
-        "entreprise", "societe", "association", "artisan", "commercant", "commercante", "magasin", "boutique",
-        "restaurant", "cabinet", "agence", "club", "federation", "asso", "ehpad", "syndic", "independant", "independante",
-        "boulangerie", "garage", "pharmacie", "gerant", "gerante", "commerce", "entrepreneur", "entrepreneuse",
-        "pro", "professionnel", "professionnelle",
+        "entreprise",
+        "societe",
+        "association",
+        "artisan",
+        "commercant",
+        "commercante",
+        "magasin",
+        "boutique",
+        "restaurant",
+        "cabinet",
+        "agence",
+        "club",
+        "federation",
+        "asso",
+        "ehpad",
+        "syndic",
+        "independant",
+        "independante",
+        "boulangerie",
+        "garage",
+        "pharmacie",
+        "gerant",
+        "gerante",
+        "commerce",
+        "entrepreneur",
+        "entrepreneuse",
+        "pro",
+        "professionnel",
+        "professionnelle",
     ],
 }
 _MINE = r"(?:mon|ma|notre|nos)\s"
-_RUN = (r"(?:notre|nos|je suis|je gere|je dirige|je tiens|nous sommes|on est|nous gerons|je travaille (?:dans|pour|a|"
-        r"chez|au)|je suis (?:le|la) (?:gerant|gerante|patron|patronne|proprietaire|secretaire|directeur|directrice|"
-        r"responsable|president|presidente|tresorier|tresoriere|maire) d(?:e|u|')?|j'ai)\s")
+_RUN = (
+    r"(?:notre|nos|je suis|je gere|je dirige|je tiens|nous sommes|on est|nous gerons|je travaille (?:dans|pour|a|"
+    r"chez|au)|je suis (?:le|la) (?:gerant|gerante|patron|patronne|proprietaire|secretaire|directeur|directrice|"
+    r"responsable|president|presidente|tresorier|tresoriere|maire) d(?:e|u|')?|j'ai)\s"
+)
 _ARTICLE = r"(?:(?:un|une|la|le|l'|des|les)\s)?(?:\w+\s)?"  # "je suis une petite commune"
 _BARE = r"^\s*(?:c'est |pour |je suis |on est |nous sommes )?(?:(?:un|une|la|le|l'|mon|ma|notre)\s)?(?:{})\s*[.!]?\s*$"
 _BARE_PARTICULIER = r"^\s*(?:c'est )?(?:pour moi|moi|perso|personnel|a titre perso\w*)\s*[.!]?\s*$"
@@ -117,13 +209,48 @@ _AMOUNT_RE = re.compile(
 # --- payment means ----------------------------------------------------------------------------------------------
 _PAYMENT_WORDS = {
     "virement": ["virement", "vire", "virer", "virements", "iban", "rib", "compte securise"],
-    "carte": ["carte bancaire", "carte bleue", "carte de credit", "cb", "ma carte", "visa", "mastercard", "numero de carte"],
+    "carte": [
+        "carte bancaire",
+        "carte bleue",
+        "carte de credit",
+        "cb",
+        "ma carte",
+        "visa",
+        "mastercard",
+        "numero de carte",
+    ],
     "paypal": ["paypal"],
-    "crypto": ["crypto", "cryptomonnaie", "cryptos", "bitcoin", "bitcoins", "btc", "usdt", "ethereum", "binance", "wallet"],
+    "crypto": [
+        "crypto",
+        "cryptomonnaie",
+        "cryptos",
+        "bitcoin",
+        "bitcoins",
+        "btc",
+        "usdt",
+        "ethereum",
+        "binance",
+        "wallet",
+    ],
     "coupon": [
-        "coupon", "coupons", "transcash", "pcs", "neosurf", "paysafecard", "carte cadeau", "cartes cadeaux",
-        "cartes cadeau", "carte google play", "cartes google play", "carte steam", "cartes steam", "itunes",
-        "recharge", "recharges", "ticket premium", "toneo",
+        "coupon",
+        "coupons",
+        "transcash",
+        "pcs",
+        "neosurf",
+        "paysafecard",
+        "carte cadeau",
+        "cartes cadeaux",
+        "cartes cadeau",
+        "carte google play",
+        "cartes google play",
+        "carte steam",
+        "cartes steam",
+        "itunes",
+        "recharge",
+        "recharges",
+        "ticket premium",
+        "toneo",
     ],
     "cheque": ["cheque", "cheques"],
     "especes": ["especes", "en liquide", "cash"],
@@ -134,26 +261,65 @@ _PAYMENT_RE = {means: re.compile(rf"\b(?:{_alternation(words)})\b") for means, w
 
 # --- platforms --------------------------------------------------------------------------------------------------
 _PLATFORMS = {
-    "Leboncoin": ["leboncoin", "le bon coin", "lbc"], "Vinted": ["vinted"], "Facebook": ["facebook", "fb", "messenger"],
-    "Facebook Marketplace": ["marketplace"], "Instagram": ["instagram", "insta"], "WhatsApp": ["whatsapp", "whatsap", "wtsp"],
-    "Snapchat": ["snapchat", "snap"], "TikTok": ["tiktok", "tik tok"], "Gmail": ["gmail"], "Outlook": ["outlook", "hotmail", "live.fr"],
-    "Microsoft": ["microsoft", "windows", "office 365", "microsoft 365"], "Apple": ["apple", "icloud", "iphone"],
-    "Amazon": ["amazon"], "PayPal": ["paypal"], "Ameli": ["ameli", "assurance maladie", "carte vitale"],
-    "CAF": ["caf"], "impots.gouv": ["impots", "impot", "dgfip"], "ANTAI": ["antai", "amende"], "ANTS": ["ants"],
-    "Chronopost": ["chronopost"], "Colissimo": ["colissimo"], "La Poste": ["la poste"], "DHL": ["dhl"], "UPS": ["ups"],
-    "Mondial Relay": ["mondial relay"], "Netflix": ["netflix"], "Steam": ["steam"], "Fortnite": ["fortnite"],
-    "Discord": ["discord"], "Roblox": ["roblox"], "Tinder": ["tinder"], "Meetic": ["meetic"], "LinkedIn": ["linkedin"],
-    "X (Twitter)": ["twitter"], "Telegram": ["telegram"], "YouTube": ["youtube"], "Google": ["google"],
-    "Orange": ["orange"], "SFR": ["sfr"], "Free": ["free"], "Bouygues": ["bouygues"], "EDF": ["edf"], "Engie": ["engie"],
-    "CPF": ["cpf", "mon compte formation", "moncompteformation"], "France Travail": ["france travail", "pole emploi"],
-    "Doctolib": ["doctolib"], "AnyDesk": ["anydesk"], "TeamViewer": ["teamviewer"], "Binance": ["binance"],
-    "Lydia": ["lydia"], "Western Union": ["western union"],
+    "Leboncoin": ["leboncoin", "le bon coin", "lbc"],
+    "Vinted": ["vinted"],
+    "Facebook": ["facebook", "fb", "messenger"],
+    "Facebook Marketplace": ["marketplace"],
+    "Instagram": ["instagram", "insta"],
+    "WhatsApp": ["whatsapp", "whatsap", "wtsp"],
+    "Snapchat": ["snapchat", "snap"],
+    "TikTok": ["tiktok", "tik tok"],
+    "Gmail": ["gmail"],
+    "Outlook": ["outlook", "hotmail", "live.fr"],
+    "Microsoft": ["microsoft", "windows", "office 365", "microsoft 365"],
+    "Apple": ["apple", "icloud", "iphone"],
+    "Amazon": ["amazon"],
+    "PayPal": ["paypal"],
+    "Ameli": ["ameli", "assurance maladie", "carte vitale"],
+    "CAF": ["caf"],
+    "impots.gouv": ["impots", "impot", "dgfip"],
+    "ANTAI": ["antai", "amende"],
+    "ANTS": ["ants"],
+    "Chronopost": ["chronopost"],
+    "Colissimo": ["colissimo"],
+    "La Poste": ["la poste"],
+    "DHL": ["dhl"],
+    "UPS": ["ups"],
+    "Mondial Relay": ["mondial relay"],
+    "Netflix": ["netflix"],
+    "Steam": ["steam"],
+    "Fortnite": ["fortnite"],
+    "Discord": ["discord"],
+    "Roblox": ["roblox"],
+    "Tinder": ["tinder"],
+    "Meetic": ["meetic"],
+    "LinkedIn": ["linkedin"],
+    "X (Twitter)": ["twitter"],
+    "Telegram": ["telegram"],
+    "YouTube": ["youtube"],
+    "Google": ["google"],
+    "Orange": ["orange"],
+    "SFR": ["sfr"],
+    "Free": ["free"],
+    "Bouygues": ["bouygues"],
+    "EDF": ["edf"],
+    "Engie": ["engie"],
+    "CPF": ["cpf", "mon compte formation", "moncompteformation"],
+    "France Travail": ["france travail", "pole emploi"],
+    "Doctolib": ["doctolib"],
+    "AnyDesk": ["anydesk"],
+    "TeamViewer": ["teamviewer"],
+    "Binance": ["binance"],
+    "Lydia": ["lydia"],
+    "Western Union": ["western union"],
 }
 _PLATFORM_RE = [(name, re.compile(rf"\b(?:{_alternation(words)})\b")) for name, words in _PLATFORMS.items()]
 
 # --- location ---------------------------------------------------------------------------------------------------
 # Metropolitan (01-95 incl. Corsica 20xxx), overseas (971-976) and collectivities (975, 977, 978, 986-988).
-_POSTAL_RE = re.compile(r"(?<![\d,.])((?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d{2}|98[6-8]\d{2})(?![\d,.])(?!\s?(?:€|euros?|eur|chf|\$|k\b|balles))")
+_POSTAL_RE = re.compile(
+    r"(?<![\d,.])((?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d{2}|98[6-8]\d{2})(?![\d,.])(?!\s?(?:€|euros?|eur|chf|\$|k\b|balles))"
+)
 _DEPARTEMENT_RE = _compile(
     r"\b(?:dans le|dans l'|du|le|departement|dept|dpt|en)\s?(0[1-9]|[1-8]\d|9[0-5]|2a|2b|97[1-8])\b(?![/:.,]\d)(?!\s?(?:ans|€|euros?|eur|%|h\b|min|jours|fois|k\b|balles|janv|fev|mars|avr|mai|juin|juil|aou|sept|oct|nov|dec))"
 )
@@ -163,24 +329,46 @@ _NEG = r"(?:je n'ai|j'ai|on n'a|nous n'avons|il n'a|elle n'a|n'ai|n'a)\s(?:rien|
 _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
     "money_paid": [
         (False, rf"{_NEG}\s(?:\w+\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|debite)"),
-        (False, r"\b(?:sans|avant de|rien) (?:rien )?(?:payer|paye|verser)\b|\bpas (?:encore )?(?:paye|debite|preleve)\b"),
-        (False, r"\b(?:pas de|pas un|aucun|aucune|sans|ni) (?:seul )?(?:debit|prelevement|virement|paiement|euro|centime)s?\b"),
-        (True, r"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai)\s(?:deja\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|investi|depense)\b"),
+        (
+            False,
+            r"\b(?:sans|avant de|rien) (?:rien )?(?:payer|paye|verser)\b|\bpas (?:encore )?(?:paye|debite|preleve)\b",
+        ),
+        (
+            False,
+            r"\b(?:pas de|pas un|aucun|aucune|sans|ni) (?:seul )?(?:debit|prelevement|virement|paiement|euro|centime)s?\b",
+        ),
+        (
+            True,
+            r"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai)\s(?:deja\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|investi|depense)\b",
+        ),
         (True, r"\b(?:debite|debites|debitee|preleve|preleves|prelevement|prelevements|debit|debits)\b"),
+        (True, r"\b(?:j'ai|on a|il m'a fait|elle m'a fait|ai)\s(?:\w+\s)?(?:valide|fait|effectue|autorise)\s(?:un|des|le|les|deux|trois|\d+)\s(?:\w+\s)?(?:virements?|paiements?|operations?|transferts?)\b"),
         (True, r"\b(?:on m'a|ils m'ont|il m'a) (?:vole|pris|soutire|escroque|arnaque) (?:\d|de l'argent)"),
     ],
     "details_given": [
         (False, rf"{_NEG}\s(?:\w+\s)?(?:donne|communique|transmis|saisi|tape|rempli|envoye)\b"),
-        (True, r"\b(?:j'ai|on a|il a|elle a|ai)\s(?:\w+\s)?(?:donne|communique|transmis|saisi|tape|rempli|entre|valide|lu|dicte)\s(?:\w+\s)?(?:mon|mes|ma|le|les|la|son|ses|sa|tous|toutes|des)?\s?(?:\w+\s)?(?:code|codes|mot de passe|mots de passe|mdp|identifiant|identifiants|numero de carte|coordonnees bancaires|cryptogramme|cvv|carte|rib|iban|infos bancaires|informations bancaires|donnees bancaires)"),
-        (True, r"\b(?:il|elle|ils|le pirate|l'escroc|le faux conseiller) (?:a|ont) (?:eu |recupere |obtenu )?(?:mon|mes|ma) (?:code|codes|mot de passe|mdp|identifiants|numero de carte|coordonnees bancaires)"),
+        (
+            True,
+            r"\b(?:j'ai|on a|il a|elle a|ai)\s(?:\w+\s)?(?:donne|communique|transmis|saisi|tape|rempli|entre|valide|lu|dicte)\s(?:\w+\s)?(?:mon|mes|ma|le|les|la|son|ses|sa|tous|toutes|des)?\s?(?:\w+\s)?(?:code|codes|mot de passe|mots de passe|mdp|identifiant|identifiants|numero de carte|coordonnees bancaires|cryptogramme|cvv|carte|rib|iban|infos bancaires|informations bancaires|donnees bancaires)",
+        ),
+        (
+            True,
+            r"\b(?:il|elle|ils|le pirate|l'escroc|le faux conseiller) (?:a|ont) (?:eu |recupere |obtenu )?(?:mon|mes|ma) (?:code|codes|mot de passe|mdp|identifiants|numero de carte|coordonnees bancaires)",
+        ),
     ],
     "remote_access": [
         (False, r"\b(?:pas|jamais|rien) (?:installe|pris la main|donne acces)\b"),
         (True, r"\b(?:anydesk|teamviewer|quick ?assist|assistance rapide|ultraviewer|rustdesk|supremo)\b"),
-        (True, r"\b(?:pris|prend|prendre|a pris) (?:la main|le controle)\b|\bprise (?:de controle|en main) a distance\b|\bcontrole a distance\b"),
+        (
+            True,
+            r"\b(?:pris|prend|prendre|a pris) (?:la main|le controle)\b|\bprise (?:de controle|en main) a distance\b|\bcontrole a distance\b",
+        ),
     ],
     "minor_involved": [
-        (True, r"\b(?:mon|ma|notre|mes|nos) (?:fils|fille|enfant|enfants|ado|gamin|gamine|petit-fils|petite-fille|neveu|niece)\b(?:\s(?:de|ag[ee]e? de))?\s(?:[1-9]|1[0-7])\s?ans\b"),
+        (
+            True,
+            r"\b(?:mon|ma|notre|mes|nos) (?:fils|fille|enfant|enfants|ado|gamin|gamine|petit-fils|petite-fille|neveu|niece)\b(?:\s(?:de|ag[ee]e? de))?\s(?:[1-9]|1[0-7])\s?ans\b",
+        ),
         (True, r"\b(?:mineur|mineure|mineurs|collegien|collegienne|lyceen|lyceenne|ado|adolescent|adolescente)\b"),
         (True, r"\b(?:j'ai|il a|elle a) (?:[1-9]|1[0-7]) ans\b"),
     ],
@@ -276,6 +464,35 @@ def extract_facts(folded: str) -> List[Entity]:
     return entities
 
 
+# --- the lure, when the victim's words say how it came -------------------------------------------------------------
+_LURE_RE: List[Tuple[str, Pattern[str]]] = [
+    (
+        "convocation",
+        _compile(
+            r"\b(?:convocation|convoque|convoquee|amende|infraction|pedopornograph\w*|"
+            r"(?:mail|courriel|message|courrier|sms|lettre) (?:de la|du) (?:police|gendarmerie|"
+            r"justice|tribunal|commissariat)|europol|interpol)\b"
+        ),
+    ),
+    (
+        "proche",
+        _compile(
+            r"\b(?:nouveau (?:numero|num|tel|telephone|portable)|(?:coucou|salut|bonjour) "
+            r"(?:maman|papa|mamie|papi)|c'est (?:moi )?(?:ton|votre) (?:fils|fille|enfant)|"
+            r"(?:mon|ma) (?:fils|fille|enfant|petit-fils|petite-fille) (?:aurait|m'aurait) (?:ecrit|envoye))\b"
+        ),
+    ),
+]
+
+
+def extract_lure(folded: str) -> List[Entity]:
+    for value, rx in _LURE_RE:
+        match = rx.search(folded)
+        if match:
+            return [_entity("lure", value, match)]
+    return []
+
+
 def extract(text: str) -> List[Entity]:
     folded = fold_keep_length(text)
     return (
@@ -285,6 +502,7 @@ def extract(text: str) -> List[Entity]:
         + extract_platforms(folded)
         + extract_location(folded, text)
         + extract_facts(folded)
+        + extract_lure(folded)
     )
 
 

@@ -1,0 +1,230 @@
+"""What the assistant answers outside the journey's fixed steps, above all after the advice.
+
+`action_respond` is RulePolicy's core fallback (config.yml): it answers every message that no rule covers, the way
+a kind operator would, from what the conversation knows:
+
+- a place (commune, postal code, département) -> the provider search;
+- a new or corrected fact once the advice was given -> only the advice that changes, then the updated recap;
+- yes / no / ok / "je ne sais pas" -> a short acknowledgement and the next steps (or, before the advice, the
+  questions again, or a request to describe what happened);
+- a question about a word or service of the advice -> the glossary;
+- anything else -> the "not understood" answers of bot/actions/fallback.py.
+
+The other actions here answer the intents of the same name: the complaint and report steps of the victim's sheet, a
+glossary entry, and starting over.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import glossary
+from bot.actions.advice import NEXT_STEPS, SMS_CHANNEL, WHAT_NEXT
+from bot.actions.diagnosis import FORM, INCIDENT_FACTS
+from bot.actions.fallback import NOT_UNDERSTOOD_INTENTS, ActionNotUnderstood
+from bot.advice import DETAIL_SLOTS, REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT, Case, case_from_slots
+
+LOCATION_ENTITIES = ("city", "postal_code", "departement")
+ACKNOWLEDGEMENTS = {
+    "affirm": "Très bien.",
+    "deny": "D'accord.",
+    "dont_know": "Ce n'est pas grave, vous n'avez pas besoin de tout savoir.",
+    "greet": "Bonjour, je suis toujours là.",
+    "thank": "Avec plaisir.",
+}
+DEFAULT_ACKNOWLEDGEMENT = "C'est noté."
+COMPLAINT_BUTTON = {"title": "Porter plainte ou signaler", "payload": "/ask_complaint"}
+FOLLOW_UP_STEPS = NEXT_STEPS + [COMPLAINT_BUTTON]
+UPDATED = "C'est noté, j'en tiens compte. Voici ce qui change dans mes conseils :"
+UNCHANGED = "C'est noté. Mes conseils restent les mêmes."
+NO_GLOSSARY_ENTRY = (
+    "Je n'ai pas d'explication toute prête pour ce mot. Un conseiller peut vous l'expliquer : demandez « parler à "
+    "un conseiller ». Vous pouvez aussi poser la question sur 17cyber.gouv.fr, 24h/24."
+)
+COMPLAINT_WITHOUT_CASE = (
+    "Vous pouvez porter plainte au commissariat de police ou à la brigade de gendarmerie de votre choix ; pour "
+    "certaines escroqueries sur Internet, la plainte peut aussi se faire en ligne (THESEE, sur service-public.fr). "
+    "Décrivez-moi ce qui s'est passé : je vous indiquerai la démarche adaptée et les preuves à garder."
+)
+COMPLAINT_ALWAYS_POSSIBLE = (
+    "Porter plainte : c'est toujours possible, au commissariat de police ou à la brigade de gendarmerie de votre "
+    "choix, ou par courrier au procureur de la République. Gardez le récépissé."
+)
+START_OVER = "D'accord, reprenons depuis le début. Décrivez-moi en quelques mots ce qui vous arrive."
+# What start_over forgets; the public describes the person and is kept.
+CASE_SLOTS = (
+    "incident",
+    "incident_confidence",
+    "incident_candidates",
+    "advice_given",
+    "minor_involved",
+    *INCIDENT_FACTS,
+    *DETAIL_SLOTS,
+)
+
+
+def latest_intent(tracker: Tracker) -> Optional[Text]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def latest_entities(tracker: Tracker) -> List[Text]:
+    return [e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []]
+
+
+def next_steps(dispatcher: CollectingDispatcher, lead: Text = "") -> None:
+    dispatcher.utter_message(text=f"{lead} {WHAT_NEXT}".strip(), buttons=FOLLOW_UP_STEPS)
+
+
+def changed_advice(before: Dict[str, Any], case: Case) -> List[str]:
+    """The advice lines of `case` that the victim was not given yet (the advice given is kept in `advice_given`)."""
+    now = case.as_dict()
+    lines = []
+    for section in ("urgent", "evidence", "report", "complaint"):
+        given = set(before.get(section) or [])
+        lines += [line for line in now[section] if line not in given]
+    return lines
+
+
+def _known(values: Any) -> Dict[str, Any]:
+    return {key: value for key, value in (values or {}).items() if value is not None}
+
+
+def facts_changed(before: Dict[str, Any], case: Case) -> bool:
+    """A fact or detail was stated or corrected since the advice (unknown ones compare as absent)."""
+    return _known(before.get("facts")) != _known(case.facts) or _known(before.get("details")) != _known(case.details)
+
+
+def answer_new_facts(
+    dispatcher: CollectingDispatcher, tracker: Tracker, before: Dict[str, Any], case: Case
+) -> List[EventType]:
+    lines = changed_advice(before, case)
+    if lines:
+        dispatcher.utter_message(text=UPDATED + "\n" + "\n".join(f"• {line}" for line in lines))
+        if case.serious and not before.get("serious"):
+            dispatcher.utter_message(response="utter_serious_case")
+    else:
+        dispatcher.utter_message(text=UNCHANGED)
+    if tracker.get_latest_input_channel() != SMS_CHANNEL:
+        dispatcher.utter_message(text=case.recap_text())
+    next_steps(dispatcher)
+    return [SlotSet("advice_given", case.as_dict())]
+
+
+class ActionRespond(Action):
+    """RulePolicy's core fallback: an answer to every message no rule covers (see the module docstring)."""
+
+    def name(self) -> Text:
+        return "action_respond"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        intent = latest_intent(tracker)
+        text = (tracker.latest_message or {}).get("text") or ""
+        if any(entity in LOCATION_ENTITIES for entity in latest_entities(tracker)):
+            return [FollowupAction("action_find_providers")]
+        entry = glossary.asked_about(text)
+        if entry is not None:
+            return [FollowupAction("action_define")]
+        case = case_from_slots(tracker.current_slot_values())
+        before = tracker.get_slot("advice_given")
+        if case is not None and isinstance(before, dict) and facts_changed(before, case):
+            return answer_new_facts(dispatcher, tracker, before, case)
+        if intent in NOT_UNDERSTOOD_INTENTS and not (before and ActionNotUnderstood.only_symbols(text)):
+            return ActionNotUnderstood().run(dispatcher, tracker, domain)
+        acknowledgement = ACKNOWLEDGEMENTS.get(intent or "", DEFAULT_ACKNOWLEDGEMENT)
+        if case is None:
+            dispatcher.utter_message(
+                text=f"{acknowledgement} Décrivez-moi en quelques mots ce qui vous arrive "
+                "(message suspect, compte piraté, chantage, arnaque…) et je vous dirai "
+                "quoi faire. En cas de danger immédiat : 17 ou 112."
+            )
+            return []
+        if not before:  # the questions were interrupted: take them up again
+            return [FollowupAction(FORM)]
+        next_steps(dispatcher, acknowledgement)
+        return []
+
+
+class ActionComplaintHelp(Action):
+    """Where to report and how to file a complaint for the victim's incident: the steps already in the advice."""
+
+    def name(self) -> Text:
+        return "action_complaint_help"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        case = case_from_slots(tracker.current_slot_values())
+        if case is None:
+            dispatcher.utter_message(text=COMPLAINT_WITHOUT_CASE)
+            return []
+        sms = tracker.get_latest_input_channel() == SMS_CHANNEL
+        parts = []
+        complaint, report = case.section("complaint"), case.section("report")
+        if complaint:
+            parts.append("Porter plainte :\n" + "\n".join(f"• {line}" for line in complaint))
+        else:  # the sheet advises no complaint for these facts, but the victim may always file one
+            parts.append(COMPLAINT_ALWAYS_POSSIBLE)
+        if report:
+            parts.append("Signaler :\n" + "\n".join(f"• {line}" for line in report))
+        if report:  # both are named: say they are not the same thing
+            parts.append(REPORT_IS_NOT_COMPLAINT_SHORT if sms else REPORT_IS_NOT_COMPLAINT)
+        evidence = case.section("evidence")
+        if evidence and not sms:
+            parts.append("Pour la plainte, gardez vos preuves :\n" + "\n".join(f"• {line}" for line in evidence))
+        dispatcher.utter_message(text="\n\n".join(parts))
+        dispatcher.utter_message(response="utter_complaint_help_human")
+        return []
+
+
+class ActionDefine(Action):
+    """One or two sentences from the glossary about the word or service the victim asks about."""
+
+    def name(self) -> Text:
+        return "action_define"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        entry = glossary.find((tracker.latest_message or {}).get("text") or "")
+        if entry is None:
+            dispatcher.utter_message(text=NO_GLOSSARY_ENTRY)
+        else:
+            dispatcher.utter_message(text=f"{entry.term} : {entry.text}\nEn savoir plus : {entry.source_url}")
+        return []
+
+
+class ActionStartOver(Action):
+    """Forgets the current case (not the conversation: the transcript and a handover stay) and asks again."""
+
+    def name(self) -> Text:
+        return "action_start_over"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text=START_OVER)
+        events: List[EventType] = [SlotSet(slot, None) for slot in CASE_SLOTS]
+        if (tracker.active_loop or {}).get("name") == FORM:
+            events = [ActiveLoop(None), SlotSet("requested_slot", None)] + events
+        return events
+
+
+class ActionRespondInForm(Action):
+    """A question, a worry or a complaint request while a question of the form is pending: answered briefly, then
+    the rules ask the pending question again."""
+
+    RESPONSES = {
+        "express_worry": "utter_reassure",
+        "bot_challenge": "utter_bot_challenge",
+        "thank": "utter_you_are_welcome",
+    }
+    ACTIONS = {"ask_definition": ActionDefine, "ask_complaint": ActionComplaintHelp}
+
+    def name(self) -> Text:
+        return "action_respond_in_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        intent = latest_intent(tracker) or ""
+        if intent in self.RESPONSES:
+            dispatcher.utter_message(response=self.RESPONSES[intent])
+        elif intent in self.ACTIONS:
+            await self.ACTIONS[intent]().run(dispatcher, tracker, domain)
+        return []
