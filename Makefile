@@ -17,16 +17,19 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install browser train run test validate retrain bench-nlu bench-providers bench-review clean
+.PHONY: help install browser lint train run test validate stories retrain bench-nlu bench-providers bench-review bench-dialogue clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
 	@echo "make test   - install, train if needed, validate the data and run the test suite"
 	@echo "make train  - train the model (only when data, config or domain changed)"
+	@echo "make lint   - ruff (lint and format check) and mypy on the domain modules; CI runs it before the tests"
 	@echo "make bench-nlu - NLU accuracy and speed on tests/nlu/ against two baselines"
 	@echo "make bench-providers - provider matching speed over 20,000 providers"
 	@echo "make bench-review - review list speed over 100,000 conversations (SQLite and PostgreSQL)"
 	@echo "make retrain - train a candidate model, compare it with the one in service (nothing is switched)"
+	@echo "make stories - rasa test on the hand-written test stories of tests/stories/"
+	@echo "make bench-dialogue - the conversation fuzzer at length, and 35 follow-ups after the advice per incident"
 
 install: $(VENV)/.installed
 
@@ -35,6 +38,11 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen --python $(PYTHON310)
 	@touch $@
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Browser tests drive Debian's chromium (never a downloaded browser).
 browser:
@@ -54,7 +62,11 @@ validate: install
 run: train
 	@scripts/run.sh
 
-test: browser train validate
+# Hand-written dialogue stories (tests/stories/); staff exports go to REVIEW_STORY_EXPORT_DIR, never here.
+stories: train
+	$(RASA) test core --stories tests/stories --model $(MODELS) --fail-on-prediction-errors --out results/stories
+
+test: browser train validate stories
 	$(VENV)/bin/pytest
 
 # Staff exported reviewed messages into bot/data/nlu: train a candidate beside the model in service and compare.
@@ -69,6 +81,9 @@ bench-providers: install
 
 bench-review: install
 	$(VENV)/bin/python benchmarks/bench_review.py
+
+bench-dialogue: train
+	$(VENV)/bin/python benchmarks/bench_dialogue.py
 
 clean:
 	rm -rf $(MODELS) results .pytest_cache

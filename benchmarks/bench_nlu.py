@@ -8,6 +8,7 @@ hard negatives. Writes everything to results/bench_nlu.json.
 Models are trained with Rasa's cache disabled so that training times are real, and reused on later runs while the
 configuration and the training data are unchanged.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,9 +68,23 @@ def train_rasa(name: str, config: Path) -> Tuple[Path, float]:
     env = dict(os.environ, RASA_MAX_CACHE_SIZE="0", PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
     started = time.perf_counter()
     subprocess.run(
-        [RASA, "train", "nlu", "--config", str(config), "--nlu", str(TRAIN_DIR), "--out", str(MODELS_DIR),
-         "--fixed-model-name", tag],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+        [
+            RASA,
+            "train",
+            "nlu",
+            "--config",
+            str(config),
+            "--nlu",
+            str(TRAIN_DIR),
+            "--out",
+            str(MODELS_DIR),
+            "--fixed-model-name",
+            tag,
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     seconds = time.perf_counter() - started
     timing.write_text(json.dumps({"train_seconds": seconds}))
@@ -116,16 +131,19 @@ def evaluate(predict, test: Examples) -> Dict:
             label: {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": int(s)}
             for label, p, r, f, s in zip(labels, precision, recall, f1, support)
         },
-        "macro_f1_incidents": round(f1_score(truth, predicted, labels=list(INCIDENT_INTENTS), average="macro",
-                                             zero_division=0), 4),
+        "macro_f1_incidents": round(
+            f1_score(truth, predicted, labels=list(INCIDENT_INTENTS), average="macro", zero_division=0), 4
+        ),
         "accuracy": round(accuracy_score(truth, predicted), 4),
         "emergency_recall": round(sum(p == EMERGENCY_INTENT for p in emergencies) / max(len(emergencies), 1), 4),
         "confusions": [
             {"true": t, "predicted": p, "count": n}
             for (t, p), n in Counter((t, p) for t, p in zip(truth, predicted) if t != p).most_common(15)
         ],
-        "latency_ms": {"p50": round(latencies[len(latencies) // 2], 2),
-                       "p95": round(latencies[int(len(latencies) * 0.95) - 1], 2)},
+        "latency_ms": {
+            "p50": round(latencies[len(latencies) // 2], 2),
+            "p95": round(latencies[int(len(latencies) * 0.95) - 1], 2),
+        },
     }
 
 
@@ -136,8 +154,10 @@ def blind_emergency(predict) -> Dict:
         return {}
     positives = [predict(t) == EMERGENCY_INTENT for t, i in blind if i == EMERGENCY_INTENT]
     negatives = [predict(t) == EMERGENCY_INTENT for t, i in blind if i != EMERGENCY_INTENT]
-    return {"emergency_recall": round(sum(positives) / len(positives), 4),
-            "false_alarms": f"{sum(negatives)}/{len(negatives)}"}
+    return {
+        "emergency_recall": round(sum(positives) / len(positives), 4),
+        "false_alarms": f"{sum(negatives)}/{len(negatives)}",
+    }
 
 
 def main() -> None:
@@ -145,15 +165,23 @@ def main() -> None:
     train, test = load_examples(TRAIN_DIR), load_examples(TEST_DIR)
     print(f"training examples: {len(train)}, test examples: {len(test)} ({TEST_DIR.relative_to(ROOT)})")
     results = {}
-    for name, config in (("production", ROOT / "config.yml"),
-                         ("whitespace_diet", ROOT / "benchmarks" / "config_whitespace_diet.yml")):
+    for name, config in (
+        ("production", ROOT / "config.yml"),
+        ("whitespace_diet", ROOT / "benchmarks" / "config_whitespace_diet.yml"),
+    ):
         model, seconds = train_rasa(name, config)
         predict = rasa_predictor(model)
-        results[name] = {"train_seconds": round(seconds, 1), **evaluate(predict, test),
-                         "blind": blind_emergency(predict)}
+        results[name] = {
+            "train_seconds": round(seconds, 1),
+            **evaluate(predict, test),
+            "blind": blind_emergency(predict),
+        }
     predict, seconds = train_tfidf(train)
-    results["tfidf_logreg"] = {"train_seconds": round(seconds, 1), **evaluate(predict, test),
-                               "blind": blind_emergency(predict)}
+    results["tfidf_logreg"] = {
+        "train_seconds": round(seconds, 1),
+        **evaluate(predict, test),
+        "blind": blind_emergency(predict),
+    }
     report(results)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_nlu.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

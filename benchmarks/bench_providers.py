@@ -13,6 +13,7 @@ providers — spread over the communes of every département ("uniform"), then 9
 offered), from random French locations (communes, postal codes, départements alone) for random publics and
 incidents' competences.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,6 @@ from bot import db, geo, knowledge  # noqa: E402
 from bot.providers import find  # noqa: E402
 from bot.providers.models import COMPETENCES, PUBLICS, SERVICES, Provider, derived_columns  # noqa: E402
 
-
 # Ten big cities: the "concentrated" directory puts 90% of its providers there, so that most départements have few
 # or no local providers and searches go through the neighbouring-département and remote tiers.
 BIG_CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Bordeaux", "Lille", "Nantes", "Strasbourg", "Rennes", "Nice"]
@@ -49,12 +49,24 @@ def random_providers(count: int, rng: random.Random, shape: str):
         competences = rng.sample(list(COMPETENCES), rng.randint(2, len(COMPETENCES)))
         lat, lon = commune.lat + rng.uniform(-0.15, 0.15), commune.lon + rng.uniform(-0.15, 0.15)
         yield {
-            "name": f"Bench {number}", "address": f"{number} rue du Banc d'essai", "postal_code": commune.postal_code,
-            "commune": commune.name, "departement": commune.departement, "lat": lat, "lon": lon,
-            "publics": publics, "services": services, "competences": competences,
-            "expertcyber": rng.random() < 0.1, "phone": "01 99 00 00 00", "email": "banc@example.org",
-            "website": "https://banc.example.org", "opening_hours": "9 h - 18 h", "remote": rng.random() < 0.3,
-            "active": rng.random() < 0.95, "demo": True,
+            "name": f"Bench {number}",
+            "address": f"{number} rue du Banc d'essai",
+            "postal_code": commune.postal_code,
+            "commune": commune.name,
+            "departement": commune.departement,
+            "lat": lat,
+            "lon": lon,
+            "publics": publics,
+            "services": services,
+            "competences": competences,
+            "expertcyber": rng.random() < 0.1,
+            "phone": "01 99 00 00 00",
+            "email": "banc@example.org",
+            "website": "https://banc.example.org",
+            "opening_hours": "9 h - 18 h",
+            "remote": rng.random() < 0.3,
+            "active": rng.random() < 0.95,
+            "demo": True,
             **derived_columns(publics, services, competences, lat, lon),
         }
 
@@ -79,9 +91,11 @@ def run(url: str, providers: int, matches: int, seed: int, shape: str) -> Tuple[
     rows = list(random_providers(providers, rng, shape))
     with db.engine(url).begin() as connection:  # Core insert: derived columns computed above, as the model does
         for start in range(0, len(rows), 2000):
-            connection.execute(sa.insert(Provider), rows[start:start + 2000])
-    print(f"{url.split(':')[0]}, {shape} directory: {providers} providers written in "
-          f"{time.perf_counter() - started:.1f} s")
+            connection.execute(sa.insert(Provider), rows[start : start + 2000])
+    print(
+        f"{url.split(':')[0]}, {shape} directory: {providers} providers written in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
     needs = [list(sheet.competences) for sheet in knowledge.load().sheets.values()]
     cases = [(random_location(rng), rng.choice(list(PUBLICS)), rng.choice(needs)) for _ in range(matches)]
@@ -98,8 +112,10 @@ def run(url: str, providers: int, matches: int, seed: int, shape: str) -> Tuple[
     timings.sort()
     p50 = statistics.median(timings)
     p95 = timings[int(0.95 * len(timings)) - 1]
-    print(f"  {matches} matches: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms "
-          f"(target: p95 < 50 ms) {'OK' if p95 < 50 else 'TOO SLOW'}")
+    print(
+        f"  {matches} matches: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {timings[-1]:.1f} ms "
+        f"(target: p95 < 50 ms) {'OK' if p95 < 50 else 'TOO SLOW'}"
+    )
     print(f"  offers by tier: {tiers}; searches without any offer: {empty}")
     return p50, p95
 
@@ -125,8 +141,12 @@ def main() -> None:
     parser.add_argument("--providers", type=int, default=20_000)
     parser.add_argument("--matches", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--postgresql", metavar="SERVER_URL", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL database to run in, in a throw-away schema (default: %(default)s)")
+    parser.add_argument(
+        "--postgresql",
+        metavar="SERVER_URL",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="PostgreSQL database to run in, in a throw-away schema (default: %(default)s)",
+    )
     parser.add_argument("--no-postgresql", action="store_true", help="SQLite only")
     args = parser.parse_args()
     figures: Dict[Tuple[str, str], Tuple[float, float]] = {}

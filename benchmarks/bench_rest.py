@@ -5,6 +5,7 @@
 Each conversation is a realistic journey (description, answers, recap), so the figure includes NLU, dialogue,
 custom actions over HTTP and the SQL tracker store. Requests are sequential (one victim at a time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,14 +35,17 @@ def main() -> None:
         sender = f"bench-{uuid.uuid4().hex[:8]}"
         for message in JOURNEY:
             started = time.perf_counter()
-            response = requests.post(f"{args.url}/webhooks/rest/webhook", json={"sender": sender, "message": message},
-                                     timeout=60)
+            response = requests.post(
+                f"{args.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+            )
             latencies.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
     latencies.sort()
     print(f"{len(latencies)} messages, {args.conversations} conversations")
-    print(f"p50 {statistics.median(latencies):.0f} ms, p95 {latencies[int(len(latencies) * 0.95) - 1]:.0f} ms, "
-          f"max {latencies[-1]:.0f} ms")
+    print(
+        f"p50 {statistics.median(latencies):.0f} ms, p95 {latencies[int(len(latencies) * 0.95) - 1]:.0f} ms, "
+        f"max {latencies[-1]:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

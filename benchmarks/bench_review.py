@@ -6,6 +6,7 @@ Fills a throw-away database with synthetic conversations stored as Rasa's SQLTra
 events each), builds the conversation index from scratch, then times: an incremental refresh with a few new events,
 the first page, a page deep in the list (keyset cursor), filters, and full-text search. Prints milliseconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,10 @@ from typing import Callable, Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WORDS = ("facebook instagram compte piraté carte bancaire colis sms lien virement conseiller banque arnaque "
-         "rançon fichiers chiffrés webcam chantage site annonce leboncoin paiement remboursement").split()
+WORDS = (
+    "facebook instagram compte piraté carte bancaire colis sms lien virement conseiller banque arnaque "
+    "rançon fichiers chiffrés webcam chantage site annonce leboncoin paiement remboursement"
+).split()
 
 
 def _conversations(count: int, now: float):
@@ -33,14 +36,23 @@ def _conversations(count: int, now: float):
     channels = ("web", "telegram", "sms", "rest")
     for number in range(count):
         channel = channels[number % 4]
-        sender = {"web": f"web:{number:08d}", "telegram": f"telegram:{10_000_000 + number}",
-                  "sms": f"sms:+336{number:08d}", "rest": f"api-{number}"}[channel]
+        sender = {
+            "web": f"web:{number:08d}",
+            "telegram": f"telegram:{10_000_000 + number}",
+            "sms": f"sms:+336{number:08d}",
+            "rest": f"api-{number}",
+        }[channel]
         start = now - rng.uniform(0, 365 * 86400)
         incident = rng.choice(INCIDENT_INTENTS)
         text = " ".join(rng.choice(WORDS) for _ in range(12))
-        conversation = (Conversation(sender, start)
-                        .victim(text, incident, rng.uniform(0.2, 1.0)).action("action_diagnose")
-                        .bot("Au regard de vos éléments…").slot("incident", incident).listen())
+        conversation = (
+            Conversation(sender, start)
+            .victim(text, incident, rng.uniform(0.2, 1.0))
+            .action("action_diagnose")
+            .bot("Au regard de vos éléments…")
+            .slot("incident", incident)
+            .listen()
+        )
         if number % 5 == 0:
             conversation.victim("je comprends pas", "nlu_fallback", 0.2).action("action_not_understood").listen()
         yield conversation
@@ -88,8 +100,9 @@ def bench(kind: str, count: int) -> Dict[str, float]:
         for number, conversation in enumerate(extra):
             conversation.sender_id = f"web:new-{number}"
         review_data.store(url, extra)
-        results["incremental"] = _time("incremental refresh (3 new conversations)",
-                                       lambda: index.refresh(settle_seconds=0), runs=1)
+        results["incremental"] = _time(
+            "incremental refresh (3 new conversations)", lambda: index.refresh(settle_seconds=0), runs=1
+        )
         results["noop"] = _time("refresh with nothing new", lambda: index.refresh(settle_seconds=0))
         engine = db.engine(url)
 
@@ -107,16 +120,20 @@ def bench(kind: str, count: int) -> Dict[str, float]:
 
             return run
 
-        for label, args in (("first page, no filter", {}),
-                            ("channel sms", {"channel": "sms"}),
-                            ("incident rancongiciel", {"incident": "rancongiciel"}),
-                            ("low confidence < 0.3", {"low_confidence": "1", "threshold": "0.3"}),
-                            ("fallback + not reviewed", {"fallback": "1", "not_reviewed": "1"}),
-                            ("date range (one month)", {"since": "2026-01-01", "until": "2026-01-31"}),
-                            ("search 'webcam chantage'", {"q": "webcam chantage"}),
-                            ("search 'rançon' + channel web", {"q": "rançon", "channel": "web"})):
+        for label, args in (
+            ("first page, no filter", {}),
+            ("channel sms", {"channel": "sms"}),
+            ("incident rancongiciel", {"incident": "rancongiciel"}),
+            ("low confidence < 0.3", {"low_confidence": "1", "threshold": "0.3"}),
+            ("fallback + not reviewed", {"fallback": "1", "not_reviewed": "1"}),
+            ("date range (one month)", {"since": "2026-01-01", "until": "2026-01-31"}),
+            ("search 'webcam chantage'", {"q": "webcam chantage"}),
+            ("search 'rançon' + channel web", {"q": "rançon", "channel": "web"}),
+        ):
             results[label] = _time(label, page(args))
-        results["page 200"] = _time("200th page, no filter (200 keyset steps, per page)", page({}, deep=200), runs=1) / 200
+        results["page 200"] = (
+            _time("200th page, no filter (200 keyset steps, per page)", page({}, deep=200), runs=1) / 200
+        )
         print(f"  -> {results['page 200']:.1f} ms per page when walking 200 pages")
         db._engine.cache_clear()
         return results
@@ -127,7 +144,7 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
-    for kind in (("sqlite", "postgresql") if args.db == "both" else (args.db,)):
+    for kind in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
         bench(kind, args.conversations)
 
 

@@ -9,6 +9,7 @@ The model in service is the newest `models/*.tar.gz` (what `rasa run` and the te
 incident intents, accuracy, emergency recall (on tests/nlu and on the blind set tests/nlu_blind) and per-intent F1.
 Writes results/retrain.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,16 @@ from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_nlu import (BLIND_DIR, RASA, RESULTS, TEST_DIR, blind_emergency, evaluate,  # noqa: E402
-                                  load_examples, rasa_predictor)
+from benchmarks.bench_nlu import (  # noqa: E402
+    BLIND_DIR,
+    RASA,
+    RESULTS,
+    TEST_DIR,
+    blind_emergency,
+    evaluate,
+    load_examples,
+    rasa_predictor,
+)
 
 MODELS = ROOT / "models"
 CANDIDATES = MODELS / "candidates"
@@ -43,9 +52,26 @@ def train_candidate() -> Path:
     CANDIDATES.mkdir(parents=True, exist_ok=True)
     name = f"candidate-{datetime.now():%Y%m%d-%H%M%S}"
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-    subprocess.run([RASA, "train", "--data", "bot/data", "--config", "config.yml", "--domain", "domain.yml",
-                    "--out", str(CANDIDATES), "--fixed-model-name", name, "--force"],
-                   cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            RASA,
+            "train",
+            "--data",
+            "bot/data",
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--out",
+            str(CANDIDATES),
+            "--fixed-model-name",
+            name,
+            "--force",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     return CANDIDATES / f"{name}.tar.gz"
 
 
@@ -69,15 +95,27 @@ def compare(current: Dict[str, Any], candidate: Dict[str, Any]) -> Dict[str, Any
         after = candidate["per_intent"].get(intent, {"f1": 0.0, "recall": 0.0, "precision": 0.0})
         delta = round(after["f1"] - before["f1"], 3)
         if abs(delta) >= SIGNIFICANT:
-            changes.append({"intent": intent, "f1_current": before["f1"], "f1_candidate": after["f1"], "delta": delta,
-                            "recall_current": before["recall"], "recall_candidate": after["recall"]})
+            changes.append(
+                {
+                    "intent": intent,
+                    "f1_current": before["f1"],
+                    "f1_candidate": after["f1"],
+                    "delta": delta,
+                    "recall_current": before["recall"],
+                    "recall_candidate": after["recall"],
+                }
+            )
     comparison["per_intent_changes"] = sorted(changes, key=lambda c: c["delta"])
     warnings: List[str] = []
-    for key, label in (("emergency_recall", "emergency recall on tests/nlu"),
-                       ("blind_emergency_recall", "emergency recall on the blind set")):
+    for key, label in (
+        ("emergency_recall", "emergency recall on tests/nlu"),
+        ("blind_emergency_recall", "emergency recall on the blind set"),
+    ):
         if key in comparison and comparison[key]["delta"] < 0:
-            warnings.append(f"{label} DROPS from {comparison[key]['current']:.4f} to "
-                            f"{comparison[key]['candidate']:.4f}: do not switch (victims in danger would be missed)")
+            warnings.append(
+                f"{label} DROPS from {comparison[key]['current']:.4f} to "
+                f"{comparison[key]['candidate']:.4f}: do not switch (victims in danger would be missed)"
+            )
     f1, accuracy = comparison["macro_f1_incidents"]["delta"], comparison["accuracy"]["delta"]
     if warnings:
         verdict = "worse"
@@ -94,27 +132,42 @@ def compare(current: Dict[str, Any], candidate: Dict[str, Any]) -> Dict[str, Any
 
 def report(comparison: Dict[str, Any], current_name: str, candidate_name: str) -> str:
     lines = [f"{'':28}{'current':>12}{'candidate':>12}{'change':>10}"]
-    for key, label in (("macro_f1_incidents", "macro-F1 (incidents)"), ("accuracy", "accuracy"),
-                       ("emergency_recall", "emergency recall"), ("blind_emergency_recall", "blind emergency recall")):
+    for key, label in (
+        ("macro_f1_incidents", "macro-F1 (incidents)"),
+        ("accuracy", "accuracy"),
+        ("emergency_recall", "emergency recall"),
+        ("blind_emergency_recall", "blind emergency recall"),
+    ):
         if key in comparison:
             m = comparison[key]
             lines.append(f"{label:28}{m['current']:>12.4f}{m['candidate']:>12.4f}{m['delta']:>+10.4f}")
     changes = comparison["per_intent_changes"]
     lines.append("")
-    lines.append("per-intent F1 changes (|change| >= %.2f):" % SIGNIFICANT if changes
-                 else "no per-intent F1 change of %.2f or more" % SIGNIFICANT)
+    lines.append(
+        "per-intent F1 changes (|change| >= %.2f):" % SIGNIFICANT
+        if changes
+        else "no per-intent F1 change of %.2f or more" % SIGNIFICANT
+    )
     for c in changes:
-        lines.append(f"  {c['intent']:26} {c['f1_current']:.3f} -> {c['f1_candidate']:.3f} ({c['delta']:+.3f}), "
-                     f"recall {c['recall_current']:.2f} -> {c['recall_candidate']:.2f}")
+        lines.append(
+            f"  {c['intent']:26} {c['f1_current']:.3f} -> {c['f1_candidate']:.3f} ({c['delta']:+.3f}), "
+            f"recall {c['recall_current']:.2f} -> {c['recall_candidate']:.2f}"
+        )
     lines.append("")
     for warning in comparison["warnings"]:
         lines.append(f"WARNING: {warning}")
-    lines.append({"better": "Verdict: the candidate is better on the test set.",
-                  "worse": "Verdict: the candidate is WORSE on the test set: keep the current model.",
-                  "similar": "Verdict: no significant difference on the test set."}[comparison["verdict"]])
-    lines.append(f"Nothing was switched: the model in service is still {current_name}. The candidate is "
-                 f"{candidate_name}; to put it in service, copy it into models/ and restart the servers "
-                 f"(`make run` also retrains from bot/data when the data changed).")
+    lines.append(
+        {
+            "better": "Verdict: the candidate is better on the test set.",
+            "worse": "Verdict: the candidate is WORSE on the test set: keep the current model.",
+            "similar": "Verdict: no significant difference on the test set.",
+        }[comparison["verdict"]]
+    )
+    lines.append(
+        f"Nothing was switched: the model in service is still {current_name}. The candidate is "
+        f"{candidate_name}; to put it in service, copy it into models/ and restart the servers "
+        f"(`make run` also retrains from bot/data when the data changed)."
+    )
     return "\n".join(lines)
 
 
@@ -131,8 +184,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     train_seconds = time.perf_counter() - started
     logging.disable(logging.WARNING)
     test = load_examples(TEST_DIR)
-    print(f"evaluating on {len(test)} examples of {TEST_DIR.relative_to(ROOT)}"
-          f"{' and the blind set' if BLIND_DIR.exists() else ''}...")
+    print(
+        f"evaluating on {len(test)} examples of {TEST_DIR.relative_to(ROOT)}"
+        f"{' and the blind set' if BLIND_DIR.exists() else ''}..."
+    )
     results = {}
     for name, model in (("current", current), ("candidate", candidate)):
         predict = rasa_predictor(model)
@@ -140,9 +195,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     comparison = compare(results["current"], results["candidate"])
     print(report(comparison, str(current.relative_to(ROOT)), str(candidate)))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "retrain.json").write_text(json.dumps(
-        {"current": str(current), "candidate": str(candidate), "train_seconds": round(train_seconds, 1),
-         "comparison": comparison, "results": results}, indent=2, ensure_ascii=False))
+    (RESULTS / "retrain.json").write_text(
+        json.dumps(
+            {
+                "current": str(current),
+                "candidate": str(candidate),
+                "train_seconds": round(train_seconds, 1),
+                "comparison": comparison,
+                "results": results,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

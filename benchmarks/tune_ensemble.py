@@ -8,6 +8,7 @@ with the production pipeline on the training part (ensemble weight 0: DIET's ran
 regression model on the same part, then prints the macro-F1 over incident intents of the average on the
 development part for each weight. Takes about as long as one training of the production model.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,9 +51,20 @@ def write_nlu(examples, path: Path) -> None:
     blocks: Dict[str, List[str]] = {}
     for text, intent in examples:
         blocks.setdefault(intent, []).append(text)
-    path.write_text(yaml.safe_dump({"version": "3.1", "nlu": [
-        {"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)} for intent, texts in blocks.items()
-    ]}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": "3.1",
+                "nlu": [
+                    {"intent": intent, "examples": "".join(f"- {t}\n" for t in texts)}
+                    for intent, texts in blocks.items()
+                ],
+            },
+            allow_unicode=True,
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
 
 
 def main() -> int:
@@ -72,9 +84,25 @@ def main() -> int:
         config["pipeline"] = [c for c in config["pipeline"] if not c["name"].endswith("EmergencyOverride")]
         (tmp / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
-        subprocess.run([RASA, "train", "nlu", "--config", str(tmp / "config.yml"), "--nlu", str(tmp / "nlu"),
-                        "--out", str(tmp), "--fixed-model-name", "dev"], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                RASA,
+                "train",
+                "nlu",
+                "--config",
+                str(tmp / "config.yml"),
+                "--nlu",
+                str(tmp / "nlu"),
+                "--out",
+                str(tmp),
+                "--fixed-model-name",
+                "dev",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         from rasa.core.agent import Agent
 
         agent = Agent.load(str(tmp / "dev.tar.gz"))
@@ -92,9 +120,9 @@ def main() -> int:
     print(f"{'weight':>8}{'macro-F1 (incidents)':>24}{'accuracy':>12}")
     for weight in WEIGHTS:
         predicted = []
-        for d, l in zip(diet, probabilities):
-            names = set(d) | set(l)
-            predicted.append(max(names, key=lambda n: weight * l.get(n, 0.0) + (1 - weight) * d.get(n, 0.0)))
+        for dense, linear in zip(diet, probabilities):
+            names = set(dense) | set(linear)
+            predicted.append(max(names, key=lambda n: weight * linear.get(n, 0.0) + (1 - weight) * dense.get(n, 0.0)))
         f1 = f1_score(truth, predicted, labels=list(INCIDENT_INTENTS), average="macro", zero_division=0)
         accuracy = sum(p == t for p, t in zip(predicted, truth)) / len(truth)
         print(f"{weight:>8.1f}{f1:>24.4f}{accuracy:>12.4f}")

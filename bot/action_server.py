@@ -9,6 +9,7 @@ action for whatever tracker it is sent (a forged one could ask for a handover fo
 
 Sanic's access log is off: it would print the query string, token included.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -3,6 +3,7 @@
 The same database holds Rasa's tracker store (`events` table, created by Rasa itself). SQLAlchemy 1.4 with the
 2.0-style API. Tables are created with `create_all()`, which works on SQLite and PostgreSQL alike.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -8,10 +8,12 @@ While a conversation is in `operator` state, Rasa's tracker is paused (Conversat
 are recorded, the bot predicts nothing. The console applies the tracker side (console/conversations.py); this
 module is the state and its rules, shared by the action server (requests) and the console (everything else).
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, time as dtime, timezone
+from datetime import datetime, timezone
+from datetime import time as dtime
 from typing import List, Optional
 from zoneinfo import ZoneInfo
 
@@ -68,7 +70,8 @@ def channel_of(sender_id: str, input_channel: Optional[str] = None) -> str:
 def active_for(sender_id: str) -> Optional[Handover]:
     with db.session() as s:
         return s.scalar(
-            select(Handover).where(Handover.sender_id == sender_id, Handover.state.in_(ACTIVE_STATES))
+            select(Handover)
+            .where(Handover.sender_id == sender_id, Handover.state.in_(ACTIVE_STATES))
             .order_by(Handover.id.desc())
         )
 
@@ -79,24 +82,32 @@ def request(sender_id: str, channel: str, reason: str, summary: Optional[dict]) 
     if existing:
         return existing
     with db.session() as s:
-        handover = Handover(sender_id=sender_id, channel=channel, reason=reason,
-                            urgency=URGENCY.get(reason, URGENCY["asked"]), summary=summary)
+        handover = Handover(
+            sender_id=sender_id,
+            channel=channel,
+            reason=reason,
+            urgency=URGENCY.get(reason, URGENCY["asked"]),
+            summary=summary,
+        )
         s.add(handover)
     return handover
 
 
 def queue() -> List[Handover]:
     with db.session() as s:
-        return list(s.scalars(
-            select(Handover).where(Handover.state == WAITING).order_by(Handover.urgency, Handover.requested_at)
-        ))
+        return list(
+            s.scalars(
+                select(Handover).where(Handover.state == WAITING).order_by(Handover.urgency, Handover.requested_at)
+            )
+        )
 
 
 def take(handover_id: int, operator_id: int, operator_name: str) -> bool:
     """Gives the conversation to one operator; False when someone else was faster (one conditional UPDATE)."""
     with db.session() as s:
         result = s.execute(
-            update(Handover).where(Handover.id == handover_id, Handover.state == WAITING)
+            update(Handover)
+            .where(Handover.id == handover_id, Handover.state == WAITING)
             .values(state=OPERATOR, operator_id=operator_id, operator_name=operator_name, taken_at=utcnow())
         )
         return result.rowcount == 1
@@ -122,8 +133,11 @@ def overdue() -> List[Handover]:
 def mark_notified(handover_id: int) -> bool:
     """Claims the timeout notice of a request: True for the one process (of several) that must send it."""
     with db.session() as s:
-        result = s.execute(update(Handover).where(Handover.id == handover_id, Handover.timeout_notified.is_(False))
-                           .values(timeout_notified=True))
+        result = s.execute(
+            update(Handover)
+            .where(Handover.id == handover_id, Handover.timeout_notified.is_(False))
+            .values(timeout_notified=True)
+        )
         return result.rowcount == 1
 
 
@@ -140,8 +154,12 @@ def _parse(spec: str) -> Optional[tuple]:
     match = _SPEC.fullmatch(spec)
     if not match or match.group(1) not in _DAYS or match.group(2) not in _DAYS:
         raise ValueError(f"HANDOVER_OPENING_HOURS not understood: {spec!r}")
-    return (_DAYS.index(match.group(1)), _DAYS.index(match.group(2)),
-            dtime(int(match.group(3)), int(match.group(4))), dtime(int(match.group(5)), int(match.group(6))))
+    return (
+        _DAYS.index(match.group(1)),
+        _DAYS.index(match.group(2)),
+        dtime(int(match.group(3)), int(match.group(4))),
+        dtime(int(match.group(5)), int(match.group(6))),
+    )
 
 
 def _hour(value: dtime) -> str:

@@ -24,6 +24,7 @@ What is masked, and how false alarms are avoided:
 
 No detector is perfect: a password made of an ordinary word written without "c'est" or ":" stays visible.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,14 +50,94 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}(?
 # --- IBAN ------------------------------------------------------------------------------------------------------
 # Lengths of the IBAN registry (SWIFT); an unknown country code is accepted at any length from 15 to 34.
 IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BI": 27, "BR": 29,
-    "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29,
-    "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28,
-    "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28,
-    "LC": 32, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20,
-    "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24, "PL": 28, "PS": 29, "PT": 25,
-    "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
-    "SO": 23, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+    "AD": 24,
+    "AE": 23,
+    "AL": 28,
+    "AT": 20,
+    "AZ": 28,
+    "BA": 20,
+    "BE": 16,
+    "BG": 22,
+    "BH": 22,
+    "BI": 27,
+    "BR": 29,
+    "BY": 28,
+    "CH": 21,
+    "CR": 22,
+    "CY": 28,
+    "CZ": 24,
+    "DE": 22,
+    "DJ": 27,
+    "DK": 18,
+    "DO": 28,
+    "EE": 20,
+    "EG": 29,
+    "ES": 24,
+    "FI": 18,
+    "FK": 18,
+    "FO": 18,
+    "FR": 27,
+    "GB": 22,
+    "GE": 22,
+    "GI": 23,
+    "GL": 18,
+    "GR": 27,
+    "GT": 28,
+    "HR": 21,
+    "HU": 28,
+    "IE": 22,
+    "IL": 23,
+    "IQ": 23,
+    "IS": 26,
+    "IT": 27,
+    "JO": 30,
+    "KW": 30,
+    "KZ": 20,
+    "LB": 28,
+    "LC": 32,
+    "LI": 21,
+    "LT": 20,
+    "LU": 20,
+    "LV": 21,
+    "LY": 25,
+    "MC": 27,
+    "MD": 24,
+    "ME": 22,
+    "MK": 19,
+    "MN": 20,
+    "MR": 27,
+    "MT": 31,
+    "MU": 30,
+    "NI": 28,
+    "NL": 18,
+    "NO": 15,
+    "OM": 23,
+    "PK": 24,
+    "PL": 28,
+    "PS": 29,
+    "PT": 25,
+    "QA": 29,
+    "RO": 24,
+    "RS": 22,
+    "RU": 33,
+    "SA": 24,
+    "SC": 31,
+    "SD": 18,
+    "SE": 24,
+    "SI": 19,
+    "SK": 24,
+    "SM": 27,
+    "SO": 23,
+    "ST": 25,
+    "SV": 28,
+    "TL": 23,
+    "TN": 24,
+    "TR": 26,
+    "UA": 29,
+    "VA": 22,
+    "VG": 24,
+    "XK": 20,
+    "YE": 30,
 }
 _IBAN_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}[ \u00a0]?\d{2}")  # "FR76…" and "FR 76 …"
 
@@ -100,8 +181,14 @@ def _iban_spans(text: str) -> List[Tuple[int, int]]:
                 nxt = text[i] if i < len(text) else ""
                 if not (nxt.isascii() and nxt.isalnum()):
                     ends.append((len(chars), i))
-            elif c in _IBAN_SEPARATORS and chars and (gap := _separator_run(text, i)) \
-                    and i + gap < len(text) and text[i + gap].isascii() and text[i + gap].isalnum():
+            elif (
+                c in _IBAN_SEPARATORS
+                and chars
+                and (gap := _separator_run(text, i))
+                and i + gap < len(text)
+                and text[i + gap].isascii()
+                and text[i + gap].isalnum()
+            ):
                 i += gap
             else:
                 break
@@ -132,8 +219,9 @@ _NIR = re.compile(
     r"(?<![\w])([1-478])[ .\u00a0]?(\d{2})[ .\u00a0]?(0[1-9]|1[0-2]|[2-9]\d)[ .\u00a0]?(\d{2}|2[ABab])"
     r"[ .\u00a0]?(\d{3})[ .\u00a0]?(\d{3})(?:[ .\u00a0]?(\d{2}))?(?![\w])"
 )
-_NIR_CONTEXT = re.compile(r"(s[ée]cu|s[ée]curit[ée] sociale|\bnir\b|carte vitale|\bn(?:°|um[ée]ro)? ?ss\b)",
-                          re.IGNORECASE)
+_NIR_CONTEXT = re.compile(
+    r"(s[ée]cu|s[ée]curit[ée] sociale|\bnir\b|carte vitale|\bn(?:°|um[ée]ro)? ?ss\b)", re.IGNORECASE
+)
 
 
 def nir_valid(number13: str, key: str) -> bool:
@@ -248,8 +336,7 @@ def _looks_secret(word: str) -> bool:
 def _mixed(word: str) -> bool:
     """Letters with digits or symbols ("Soleil2024", "livebox-1234", "p@ssw0rd"): a secret wherever it stands in
     the clause of "mot de passe". Web addresses ("facebook.com") and dates ("12/03") are not."""
-    return len(word) >= 4 and bool(re.search(r"[^\W\d_]", word)) and \
-        bool(re.search(r"\d|[^\w'’\-./]", word))
+    return len(word) >= 4 and bool(re.search(r"[^\W\d_]", word)) and bool(re.search(r"\d|[^\w'’\-./]", word))
 
 
 def _code_like(word: str, strict: bool) -> bool:
@@ -268,19 +355,19 @@ def _secret_spans(text: str, keyword: "re.Match[str]") -> List[Tuple[int, int, s
     weak = word == "pass"  # also "pass Navigo", "pass culture": only what looks like a secret
     token = CODE if is_code else PASSWORD
     tokens = list(_TOKEN.finditer(text, keyword.end(), min(len(text), keyword.end() + 200)))
-    possessive = bool(_POSSESSIVE.search(text[max(0, keyword.start() - 20):keyword.start()]))
+    possessive = bool(_POSSESSIVE.search(text[max(0, keyword.start() - 20) : keyword.start()]))
 
     def span(match: "re.Match[str]") -> Tuple[int, int, str]:
         value = match.group()
-        if value[0] in "«\"“":
+        if value[0] in '«"“':
             return (match.start(), match.end(), token)
         # A final "!" or "?" may belong to the password ("Soleil2024!"); a full stop or a comma does not.
         return (match.start(), match.start() + len(value.rstrip(".,;:)")), token)
 
     def secret(match: "re.Match[str]", link: str, first: bool) -> bool:
         value = match.group()
-        if value[0] in "«\"“":
-            return value.strip("«»\"“” ").rstrip(".!?") not in TOKENS and bool(value.strip("«»\"“” "))
+        if value[0] in '«"“':
+            return value.strip('«»"“” ').rstrip(".!?") not in TOKENS and bool(value.strip('«»"“” '))
         value = value.rstrip(".,!?;:)")
         folded = value.lower().strip("'’")
         if not value or value in TOKENS:
@@ -295,7 +382,8 @@ def _secret_spans(text: str, keyword: "re.Match[str]") -> List[Tuple[int, int, s
             return _looks_secret(value) or (possessive and folded not in _ORDINARY and not _PARTICIPLE.search(folded))
         return _looks_secret(value)  # "mot de passe Soleil2024!" without any verb
 
-    qualifiers, link, found = 0, "", []
+    qualifiers, link = 0, ""
+    found: List[Any] = []
     for position, match in enumerate(tokens):
         value = match.group()
         folded = value.lower()
@@ -334,8 +422,9 @@ def _replace_spans(text: str, spans: Iterable[Tuple[int, int]], token: str) -> s
     return text
 
 
-def _sub(pattern: "re.Pattern[str]", token: str, text: str,
-         accept: Optional[Callable[["re.Match[str]"], bool]] = None) -> str:
+def _sub(
+    pattern: "re.Pattern[str]", token: str, text: str, accept: Optional[Callable[["re.Match[str]"], bool]] = None
+) -> str:
     return pattern.sub(lambda m: token if accept is None or accept(m) else m.group(), text)
 
 
@@ -346,7 +435,7 @@ def _nir(text: str) -> str:
         if key is not None and nir_valid(number13, key):
             return NIR
         # Without its key, or with a mistyped one, only when the victim says what it is.
-        if _NIR_CONTEXT.search(text[max(0, match.start() - 60):match.start()]):
+        if _NIR_CONTEXT.search(text[max(0, match.start() - 60) : match.start()]):
             return NIR
         return match.group()
 
@@ -365,7 +454,7 @@ def _secrets(text: str) -> str:
         spans.extend(_secret_spans(text, keyword))
     merged: List[Tuple[int, int, str]] = []
     for start, end, token in sorted(spans):
-        if merged and merged[-1][2] == token and not text[merged[-1][1]:start].strip():
+        if merged and merged[-1][2] == token and not text[merged[-1][1] : start].strip():
             merged[-1] = (merged[-1][0], end, token)  # "1234 5678" is one password, not two
         else:
             merged.append((start, end, token))

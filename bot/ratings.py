@@ -3,6 +3,7 @@
 Written by the action server (bot/actions/rating.py), read by the review console. The comment is stored redacted
 unless KEEP_ORIGINAL_TEXT is on (victims sometimes paste anything, even there).
 """
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional
@@ -29,7 +30,7 @@ class Rating(db.Base):
 
 
 def normalise(value: object) -> Optional[str]:
-    """"4", 4, "4.0", "up", "👍"... as stored, or None when it is not a rating."""
+    """ "4", 4, "4.0", "up", "👍"... as stored, or None when it is not a rating."""
     text = str(value if value is not None else "").strip().lower()
     if text in ("👍", "pouce levé"):
         return "up"
@@ -45,8 +46,10 @@ def normalise(value: object) -> Optional[str]:
 
 
 # The question, also asked by the console when an operator closes a conversation (console/conversations.py).
-ASK = ("Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? "
-       "Notez-la de 1 (pas du tout) à 5 (tout à fait). C'est facultatif.")
+ASK = (
+    "Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? "
+    "Notez-la de 1 (pas du tout) à 5 (tout à fait). C'est facultatif."
+)
 ASK_SMS = "Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? (facultatif)"
 SCORE_BUTTONS = [
     {"title": "1 – Pas du tout", "payload": '/rate{"rating": "1"}'},

@@ -5,6 +5,7 @@ predicted (see `bot.nlu.components.EmergencyOverride`). The patterns run on fold
 deliberately lean towards recall: a false alarm costs one extra paragraph, a miss can cost a life. The incident the
 victim described is still diagnosed after the emergency message.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,61 +30,61 @@ _QUOTED_THREAT = r"(?:vais|vas|allons|allez) (?:te |t |vous |la |le |l |les |lui
 _MINOR = r"\b(?:enfant|fils|fille|gamin|gamine|petit|petite|ado|adolescent|adolescente|neveu|niece|eleve|mineur|mineure|(?:[1-9]|1[0-7]) ?ans)\b"
 
 SUICIDE = [
-    rf"\bsuicid",
-    rf"\b(?:en finir|finir avec (?:la|ma) vie|mettre fin a (?:mes jours|ma vie|tout))",
+    r"\bsuicid",
+    r"\b(?:en finir|finir avec (?:la|ma) vie|mettre fin a (?:mes jours|ma vie|tout))",
     rf"\b{_ME}{_HURT_SELF}",
-    rf"\bse (?:tuer|suicider|pendre|faire du mal|scarifier|jeter sous|jeter du|jeter par|foutre en l ?air)",
-    rf"(?:envie|besoin|prefere|prefererais|voudrais|veux|veut|vais|aimerais|pret a|prete a) (?:de )?(?:mourir|crever|disparaitre pour)",
-    rf"\bplus (?:envie|la force|le courage|aucune raison|de raison) de vivre",
-    rf"\b(?:veux|peux|supporte|vais) plus vivre",
-    rf"\bmourir (?:plutot|ce soir|cette nuit|aujourd hui)",
-    rf"\bdisparaitre (?:pour de bon|pour toujours|a jamais|definitivement)",
-    rf"\b(?:idees|pensees) (?:noires|suicidaires|de mort)",
-    rf"\bplus d issue\b",
-    rf"\b(?:avaler|prendre|pris|avale) (?:tous|toutes|toute|la boite|les|mes) (?:\w+ )?(?:cachets|medicaments|medocs|pilules|comprimes)",
-    rf"\b(?:sauter|me jeter|se jeter) (?:du|d un|de la|par la|par dessus|sous|dans le vide)\b",
+    r"\bse (?:tuer|suicider|pendre|faire du mal|scarifier|jeter sous|jeter du|jeter par|foutre en l ?air)",
+    r"(?:envie|besoin|prefere|prefererais|voudrais|veux|veut|vais|aimerais|pret a|prete a) (?:de )?(?:mourir|crever|disparaitre pour)",
+    r"\bplus (?:envie|la force|le courage|aucune raison|de raison) de vivre",
+    r"\b(?:veux|peux|supporte|vais) plus vivre",
+    r"\bmourir (?:plutot|ce soir|cette nuit|aujourd hui)",
+    r"\bdisparaitre (?:pour de bon|pour toujours|a jamais|definitivement)",
+    r"\b(?:idees|pensees) (?:noires|suicidaires|de mort)",
+    r"\bplus d issue\b",
+    r"\b(?:avaler|prendre|pris|avale) (?:tous|toutes|toute|la boite|les|mes) (?:\w+ )?(?:cachets|medicaments|medocs|pilules|comprimes)",
+    r"\b(?:sauter|me jeter|se jeter) (?:du|d un|de la|par la|par dessus|sous|dans le vide)\b",
     # "sur le pont, je vais sauter"; not "je veux sauter une étape" (an object follows)
-    rf"\b(?:vais|veux|va|vas|allais|voulais|pret a|prete a) (?:me jeter|sauter)\b"
-    rf"(?! (?:une|un|le|la|les|des|l|cette|ce|cet|mon|ma|mes|ton|ta|son|sa|au|aux|a|de|en|sur|ce|dessus)\b)",
-    rf"\b(?:avale|avaler|pris|prendre|bu|boire) (?:une|la|toute la|deux|2|plusieurs|des|mes|plein de|trop de) "
-    rf"(?:boites? de |plaquettes? de )?(?:cachets|medicaments|medocs|pilules|comprimes|somniferes|anxiolytiques)",
-    rf"\b(?:la vie|ma vie) (?:n a|a) plus (?:de|aucun) sens",
+    r"\b(?:vais|veux|va|vas|allais|voulais|pret a|prete a) (?:me jeter|sauter)\b"
+    r"(?! (?:une|un|le|la|les|des|l|cette|ce|cet|mon|ma|mes|ton|ta|son|sa|au|aux|a|de|en|sur|ce|dessus)\b)",
+    r"\b(?:avale|avaler|pris|prendre|bu|boire) (?:une|la|toute la|deux|2|plusieurs|des|mes|plein de|trop de) "
+    r"(?:boites? de |plaquettes? de )?(?:cachets|medicaments|medocs|pilules|comprimes|somniferes|anxiolytiques)",
+    r"\b(?:la vie|ma vie) (?:n a|a) plus (?:de|aucun) sens",
     # methods and farewells
-    rf"\b(?:ouvrir|allumer|laisser) le gaz\b",
-    rf"\b(?:j ai|deja) (?:deja )?(?:la|une) corde\b",
-    rf"\b(?:lettre|message|mot|mail) d adieu|\bdire adieu\b|\bmes adieux\b",
-    rf"\bne (?:serai|serais|sera|seront) plus la\b",
-    rf"\bpersonne ne (?:me |m )?regrettera",
-    rf"\b(?:et|ce soir|cette nuit|demain) (?:ce sera|tout sera|c est|ca sera) (?:fini|termine)\b",
-    rf"\bje suis (?:un|une) (?:poids|fardeau)\b",
-    rf"\b(?:mettre|mis|mets|met|mettrai) fin a (?:mes|ses|leurs|tes|vos) jours|\bfin a (?:ma|sa|ta|leur) vie\b",
-    rf"\brejoindre (?:mon|ma|mes) \w+ (?:la haut|au ciel|au paradis)",
-    rf"\b(?:medicaments|cachets|medocs|pilules|comprimes) (?:sont )?(?:prets|prepares|sur la table)",
-    rf"\bprepare (?:tous |toutes )?(?:mes|les) (?:medicaments|cachets|medocs|pilules|comprimes)",
-    rf"\b(?:automutil|scarifi)",
+    r"\b(?:ouvrir|allumer|laisser) le gaz\b",
+    r"\b(?:j ai|deja) (?:deja )?(?:la|une) corde\b",
+    r"\b(?:lettre|message|mot|mail) d adieu|\bdire adieu\b|\bmes adieux\b",
+    r"\bne (?:serai|serais|sera|seront) plus la\b",
+    r"\bpersonne ne (?:me |m )?regrettera",
+    r"\b(?:et|ce soir|cette nuit|demain) (?:ce sera|tout sera|c est|ca sera) (?:fini|termine)\b",
+    r"\bje suis (?:un|une) (?:poids|fardeau)\b",
+    r"\b(?:mettre|mis|mets|met|mettrai) fin a (?:mes|ses|leurs|tes|vos) jours|\bfin a (?:ma|sa|ta|leur) vie\b",
+    r"\brejoindre (?:mon|ma|mes) \w+ (?:la haut|au ciel|au paradis)",
+    r"\b(?:medicaments|cachets|medocs|pilules|comprimes) (?:sont )?(?:prets|prepares|sur la table)",
+    r"\bprepare (?:tous |toutes )?(?:mes|les) (?:medicaments|cachets|medocs|pilules|comprimes)",
+    r"\b(?:automutil|scarifi)",
 ]
 VIOLENCE = [
     rf"\b{_THREAT} {_TARGET}?{_HURT_OTHER}",
     rf"\b{_QUOTED_THREAT}{_HURT_OTHER}",
-    rf"\bmenace\w* (?:de mort|de mort|physique)",
-    rf"\b(?:tuer|buter|egorger|crever) (?:ma|mon|mes|toute ma|ta|ton|tes|sa|son|ses)\b",
-    rf"\b(?:avec|a|sorti|sort|brandi|brandit|montre|porte) (?:un|une|son|sa|des) (?:couteau|arme|flingue|pistolet|fusil|revolver|machette|hache|batte)",
-    rf"\b(?:m a|l a|les a|nous a|m ont) (?:frappee?s?|tabassee?s?|battue?s?|etranglee?s?|violee?s?|agressee?s?|cognee?s?)",
-    rf"\b(?:est|sont|attend|attendent|rode|tourne|poste|garee?|guette|se trouve) (?:juste )?(?:devant|en bas de|dans) "
-    rf"(?:chez moi|chez nous|ma porte|notre porte|mon domicile|ma maison|la maison|l ecole|mon travail|ma rue|"
-    rf"l immeuble|mon immeuble|le jardin|mon jardin)",
+    r"\bmenace\w* (?:de mort|de mort|physique)",
+    r"\b(?:tuer|buter|egorger|crever) (?:ma|mon|mes|toute ma|ta|ton|tes|sa|son|ses)\b",
+    r"\b(?:avec|a|sorti|sort|brandi|brandit|montre|porte) (?:un|une|son|sa|des) (?:couteau|arme|flingue|pistolet|fusil|revolver|machette|hache|batte)",
+    r"\b(?:m a|l a|les a|nous a|m ont) (?:frappee?s?|tabassee?s?|battue?s?|etranglee?s?|violee?s?|agressee?s?|cognee?s?)",
+    r"\b(?:est|sont|attend|attendent|rode|tourne|poste|garee?|guette|se trouve) (?:juste )?(?:devant|en bas de|dans) "
+    r"(?:chez moi|chez nous|ma porte|notre porte|mon domicile|ma maison|la maison|l ecole|mon travail|ma rue|"
+    r"l immeuble|mon immeuble|le jardin|mon jardin)",
     # violence happening now: domestic violence, sequestration, someone at the door
-    rf"\b(?:me|nous|le|la|les) (?:frappe|frappent|bat|battent|cogne|cognent|sequestre|sequestrent|etrangle|etranglent|viole|violent)\b",
-    rf"\bsequestr",
-    rf"\b(?:tape|tapent|frappe|frappent|cogne|cognent|sonne|sonnent|crie|hurle) (?:a|contre|sur) (?:ma|notre|la) porte",
-    rf"\ba coups? de (?:batte|couteau|poing|poings|pied|pieds|barre|marteau|hache|machette)",
-    rf"\b(?:barres? de fer|battes? de baseball)\b",
-    rf"\b(?:il|elle|ils|elles) (?:arrive|vient|viennent|debarque\w*|est en route|sont en route) (?:pour )?(?:me|nous) (?:trouver|faire|regler|tuer)",
-    rf"\ben danger (?:de mort|immediat)|\b(?:ma|sa|leur|notre) vie (?:est )?en danger|\b(?:je suis|on est|nous sommes) en danger\b",
-    rf"\b(?:je me sens|me sens|on se sent|nous nous sentons|je suis vraiment) en danger\b",
-    rf"\bpeur (?:pour (?:ma|sa|notre|leur|la) vie|qu (?:il|elle|ils|elles|on) (?:me|nous|la|le|les) (?:tue|tuent|frappe|frappent))",
-    rf"\bs en prendre (?:a|aux) (?:moi|nous|mes|ma|mon|ses|sa|son|nos|notre|mon|ma famille|mes enfants|physiquement)",
-    rf"\b(?:me|nous|lui|leur) faire la peau\b",
+    r"\b(?:me|nous|le|la|les) (?:frappe|frappent|bat|battent|cogne|cognent|sequestre|sequestrent|etrangle|etranglent|viole|violent)\b",
+    r"\bsequestr",
+    r"\b(?:tape|tapent|frappe|frappent|cogne|cognent|sonne|sonnent|crie|hurle) (?:a|contre|sur) (?:ma|notre|la) porte",
+    r"\ba coups? de (?:batte|couteau|poing|poings|pied|pieds|barre|marteau|hache|machette)",
+    r"\b(?:barres? de fer|battes? de baseball)\b",
+    r"\b(?:il|elle|ils|elles) (?:arrive|vient|viennent|debarque\w*|est en route|sont en route) (?:pour )?(?:me|nous) (?:trouver|faire|regler|tuer)",
+    r"\ben danger (?:de mort|immediat)|\b(?:ma|sa|leur|notre) vie (?:est )?en danger|\b(?:je suis|on est|nous sommes) en danger\b",
+    r"\b(?:je me sens|me sens|on se sent|nous nous sentons|je suis vraiment) en danger\b",
+    r"\bpeur (?:pour (?:ma|sa|notre|leur|la) vie|qu (?:il|elle|ils|elles|on) (?:me|nous|la|le|les) (?:tue|tuent|frappe|frappent))",
+    r"\bs en prendre (?:a|aux) (?:moi|nous|mes|ma|mon|ses|sa|son|nos|notre|mon|ma famille|mes enfants|physiquement)",
+    r"\b(?:me|nous|lui|leur) faire la peau\b",
 ]
 _CHILD_MEETING = r"\b(?:rendez vous|rdv|rencontrer|rejoindre|retrouver|voir en vrai|venir (?:la|le) chercher|aller chez (?:lui|elle))\b"
 _CHILD_DANGER = (
@@ -102,7 +103,8 @@ _CHILD_MISSING_RE = re.compile(
 )
 # "mon enfant est en danger", "ma fille de 13 ans est en danger avec ce type"
 _CHILD_IN_DANGER_RE = re.compile(
-    _MINOR + r"(?: \w+){0,4} (?:est|sont|serait|seraient|reste|se trouve)(?: \w+)? en danger\b")
+    _MINOR + r"(?: \w+){0,4} (?:est|sont|serait|seraient|reste|se trouve)(?: \w+)? en danger\b"
+)
 
 
 def detect_danger(text: str) -> Optional[str]:

@@ -3,6 +3,7 @@
 Both the Rasa server (tracker store, channels) and the action server import this module, so they always agree on
 the database and on which channels are on.
 """
+
 from __future__ import annotations
 
 import os
@@ -87,7 +88,7 @@ def telegram_api_base_url() -> str:
 
 
 def telegram_mode() -> str | None:
-    """"webhook", "polling" (development, no public URL) or None (channel off)."""
+    """ "webhook", "polling" (development, no public URL) or None (channel off)."""
     if not telegram_token():
         return None
     return "webhook" if telegram_webhook_url() else "polling"
@@ -123,7 +124,7 @@ def sms_webhook_url() -> str | None:
 
 
 def sms_mode() -> str | None:
-    """"rest" (replies through the REST API, and operator messages possible), "twiml" (inline replies only) or None."""
+    """ "rest" (replies through the REST API, and operator messages possible), "twiml" (inline replies only) or None."""
     if not sms_auth_token():
         return None
     return "rest" if sms_api_base_url() and sms_account_sid() and sms_from() else "twiml"

@@ -1,4 +1,5 @@
 """Text folding shared by the rule-based NLU parts (safety net, entity extraction, language check)."""
+
 from __future__ import annotations
 
 import re

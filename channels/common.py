@@ -6,6 +6,7 @@
   although it should have: action server down, database error, crash in the pipeline. It stays silent when a human
   operator owns the conversation (the tracker is paused), which is the only legitimate silence.
 """
+
 from __future__ import annotations
 
 import asyncio

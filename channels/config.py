@@ -2,6 +2,7 @@
 
 Kept free of Rasa imports so that it answers instantly.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,10 @@ def summary_lines() -> List[str]:
     elif sms_mode == "rest":
         sms = f"activé, POST /webhooks/sms/webhook, réponses par l'API {settings.sms_api_base_url()}"
     else:
-        sms = ("activé, POST /webhooks/sms/webhook, réponses TwiML (sans SMS_API_BASE_URL, SMS_ACCOUNT_SID et "
-               "SMS_FROM, les conseillers ne peuvent pas écrire par SMS)")
+        sms = (
+            "activé, POST /webhooks/sms/webhook, réponses TwiML (sans SMS_API_BASE_URL, SMS_ACCOUNT_SID et "
+            "SMS_FROM, les conseillers ne peuvent pas écrire par SMS)"
+        )
     return [f"  Telegram              : {telegram}", f"  SMS                   : {sms}"]
 
 

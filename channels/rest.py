@@ -11,6 +11,7 @@ bot messages out, each with the caller's `sender` as `recipient_id`), plus:
 - bad bodies get a clear 400, bad text is cleaned, button payloads are accepted only where the bot offered them,
   and the victim always gets a reply, even when the action server or the database is down (channels.common).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -30,9 +31,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "rest"
 MAX_SENDER_CHARS = 200
-BAD_REQUEST = (
-    'Requête invalide : envoyez un objet JSON {"sender": "identifiant", "message": "texte"}.'
-)
+BAD_REQUEST = 'Requête invalide : envoyez un objet JSON {"sender": "identifiant", "message": "texte"}.'
 UNAUTHORIZED = "Jeton d'accès manquant ou invalide (Authorization: Bearer … ou ?token=…)."
 
 _rate_limiter = RateLimiter(settings.channel_rate_limit())

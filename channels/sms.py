@@ -23,6 +23,7 @@
   redact the number.
 - Rasa's built-in Twilio connector is not used: it checks no signature and blocks the event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -74,9 +75,7 @@ STOP_REPLY = (
     "C'est noté : notre échange et votre numéro sont effacés et vous ne recevrez plus de SMS de notre part. "
     "Pour revenir, écrivez-nous simplement. En cas de danger immédiat : 17 ou 112."
 )
-NO_MORE_REPLY = (
-    "Il n'y a pas de suite : vous avez reçu tout mon dernier message. Écrivez-moi votre question, ou AIDE."
-)
+NO_MORE_REPLY = "Il n'y a pas de suite : vous avez reçu tout mon dernier message. Écrivez-moi votre question, ou AIDE."
 MEDIA_REPLY = (
     "Je ne peux pas voir les photos ni les pièces jointes envoyées par MMS. Décrivez-moi par écrit ce qui vous "
     "arrive. Gardez-les : ce sont des preuves utiles pour un signalement ou une plainte."
@@ -375,8 +374,13 @@ async def handle_sms(
     if has_media:
         metadata["attachment"] = "mms"
     replies = await converse(
-        request.app, on_new_message, payload or body, sender_id, CHANNEL,
-        metadata=metadata, message_id=metadata["sms_message_sid"] or None,
+        request.app,
+        on_new_message,
+        payload or body,
+        sender_id,
+        CHANNEL,
+        metadata=metadata,
+        message_id=metadata["sms_message_sid"] or None,
     )
     if not replies:  # an operator owns the conversation: the bot stays silent
         _choices.pop(sender_id)

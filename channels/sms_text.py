@@ -5,6 +5,7 @@ alphabet switches the whole message to UCS-2: 70 characters (67 per part). Frenc
 "ê â î ô û ç œ" and typographic punctuation (’ « » …) are not. Punctuation is therefore transliterated first; the
 accents are kept, because correct French matters more than a segment.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,12 +23,32 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
 
 _TRANSLITERATION = str.maketrans(
     {
-        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u02bc": "'",
-        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
         "\u2026": "...",
-        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
-        "\u2022": "-", "\u25cf": "-", "\u25aa": "-",
-        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ", "\u200b": "",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u2022": "-",
+        "\u25cf": "-",
+        "\u25aa": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u2007": " ",
+        "\u200b": "",
         "\t": " ",
     }
 )
@@ -72,7 +93,7 @@ def _fits(text: str, max_segments: int) -> bool:
 def _sentences(text: str) -> List[Tuple[str, str]]:
     """(separator, sentence) pairs: separators are the line breaks and spaces that joined them."""
     pieces: List[Tuple[str, str]] = []
-    for line_number, line in enumerate(text.split("\n")):
+    for line in text.split("\n"):
         line = line.strip()
         if not line:
             continue

@@ -12,6 +12,7 @@
   answered and fed to the bot as the victim's message; anything that is not text gets a polite French answer.
 - Rasa's built-in Telegram connector is not used: it checks no secret and calls getMe for every message.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -63,8 +64,7 @@ EDITED_REPLY = (
     "Envoyez-moi plutôt la correction dans un nouveau message."
 )
 PRIVATE_ONLY_REPLY = (
-    "Pour protéger la vie privée de chacun, je ne réponds qu'en conversation privée. "
-    "Écrivez-moi directement{link}."
+    "Pour protéger la vie privée de chacun, je ne réponds qu'en conversation privée. Écrivez-moi directement{link}."
 )
 EXPIRED_BUTTON_REPLY = "Ce bouton n'est plus valable. Écrivez-moi votre réponse, s'il vous plaît."
 START_TEXT = "bonjour"  # what "/start" (Telegram's first message to a bot) means for the NLU
@@ -216,8 +216,22 @@ async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> 
 
 # --- input --------------------------------------------------------------------------------------------------------
 def _attachment_kind(message: Message) -> Optional[str]:
-    for kind in ("photo", "video", "video_note", "animation", "voice", "audio", "document", "sticker", "contact",
-                 "poll", "dice", "story", "game", "paid_media"):
+    for kind in (
+        "photo",
+        "video",
+        "video_note",
+        "animation",
+        "voice",
+        "audio",
+        "document",
+        "sticker",
+        "contact",
+        "poll",
+        "dice",
+        "story",
+        "game",
+        "paid_media",
+    ):
         if getattr(message, kind, None):
             return kind
     return None
@@ -239,8 +253,13 @@ async def _allowed(chat_id: int) -> bool:
 async def _run_bot(chat_id: int, text: str, update: Update, extra: Optional[Dict[str, Any]] = None) -> list:
     metadata = {"channel": CHANNEL, "telegram_update_id": update.update_id, **(extra or {})}
     return await converse(
-        _runtime.sanic_app, _runtime.on_new_message, text, sender_id_for(chat_id), CHANNEL,
-        metadata=metadata, message_id=f"{CHANNEL}:{update.update_id}",
+        _runtime.sanic_app,
+        _runtime.on_new_message,
+        text,
+        sender_id_for(chat_id),
+        CHANNEL,
+        metadata=metadata,
+        message_id=f"{CHANNEL}:{update.update_id}",
     )
 
 
@@ -373,8 +392,9 @@ async def _start(application: Application) -> None:
                     allowed_updates=ALLOWED_UPDATES,
                 )
             _runtime.ready = True
-            logger.info("Telegram channel on (%s) as @%s", "long polling" if polling else "webhook",
-                        application.bot.username)
+            logger.info(
+                "Telegram channel on (%s) as @%s", "long polling" if polling else "webhook", application.bot.username
+            )
             return
         except InvalidToken:
             logger.error("Telegram rejected TELEGRAM_TOKEN: the Telegram channel stays off.")

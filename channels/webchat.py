@@ -30,6 +30,7 @@ without our headers, before any route or middleware of ours could.
 The session id is made by the widget (122 random bits) and is the only key to the conversation: whoever holds it
 can read it. Only `web:<uuid>` conversations are served here, never Telegram or SMS ones.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,7 +39,7 @@ import logging
 import re
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.shared.core.constants import EXTERNAL_MESSAGE_PREFIX
@@ -75,14 +76,10 @@ CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 # would add a second Access-Control-Allow-Origin, which browsers reject.
 _SANIC_CORS_EVALUATED = "_sanic_cors_e"
 
-BAD_REQUEST = (
-    "Requête invalide : envoyez un objet JSON "
-    '{"session": "web:<identifiant>", "message": "votre message"}.'
-)
+BAD_REQUEST = 'Requête invalide : envoyez un objet JSON {"session": "web:<identifiant>", "message": "votre message"}.'
 BAD_SESSION = "Identifiant de conversation invalide : rechargez la page pour en obtenir un nouveau."
 TOO_BIG = (
-    "Votre message est beaucoup trop long pour être envoyé. Résumez l'essentiel en quelques phrases, "
-    "s'il vous plaît."
+    "Votre message est beaucoup trop long pour être envoyé. Résumez l'essentiel en quelques phrases, s'il vous plaît."
 )
 TOO_MANY_STREAMS = "Trop de fenêtres ouvertes sur cette conversation : fermez-en quelques-unes."
 
@@ -181,8 +178,9 @@ class _Bus:
                     if not message or message.get("type") != "message":
                         continue
                     data = message["data"]
-                    origin, _, sender_id = (data.decode("utf-8", "replace") if isinstance(data, bytes)
-                                            else str(data)).partition(" ")
+                    origin, _, sender_id = (
+                        data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+                    ).partition(" ")
                     if origin != self.origin and sender_id:
                         _wake(sender_id)
             except asyncio.CancelledError:
@@ -282,7 +280,7 @@ def _turn(messages: List[Dict[str, Any]], client_id: str) -> Optional[List[Dict[
     for position, message in enumerate(messages):
         if message["who"] == "victim" and message.get("client_id") == client_id:
             turn = [message]
-            for following in messages[position + 1:]:
+            for following in messages[position + 1 :]:
                 if following["who"] == "victim":
                     break
                 turn.append(following)
@@ -335,9 +333,7 @@ def _sse(message: Dict[str, Any]) -> str:
     return f"id: {message['id']}\ndata: {json.dumps(message, ensure_ascii=False)}\n\n"
 
 
-async def _handle_message(
-    request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-) -> HTTPResponse:
+async def _handle_message(request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
     raw = request.body or b""
     if len(raw) > MAX_BODY_BYTES:
         return _json({"error": TOO_BIG}, 413, request)
@@ -367,9 +363,7 @@ async def _handle_message(
     except Exception:
         logger.exception("Could not read the tracker of %s before a turn", session)
 
-    replies = await converse(
-        request.app, on_new_message, body["message"], session, CHANNEL, message_id=client_id
-    )
+    replies = await converse(request.app, on_new_message, body["message"], session, CHANNEL, message_id=client_id)
     await notify(session)
     turn: List[Dict[str, Any]] = []
     try:

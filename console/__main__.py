@@ -4,6 +4,7 @@
 
 The password is read from CONSOLE_ADMIN_PASSWORD when set (for scripts), otherwise asked without echo.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,9 +12,9 @@ import getpass
 import os
 import sys
 
+import bot.handover  # noqa: F401
 from bot import db
 from console import auth, models  # noqa: F401  (registers the console tables)
-import bot.handover  # noqa: F401
 
 
 def main(argv=None) -> int:

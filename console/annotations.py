@@ -3,6 +3,7 @@
 Every change records who and when (and is written to the audit log by the page that makes it). The conversation
 index keeps a copy of "reviewed" and "flagged" for the list's filters.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,10 @@ def parse_entities(lines: str, message: str) -> List[Dict[str, Any]]:
         if not sep or not name or not span:
             raise AnnotationError(f"Ligne {number} : écrivez « entité=extrait » ou « entité=extrait=>valeur ».")
         if name not in domain_entities():
-            raise AnnotationError(f"Ligne {number} : l'entité « {name[:40]} » n'existe pas dans le domaine "
-                                  f"({', '.join(domain_entities())}).")
+            raise AnnotationError(
+                f"Ligne {number} : l'entité « {name[:40]} » n'existe pas dans le domaine "
+                f"({', '.join(domain_entities())})."
+            )
         if span not in message:
             raise AnnotationError(f"Ligne {number} : « {span[:60]} » ne figure pas tel quel dans le message.")
         if any(ch in span + value for ch in "[]{}()"):
@@ -61,9 +64,17 @@ def parse_entities(lines: str, message: str) -> List[Dict[str, Any]]:
     return entities
 
 
-def annotate(user: StaffUser, sender_id: str, event_id: int, message: str, predicted_intent: Optional[str],
-             predicted_confidence: Optional[float], intent: str, entities: List[Dict[str, Any]],
-             exclude: bool = False) -> MessageAnnotation:
+def annotate(
+    user: StaffUser,
+    sender_id: str,
+    event_id: int,
+    message: str,
+    predicted_intent: Optional[str],
+    predicted_confidence: Optional[float],
+    intent: str,
+    entities: List[Dict[str, Any]],
+    exclude: bool = False,
+) -> MessageAnnotation:
     """Records the right intent (and entities) of a victim's message; `message` is the redacted text."""
     if intent not in INTENTS:
         raise AnnotationError("Choisissez une intention de la liste.")
@@ -88,8 +99,9 @@ def annotate(user: StaffUser, sender_id: str, event_id: int, message: str, predi
 
 def for_sender(sender_id: str) -> Dict[int, MessageAnnotation]:
     with db.session() as s:
-        return {a.event_id: a for a in s.scalars(select(MessageAnnotation)
-                                                 .where(MessageAnnotation.sender_id == sender_id))}
+        return {
+            a.event_id: a for a in s.scalars(select(MessageAnnotation).where(MessageAnnotation.sender_id == sender_id))
+        }
 
 
 def review_of(sender_id: str) -> Optional[ConversationReview]:
@@ -134,8 +146,9 @@ def normalise_tag(tag: str) -> str:
 def add_tag(user: StaffUser, sender_id: str, tag: str) -> str:
     tag = normalise_tag(tag)
     with db.session() as s:
-        exists = s.scalar(select(ConversationTag).where(ConversationTag.sender_id == sender_id,
-                                                        ConversationTag.tag == tag))
+        exists = s.scalar(
+            select(ConversationTag).where(ConversationTag.sender_id == sender_id, ConversationTag.tag == tag)
+        )
         if exists is None:
             s.add(ConversationTag(sender_id=sender_id, tag=tag, added_by=user.id))
     return tag
@@ -143,8 +156,11 @@ def add_tag(user: StaffUser, sender_id: str, tag: str) -> str:
 
 def remove_tag(sender_id: str, tag: str) -> None:
     with db.session() as s:
-        s.execute(delete(ConversationTag).where(ConversationTag.sender_id == sender_id,
-                                                ConversationTag.tag == (tag or "").strip().lower()))
+        s.execute(
+            delete(ConversationTag).where(
+                ConversationTag.sender_id == sender_id, ConversationTag.tag == (tag or "").strip().lower()
+            )
+        )
 
 
 def tags_of(sender_ids: List[str]) -> Dict[str, List[str]]:
@@ -152,8 +168,9 @@ def tags_of(sender_ids: List[str]) -> Dict[str, List[str]]:
         return {}
     found: Dict[str, List[str]] = {}
     with db.session() as s:
-        for tag in s.scalars(select(ConversationTag).where(ConversationTag.sender_id.in_(sender_ids))
-                             .order_by(ConversationTag.tag)):
+        for tag in s.scalars(
+            select(ConversationTag).where(ConversationTag.sender_id.in_(sender_ids)).order_by(ConversationTag.tag)
+        ):
             found.setdefault(tag.sender_id, []).append(tag.tag)
     return found
 

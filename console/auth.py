@@ -1,4 +1,5 @@
 """Staff accounts and sign-in: Argon2id password hashes, server-side sessions with expiry, CSRF tokens, roles."""
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,14 @@ def open_session(user: StaffUser) -> Tuple[str, str]:
     now = utcnow()
     with db.session() as s:
         s.execute(delete(StaffSession).where(StaffSession.expires_at < now))
-        s.add(StaffSession(token_hash=_digest(token), csrf_token=csrf, user_id=user.id,
-                           expires_at=now + timedelta(seconds=settings.staff_session_seconds())))
+        s.add(
+            StaffSession(
+                token_hash=_digest(token),
+                csrf_token=csrf,
+                user_id=user.id,
+                expires_at=now + timedelta(seconds=settings.staff_session_seconds()),
+            )
+        )
     return token, csrf
 
 

@@ -4,6 +4,7 @@ Pages: sign-in, the live queue of waiting conversations, a conversation (summary
 inserts, internal notes, hand back / close), and user management for admins. Every page requires a signed-in
 account with the right role; every form and API call that changes something requires the session's CSRF token.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,14 +55,27 @@ def staff(role: str = "operator", api: bool = False):
             if not user.can(role):
                 if api:
                     return response.json({"error": "Accès refusé."}, status=403)
-                return render("error.html", status=403, user=user, csrf=csrf,
-                              message="Vous n'avez pas accès à cette page avec votre rôle.")
+                return render(
+                    "error.html",
+                    status=403,
+                    user=user,
+                    csrf=csrf,
+                    message="Vous n'avez pas accès à cette page avec votre rôle.",
+                )
             if request.method == "POST":
                 sent = request.headers.get("X-CSRF-Token") or (request.form.get("csrf") if request.form else None)
                 if not sent or not hmac.compare_digest(sent, csrf):
-                    return response.json({"error": "Jeton CSRF invalide."}, status=403) if api else render(
-                        "error.html", status=403, user=user, csrf=csrf,
-                        message="Le formulaire a expiré. Rechargez la page et recommencez.")
+                    return (
+                        response.json({"error": "Jeton CSRF invalide."}, status=403)
+                        if api
+                        else render(
+                            "error.html",
+                            status=403,
+                            user=user,
+                            csrf=csrf,
+                            message="Le formulaire a expiré. Rechargez la page et recommencez.",
+                        )
+                    )
             request.ctx.user, request.ctx.csrf = user, csrf
             return await handler(request, *args, **kwargs)
 
@@ -95,8 +109,9 @@ def _target(item: handover.Handover) -> str:
 
 def _waited(item: handover.Handover) -> str:
     """How long the victim waited (or has been waiting) for an operator, in words."""
-    end = item.taken_at or (handover.utcnow() if item.state == handover.WAITING else item.closed_at) \
-        or handover.utcnow()
+    end = (
+        item.taken_at or (handover.utcnow() if item.state == handover.WAITING else item.closed_at) or handover.utcnow()
+    )
     minutes = max(0, int((end - item.requested_at).total_seconds() // 60))
     if minutes < 60:
         return f"{minutes} min"
@@ -191,16 +206,26 @@ class ConsoleInput(InputChannel):
         async def queue_api(request: Request) -> HTTPResponse:
             now = handover.utcnow()
             waiting = [
-                {"id": h.id, "channel": h.channel, "reason": h.reason, "urgency": h.urgency,
-                 "title": (h.summary or {}).get("title") or "Non qualifié",
-                 "waiting_seconds": int((now - h.requested_at).total_seconds())}
+                {
+                    "id": h.id,
+                    "channel": h.channel,
+                    "reason": h.reason,
+                    "urgency": h.urgency,
+                    "title": (h.summary or {}).get("title") or "Non qualifié",
+                    "waiting_seconds": int((now - h.requested_at).total_seconds()),
+                }
                 for h in handover.queue()
             ]
             with db.session() as s:
-                mine = [{"id": h.id, "title": (h.summary or {}).get("title") or "Non qualifié", "channel": h.channel}
-                        for h in s.scalars(select(handover.Handover).where(
+                mine = [
+                    {"id": h.id, "title": (h.summary or {}).get("title") or "Non qualifié", "channel": h.channel}
+                    for h in s.scalars(
+                        select(handover.Handover).where(
                             handover.Handover.state == handover.OPERATOR,
-                            handover.Handover.operator_id == request.ctx.user.id))]
+                            handover.Handover.operator_id == request.ctx.user.id,
+                        )
+                    )
+                ]
             return response.json({"waiting": waiting, "mine": mine})
 
         @bp.get("/handovers/<handover_id:int>")
@@ -209,22 +234,36 @@ class ConsoleInput(InputChannel):
             item = _get_handover(handover_id)
             user = request.ctx.user
             if item is None:
-                return render("error.html", status=404, user=user, csrf=request.ctx.csrf, message="Demande introuvable.")
+                return render(
+                    "error.html", status=404, user=user, csrf=request.ctx.csrf, message="Demande introuvable."
+                )
             if not _may_read(user, item):
-                message = (f"Cette conversation est prise en charge par {item.operator_name}."
-                           if item.state == handover.OPERATOR else
-                           "Cette conversation est terminée : seuls le conseiller qui l'a tenue et les superviseurs "
-                           "peuvent la relire.")
+                message = (
+                    f"Cette conversation est prise en charge par {item.operator_name}."
+                    if item.state == handover.OPERATOR
+                    else "Cette conversation est terminée : seuls le conseiller qui l'a tenue et les superviseurs "
+                    "peuvent la relire."
+                )
                 return render("error.html", status=403, user=user, csrf=request.ctx.csrf, message=message)
             auth.audit(user, "view_conversation", _target(item))
             with db.session() as s:
-                notes = list(s.scalars(select(HandoverNote).where(HandoverNote.handover_id == item.id)
-                                       .order_by(HandoverNote.at)))
-            return render("handover.html", user=user, csrf=request.ctx.csrf, item=item, notes=notes,
-                          may_act=_may_act(user, item), inserts=_quick_inserts(item),
-                          outcomes=handover.OUTCOMES, summary=privacy.redact_value(item.summary or {}, phones=False),
-                          waited=_waited(item), who=privacy.mask_sender(item.sender_id),
-                          messages=await conversations.transcript(request.app.ctx.agent, item.sender_id))
+                notes = list(
+                    s.scalars(select(HandoverNote).where(HandoverNote.handover_id == item.id).order_by(HandoverNote.at))
+                )
+            return render(
+                "handover.html",
+                user=user,
+                csrf=request.ctx.csrf,
+                item=item,
+                notes=notes,
+                may_act=_may_act(user, item),
+                inserts=_quick_inserts(item),
+                outcomes=handover.OUTCOMES,
+                summary=privacy.redact_value(item.summary or {}, phones=False),
+                waited=_waited(item),
+                who=privacy.mask_sender(item.sender_id),
+                messages=await conversations.transcript(request.app.ctx.agent, item.sender_id),
+            )
 
         @bp.get("/api/handovers/<handover_id:int>/messages")
         @staff(api=True)
@@ -245,9 +284,13 @@ class ConsoleInput(InputChannel):
             item = _get_handover(handover_id)
             if item is None or not handover.take(handover_id, user.id, user.name):
                 taken_by = item.operator_name if item else None
-                return render("error.html", status=409, user=user, csrf=request.ctx.csrf,
-                              message=f"Trop tard : cette conversation a déjà été prise"
-                                      f"{' par ' + taken_by if taken_by else ''}.")
+                return render(
+                    "error.html",
+                    status=409,
+                    user=user,
+                    csrf=request.ctx.csrf,
+                    message=f"Trop tard : cette conversation a déjà été prise{' par ' + taken_by if taken_by else ''}.",
+                )
             auth.audit(user, "take", _target(item))
             await conversations.pause(request.app.ctx.agent, item.sender_id, user.name)
             return response.redirect(f"{PREFIX}/handovers/{handover_id}")
@@ -270,12 +313,20 @@ class ConsoleInput(InputChannel):
             text = _posted_text(request)
             item = _get_handover(handover_id)
             if item is None or not _may_read(request.ctx.user, item):
-                return render("error.html", status=403, user=request.ctx.user, csrf=request.ctx.csrf,
-                              message="Vous ne pouvez pas annoter cette conversation.")
+                return render(
+                    "error.html",
+                    status=403,
+                    user=request.ctx.user,
+                    csrf=request.ctx.csrf,
+                    message="Vous ne pouvez pas annoter cette conversation.",
+                )
             if text:  # notes are read by other staff and kept: no card number or password in them either
                 with db.session() as s:
-                    s.add(HandoverNote(handover_id=handover_id, author_id=request.ctx.user.id,
-                                       text=privacy.redact(text[:4000])))
+                    s.add(
+                        HandoverNote(
+                            handover_id=handover_id, author_id=request.ctx.user.id, text=privacy.redact(text[:4000])
+                        )
+                    )
             return response.redirect(f"{PREFIX}/handovers/{handover_id}")
 
         @bp.post("/handovers/<handover_id:int>/handback")
@@ -296,8 +347,13 @@ class ConsoleInput(InputChannel):
                 outcome = "other" if state == handover.CLOSED else None
             holder = None if user.can("supervisor") else user.id
             if item is None or not handover.finish(handover_id, holder, state, outcome):
-                return render("error.html", status=403, user=user, csrf=request.ctx.csrf,
-                              message="Vous ne tenez pas cette conversation.")
+                return render(
+                    "error.html",
+                    status=403,
+                    user=user,
+                    csrf=request.ctx.csrf,
+                    message="Vous ne tenez pas cette conversation.",
+                )
             auth.audit(user, state, _target(item))
             if item.state == handover.OPERATOR:
                 await conversations.resume(request.app.ctx.agent, item.sender_id, message)
@@ -320,11 +376,20 @@ class ConsoleInput(InputChannel):
                 if before.isdigit():
                     query = query.where(AuditLog.id < int(before))
                 rows = s.execute(query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_SIZE)).all()
-                entries = [{"id": log.id, "at": log.at.strftime("%d/%m/%Y %H:%M:%S"), "who": name or "système",
-                            "action": log.action, "target": log.target or ""} for log, name in rows]
+                entries = [
+                    {
+                        "id": log.id,
+                        "at": log.at.strftime("%d/%m/%Y %H:%M:%S"),
+                        "who": name or "système",
+                        "action": log.action,
+                        "target": log.target or "",
+                    }
+                    for log, name in rows
+                ]
             older = entries[-1]["id"] if len(entries) == AUDIT_PAGE_SIZE else None
-            return render("audit.html", user=request.ctx.user, csrf=request.ctx.csrf, entries=entries,
-                          action=action, older=older)
+            return render(
+                "audit.html", user=request.ctx.user, csrf=request.ctx.csrf, entries=entries, action=action, older=older
+            )
 
         @bp.get("/users")
         @staff("admin")
@@ -338,15 +403,25 @@ class ConsoleInput(InputChannel):
         async def create_user(request: Request) -> HTTPResponse:
             form = request.form or {}
             try:
-                auth.create_user(form.get("email") or "", form.get("name") or "", form.get("password") or "",
-                                 form.get("role") or "operator")
+                auth.create_user(
+                    form.get("email") or "",
+                    form.get("name") or "",
+                    form.get("password") or "",
+                    form.get("role") or "operator",
+                )
             except auth.AuthError as error:
-                return render("error.html", status=400, user=request.ctx.user, csrf=request.ctx.csrf,
-                              message=f"Compte non créé : {error}.")
+                return render(
+                    "error.html",
+                    status=400,
+                    user=request.ctx.user,
+                    csrf=request.ctx.csrf,
+                    message=f"Compte non créé : {error}.",
+                )
             auth.audit(request.ctx.user, "create_user", form.get("email"))
             return response.redirect(f"{PREFIX}/users")
 
         from console import review
+
         review.register(bp)
         return bp
 

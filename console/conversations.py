@@ -3,6 +3,7 @@
 Every change goes through Rasa's lock store and tracker store, so the transcript of record stays whole: operator
 messages are bot utterances marked with the operator's name, pauses and resumptions are Rasa events.
 """
+
 from __future__ import annotations
 
 import logging
@@ -77,8 +78,13 @@ async def pause(agent: Any, sender_id: str, operator: str) -> None:
 
 async def resume(agent: Any, sender_id: str, text: str) -> None:
     """Gives the conversation back to the bot, with its slots and history intact."""
-    await _append(agent, sender_id, ConversationResumed(), ActionExecuted("action_listen"),
-                  BotUttered(text, metadata={"system": "handover"}))
+    await _append(
+        agent,
+        sender_id,
+        ConversationResumed(),
+        ActionExecuted("action_listen"),
+        BotUttered(text, metadata={"system": "handover"}),
+    )
     await deliver(sender_id, text)
 
 
@@ -112,13 +118,20 @@ async def transcript(agent: Any, sender_id: str, after: int = -1) -> List[Dict[s
         # conversation: helping a victim never requires them. The assistant's own messages keep official numbers.
         if isinstance(event, UserUttered):
             intent = event.intent or {}
-            item = {"who": "victim", "text": privacy.redact(event.text or ""), "intent": intent.get("name"),
-                    "confidence": intent.get("confidence")}
+            item = {
+                "who": "victim",
+                "text": privacy.redact(event.text or ""),
+                "intent": intent.get("name"),
+                "confidence": intent.get("confidence"),
+            }
         elif isinstance(event, BotUttered):
             metadata = event.metadata or {}
             who = "operator" if metadata.get("operator") else "system" if metadata.get("system") else "bot"
-            item = {"who": who, "text": privacy.redact(event.text or "", phones=who == "operator"),
-                    "operator": metadata.get("operator")}
+            item = {
+                "who": who,
+                "text": privacy.redact(event.text or "", phones=who == "operator"),
+                "operator": metadata.get("operator"),
+            }
         elif isinstance(event, ConversationPaused):
             item = {"who": "system", "text": "— Conversation prise en charge par un conseiller (assistant en pause) —"}
         elif isinstance(event, ConversationResumed):

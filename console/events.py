@@ -4,6 +4,7 @@ Columns: id, sender_id, type_name, timestamp, intent_name, action_name (the slot
 event's JSON). Rasa creates the table; this module only describes it (its own MetaData, so that `db.create_all()`
 never creates or alters it) and knows how to redact an event's JSON.
 """
+
 from __future__ import annotations
 
 import json

@@ -9,12 +9,14 @@ pagination on (last_at, id) and indexes that match the filters. Full-text search
 `refresh()` runs when a review page loads and periodically in the Rasa server (console/review.py); it can run in
 several processes at once: the cursor row is locked for the duration of a batch.
 """
+
 from __future__ import annotations
 
 import re
 import time
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo
 
@@ -29,7 +31,6 @@ from bot.text import fold
 from console import events
 from console.events import EVENTS
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, IndexState
-
 
 CI = ConversationIndex.__table__
 STATE = IndexState.__table__
@@ -65,11 +66,13 @@ def ensure_schema(engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql(
                 "CREATE VIRTUAL TABLE IF NOT EXISTS conversation_search USING fts5"
-                "(body, tokenize='unicode61 remove_diacritics 2')")
+                "(body, tokenize='unicode61 remove_diacritics 2')"
+            )
         elif engine.dialect.name == "postgresql":
             connection.exec_driver_sql(
                 "CREATE INDEX IF NOT EXISTS ix_conversation_index_fts ON conversation_index "
-                "USING gin (to_tsvector('french', search_text))")
+                "USING gin (to_tsvector('french', search_text))"
+            )
     for name in ("index", "scrub"):
         try:
             with engine.begin() as connection:
@@ -88,10 +91,24 @@ def lock_state(connection: Connection, name: str) -> Any:
 
 # --- folding events into conversation rows -------------------------------------------------------------------------
 def _empty(sender_id: str) -> Dict[str, Any]:
-    return {"id": None, "sender_id": sender_id, "channel": channel_of(sender_id), "first_at": None, "last_at": None,
-            "user_messages": 0, "incident": None, "min_confidence": None, "fallback": False, "handed_over": False,
-            "emergency": False, "rating": None, "reviewed": False, "flagged": False, "first_message": None,
-            "search_text": ""}
+    return {
+        "id": None,
+        "sender_id": sender_id,
+        "channel": channel_of(sender_id),
+        "first_at": None,
+        "last_at": None,
+        "user_messages": 0,
+        "incident": None,
+        "min_confidence": None,
+        "fallback": False,
+        "handed_over": False,
+        "emergency": False,
+        "rating": None,
+        "reviewed": False,
+        "flagged": False,
+        "first_message": None,
+        "search_text": "",
+    }
 
 
 def _append_search(row: Dict[str, Any], redacted: str) -> None:
@@ -125,8 +142,9 @@ def _fold(row: Dict[str, Any], event: Any) -> None:
                     row["rating"] = ratings.normalise(entity.get("value")) or row["rating"]
         confidence = intent.get("confidence")
         if typed and isinstance(confidence, (int, float)):
-            row["min_confidence"] = confidence if row["min_confidence"] is None \
-                else min(row["min_confidence"], confidence)
+            row["min_confidence"] = (
+                confidence if row["min_confidence"] is None else min(row["min_confidence"], confidence)
+            )
         if typed:
             redacted = privacy.redact(message)
             if row["first_message"] is None and name not in SMALL_TALK:
@@ -156,8 +174,9 @@ def _set_search(connection: Connection, row_id: int, body: Optional[str]) -> Non
         return
     connection.execute(text("DELETE FROM conversation_search WHERE rowid = :id"), {"id": row_id})
     if body is not None:
-        connection.execute(text("INSERT INTO conversation_search (rowid, body) VALUES (:id, :body)"),
-                           {"id": row_id, "body": body})
+        connection.execute(
+            text("INSERT INTO conversation_search (rowid, body) VALUES (:id, :body)"), {"id": row_id, "body": body}
+        )
 
 
 def _save(connection: Connection, row: Dict[str, Any], previous_text: Optional[str]) -> int:
@@ -173,7 +192,7 @@ def _save(connection: Connection, row: Dict[str, Any], previous_text: Optional[s
 
 def _chunks(items: List[Any], size: int = 500) -> Iterable[List[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _apply(connection: Connection, rows: List[Any]) -> None:
@@ -204,13 +223,15 @@ def _safe_target(connection: Connection, state: Any, settle_seconds: float) -> i
     if state.seen_at is None or now - state.seen_at >= settle_seconds:
         if state.seen_at is not None:
             safe = max(safe, state.seen_max_id or 0)
-        connection.execute(update(STATE).where(STATE.c.name == "index")
-                           .values(safe_id=safe, seen_max_id=current, seen_at=now))
+        connection.execute(
+            update(STATE).where(STATE.c.name == "index").values(safe_id=safe, seen_max_id=current, seen_at=now)
+        )
     return safe
 
 
-def refresh(url: Optional[str] = None, budget_seconds: Optional[float] = None,
-            settle_seconds: Optional[float] = None) -> int:
+def refresh(
+    url: Optional[str] = None, budget_seconds: Optional[float] = None, settle_seconds: Optional[float] = None
+) -> int:
     """Indexes the events added since the last call; returns how many events were processed.
 
     `budget_seconds` bounds the time spent (a page load must stay fast; the periodic refresh catches up).
@@ -229,13 +250,17 @@ def refresh(url: Optional[str] = None, budget_seconds: Optional[float] = None,
             target = _safe_target(connection, state, settle_seconds)
             rows: List[Any] = []
             if target > state.last_event_id:
-                rows = list(connection.execute(
-                    select(EVENTS).where(EVENTS.c.id > state.last_event_id, EVENTS.c.id <= target)
-                    .order_by(EVENTS.c.id).limit(BATCH)))
+                rows = list(
+                    connection.execute(
+                        select(EVENTS)
+                        .where(EVENTS.c.id > state.last_event_id, EVENTS.c.id <= target)
+                        .order_by(EVENTS.c.id)
+                        .limit(BATCH)
+                    )
+                )
             if rows:
                 _apply(connection, rows)
-                connection.execute(update(STATE).where(STATE.c.name == "index")
-                                   .values(last_event_id=rows[-1].id))
+                connection.execute(update(STATE).where(STATE.c.name == "index").values(last_event_id=rows[-1].id))
         total += len(rows)
         if len(rows) < BATCH or (deadline and time.monotonic() > deadline):
             return total
@@ -243,8 +268,9 @@ def refresh(url: Optional[str] = None, budget_seconds: Optional[float] = None,
 
 def _review_flags(connection: Connection, sender_id: str) -> Tuple[bool, bool]:
     review = ConversationReview.__table__
-    found = connection.execute(select(review.c.reviewed, review.c.flagged)
-                               .where(review.c.sender_id == sender_id)).first()
+    found = connection.execute(
+        select(review.c.reviewed, review.c.flagged).where(review.c.sender_id == sender_id)
+    ).first()
     return (bool(found.reviewed), bool(found.flagged)) if found else (False, False)
 
 
@@ -295,8 +321,11 @@ def reindex(url: Optional[str] = None) -> int:
     review = ConversationReview.__table__
     with engine.begin() as connection:
         for found in connection.execute(select(review)).all():
-            connection.execute(update(CI).where(CI.c.sender_id == found.sender_id)
-                               .values(reviewed=found.reviewed, flagged=found.flagged))
+            connection.execute(
+                update(CI)
+                .where(CI.c.sender_id == found.sender_id)
+                .values(reviewed=found.reviewed, flagged=found.flagged)
+            )
     return total
 
 
@@ -386,8 +415,11 @@ def search_terms(query: str) -> List[str]:
 def _text_condition(connection: Connection, terms: List[str]) -> Any:
     if connection.dialect.name == "sqlite":
         match = " ".join(f'"{t}"*' for t in terms)
-        return CI.c.id.in_(text("SELECT rowid FROM conversation_search WHERE conversation_search MATCH :fts")
-                           .bindparams(fts=match).columns(column("rowid")))
+        return CI.c.id.in_(
+            text("SELECT rowid FROM conversation_search WHERE conversation_search MATCH :fts")
+            .bindparams(fts=match)
+            .columns(column("rowid"))
+        )
     if connection.dialect.name == "postgresql":
         # Same expression as the GIN index ix_conversation_index_fts, so that the index is used.
         vector = func.to_tsvector(literal_column("'french'"), CI.c.search_text)
@@ -452,8 +484,13 @@ class Page:
     count: int  # capped at COUNT_LIMIT + 1
 
 
-def page(connection: Connection, filters: Filters, after: Optional[str] = None, before: Optional[str] = None,
-         size: int = PAGE_SIZE) -> Page:
+def page(
+    connection: Connection,
+    filters: Filters,
+    after: Optional[str] = None,
+    before: Optional[str] = None,
+    size: int = PAGE_SIZE,
+) -> Page:
     """One page of conversations, most recent activity first. `after`/`before` are cursors from a previous page."""
     where = conditions(connection, filters)
     after_key, before_key = decode_cursor(after), decode_cursor(before)

@@ -1,4 +1,5 @@
 """Tables of the staff console: accounts, sign-in sessions, audit log, operators' internal notes."""
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
@@ -7,6 +8,7 @@ from bot.db import Base
 from bot.handover import utcnow  # noqa: F401  (one clock for every table)
 
 ROLES = ("operator", "supervisor", "admin")  # each role can do everything the previous one can
+
 
 class StaffUser(Base):
     __tablename__ = "staff_users"

@@ -16,6 +16,7 @@
 
 What was deleted or anonymised is written to the audit log (counts, never the victim's identifiers in clear).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,10 +48,17 @@ RATINGS = Rating.__table__
 HANDOVERS = Handover.__table__
 NOTES = HandoverNote.__table__
 CI = ConversationIndex.__table__
-LABELS = (("conversations", "conversation(s)"), ("events", "événement(s)"), ("annotations", "annotation(s)"),
-          ("tags", "étiquette(s)"), ("reviews", "relecture(s)"), ("ratings", "avis"),
-          ("handovers", "demande(s) de conseiller"), ("notes", "note(s) interne(s)"),
-          ("anonymised", "conversation(s) anonymisée(s)"))
+LABELS = (
+    ("conversations", "conversation(s)"),
+    ("events", "événement(s)"),
+    ("annotations", "annotation(s)"),
+    ("tags", "étiquette(s)"),
+    ("reviews", "relecture(s)"),
+    ("ratings", "avis"),
+    ("handovers", "demande(s) de conseiller"),
+    ("notes", "note(s) interne(s)"),
+    ("anonymised", "conversation(s) anonymisée(s)"),
+)
 
 
 def describe(counts: Dict[str, int]) -> str:
@@ -60,7 +68,7 @@ def describe(counts: Dict[str, int]) -> str:
 
 def _chunks(items: List[str], size: int = 500) -> Iterable[List[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _add(counts: Dict[str, int], key: str, value: Optional[int]) -> None:
@@ -71,14 +79,21 @@ def _add(counts: Dict[str, int], key: str, value: Optional[int]) -> None:
 def delete_app_data(connection: Connection, sender_ids: List[str], counts: Dict[str, int]) -> None:
     """Everything the application keeps about these conversations, besides Rasa's events."""
     for chunk in _chunks(sender_ids):
-        handover_ids = [r.id for r in connection.execute(select(HANDOVERS.c.id)
-                                                          .where(HANDOVERS.c.sender_id.in_(chunk)))]
+        handover_ids = [
+            r.id for r in connection.execute(select(HANDOVERS.c.id).where(HANDOVERS.c.sender_id.in_(chunk)))
+        ]
         if handover_ids:
-            _add(counts, "notes", connection.execute(delete(NOTES).where(NOTES.c.handover_id.in_(handover_ids)))
-                 .rowcount)
-        _add(counts, "handovers", connection.execute(delete(HANDOVERS).where(HANDOVERS.c.sender_id.in_(chunk))).rowcount)
-        _add(counts, "annotations", connection.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.sender_id.in_(chunk)))
-             .rowcount)
+            _add(
+                counts, "notes", connection.execute(delete(NOTES).where(NOTES.c.handover_id.in_(handover_ids))).rowcount
+            )
+        _add(
+            counts, "handovers", connection.execute(delete(HANDOVERS).where(HANDOVERS.c.sender_id.in_(chunk))).rowcount
+        )
+        _add(
+            counts,
+            "annotations",
+            connection.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.sender_id.in_(chunk))).rowcount,
+        )
         _add(counts, "tags", connection.execute(delete(TAGS).where(TAGS.c.sender_id.in_(chunk))).rowcount)
         _add(counts, "reviews", connection.execute(delete(REVIEWS).where(REVIEWS.c.sender_id.in_(chunk))).rowcount)
         _add(counts, "ratings", connection.execute(delete(RATINGS).where(RATINGS.c.sender_id.in_(chunk))).rowcount)
@@ -101,10 +116,13 @@ def forget_senders(sender_ids: List[str], user: Optional[StaffUser] = None) -> D
         existing = set()
         if events.exists(engine):
             for chunk in _chunks(sender_ids):
-                existing |= {r.sender_id for r in connection.execute(
-                    select(EVENTS.c.sender_id).where(EVENTS.c.sender_id.in_(chunk)).distinct())}
-                _add(counts, "events", connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk)))
-                     .rowcount)
+                existing |= {
+                    r.sender_id
+                    for r in connection.execute(
+                        select(EVENTS.c.sender_id).where(EVENTS.c.sender_id.in_(chunk)).distinct()
+                    )
+                }
+                _add(counts, "events", connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount)
         delete_app_data(connection, sender_ids, counts)
     if existing:
         counts["conversations"] = len(existing)
@@ -142,8 +160,9 @@ def resolve_identity(identity: str, phone: bool = False, telegram: bool = False)
 
 
 # --- purge -----------------------------------------------------------------------------------------------------------
-def _anonymise(connection: Connection, sender_id: str, new_id: str, counts: Dict[str, int],
-               event_ids: Optional[List[int]] = None) -> None:
+def _anonymise(
+    connection: Connection, sender_id: str, new_id: str, counts: Dict[str, int], event_ids: Optional[List[int]] = None
+) -> None:
     """Moves a conversation (or only `event_ids` of it) to `new_id`, with every text redacted."""
     query = select(EVENTS.c.id, EVENTS.c.data).where(EVENTS.c.sender_id == sender_id)
     if event_ids is not None:
@@ -151,27 +170,35 @@ def _anonymise(connection: Connection, sender_id: str, new_id: str, counts: Dict
     rows = list(connection.execute(query))
     for row in rows:
         data = events.redact_event(events.load(row.data), anonymise=True)
-        connection.execute(update(EVENTS).where(EVENTS.c.id == row.id)
-                           .values(sender_id=new_id, data=json.dumps(data)))
+        connection.execute(update(EVENTS).where(EVENTS.c.id == row.id).values(sender_id=new_id, data=json.dumps(data)))
     _add(counts, "events", len(rows))
     moved = [r.id for r in rows]
     annotated = select(ANNOTATIONS).where(ANNOTATIONS.c.sender_id == sender_id)
     if event_ids is not None:
         annotated = annotated.where(ANNOTATIONS.c.event_id.in_(moved or [-1]))
     for note in connection.execute(annotated).all():
-        connection.execute(update(ANNOTATIONS).where(ANNOTATIONS.c.id == note.id)
-                           .values(sender_id=new_id, text=privacy.redact(note.text)))
+        connection.execute(
+            update(ANNOTATIONS)
+            .where(ANNOTATIONS.c.id == note.id)
+            .values(sender_id=new_id, text=privacy.redact(note.text))
+        )
         _add(counts, "annotations", 1)
     if event_ids is None:  # the whole conversation: everything about it follows
         connection.execute(update(REVIEWS).where(REVIEWS.c.sender_id == sender_id).values(sender_id=new_id))
         connection.execute(update(TAGS).where(TAGS.c.sender_id == sender_id).values(sender_id=new_id))
         for rating in connection.execute(select(RATINGS).where(RATINGS.c.sender_id == sender_id)).all():
-            connection.execute(update(RATINGS).where(RATINGS.c.id == rating.id)
-                               .values(sender_id=new_id, comment=privacy.redact(rating.comment) or None))
+            connection.execute(
+                update(RATINGS)
+                .where(RATINGS.c.id == rating.id)
+                .values(sender_id=new_id, comment=privacy.redact(rating.comment) or None)
+            )
             _add(counts, "ratings", 1)
         for item in connection.execute(select(HANDOVERS).where(HANDOVERS.c.sender_id == sender_id)).all():
-            connection.execute(update(HANDOVERS).where(HANDOVERS.c.id == item.id)
-                               .values(sender_id=new_id, summary=privacy.redact_value(item.summary)))
+            connection.execute(
+                update(HANDOVERS)
+                .where(HANDOVERS.c.id == item.id)
+                .values(sender_id=new_id, summary=privacy.redact_value(item.summary))
+            )
             _add(counts, "handovers", 1)
             for note in connection.execute(select(NOTES).where(NOTES.c.handover_id == item.id)).all():
                 connection.execute(update(NOTES).where(NOTES.c.id == note.id).values(text=privacy.redact(note.text)))
@@ -184,8 +211,9 @@ def anonymous_id(sender_id: str) -> str:
     return f"{channel_of(sender_id)}:anonyme-{uuid.uuid4().hex}"
 
 
-def purge(days: Optional[int] = None, anonymise: bool = False, dry_run: bool = False,
-          now: Optional[float] = None) -> Dict[str, int]:
+def purge(
+    days: Optional[int] = None, anonymise: bool = False, dry_run: bool = False, now: Optional[float] = None
+) -> Dict[str, int]:
     """Deletes (or anonymises) what is older than `days`; returns the counts (nothing changes with `dry_run`)."""
     days = settings.retention_days() if days is None else days
     if days < 1:
@@ -198,23 +226,41 @@ def purge(days: Optional[int] = None, anonymise: bool = False, dry_run: bool = F
     transaction = connection.begin()
     try:
         if events.exists(engine):
-            old = [r.sender_id for r in connection.execute(
-                select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id).having(func.max(EVENTS.c.timestamp) < cutoff))]
-            touched = {r.sender_id for r in connection.execute(
-                select(EVENTS.c.sender_id).where(EVENTS.c.timestamp < cutoff).distinct())}
+            old = [
+                r.sender_id
+                for r in connection.execute(
+                    select(EVENTS.c.sender_id)
+                    .group_by(EVENTS.c.sender_id)
+                    .having(func.max(EVENTS.c.timestamp) < cutoff)
+                )
+            ]
+            touched = {
+                r.sender_id
+                for r in connection.execute(select(EVENTS.c.sender_id).where(EVENTS.c.timestamp < cutoff).distinct())
+            }
             partial = sorted(touched - set(old))
         else:
             old, partial = [], []
         # Conversations that no longer have any event (e.g. handover requests of deleted trackers).
-        orphans = {r.sender_id for r in connection.execute(
-            select(HANDOVERS.c.sender_id).where(HANDOVERS.c.requested_at < _as_datetime(cutoff)))}
-        orphans |= {r.sender_id for r in connection.execute(
-            select(RATINGS.c.sender_id).where(RATINGS.c.created_at < _as_datetime(cutoff)))}
+        orphans = {
+            r.sender_id
+            for r in connection.execute(
+                select(HANDOVERS.c.sender_id).where(HANDOVERS.c.requested_at < _as_datetime(cutoff))
+            )
+        }
+        orphans |= {
+            r.sender_id
+            for r in connection.execute(select(RATINGS.c.sender_id).where(RATINGS.c.created_at < _as_datetime(cutoff)))
+        }
         if orphans and events.exists(engine):
             alive = set()
             for chunk in _chunks(sorted(orphans)):
-                alive |= {r.sender_id for r in connection.execute(
-                    select(EVENTS.c.sender_id).where(EVENTS.c.sender_id.in_(chunk)).distinct())}
+                alive |= {
+                    r.sender_id
+                    for r in connection.execute(
+                        select(EVENTS.c.sender_id).where(EVENTS.c.sender_id.in_(chunk)).distinct()
+                    )
+                }
             orphans -= alive
         orphans -= set(old)
         if anonymise:
@@ -247,20 +293,33 @@ def _as_datetime(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, timezone.utc).replace(tzinfo=None)
 
 
-def _purge_old_sessions(connection: Connection, sender_id: str, cutoff: float, anonymise: bool,
-                        counts: Dict[str, int]) -> None:
+def _purge_old_sessions(
+    connection: Connection, sender_id: str, cutoff: float, anonymise: bool, counts: Dict[str, int]
+) -> None:
     """A conversation still in use: its sessions that ended before the limit go, the current session stays."""
-    started = connection.execute(select(func.max(EVENTS.c.id)).where(
-        EVENTS.c.sender_id == sender_id, EVENTS.c.type_name == "session_started")).scalar()
+    started = connection.execute(
+        select(func.max(EVENTS.c.id)).where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name == "session_started")
+    ).scalar()
     if started is None:
         return  # a single session that is still going on: nothing ended before the limit
     # Rasa opens a session with the action `action_session_start`, then the `session_started` event.
-    opening = connection.execute(select(func.max(EVENTS.c.id)).where(
-        EVENTS.c.sender_id == sender_id, EVENTS.c.type_name == "action",
-        EVENTS.c.action_name == "action_session_start", EVENTS.c.id < started)).scalar()
+    opening = connection.execute(
+        select(func.max(EVENTS.c.id)).where(
+            EVENTS.c.sender_id == sender_id,
+            EVENTS.c.type_name == "action",
+            EVENTS.c.action_name == "action_session_start",
+            EVENTS.c.id < started,
+        )
+    ).scalar()
     current = opening or started
-    old_ids = [r.id for r in connection.execute(select(EVENTS.c.id).where(
-        EVENTS.c.sender_id == sender_id, EVENTS.c.id < current, EVENTS.c.timestamp < cutoff))]
+    old_ids = [
+        r.id
+        for r in connection.execute(
+            select(EVENTS.c.id).where(
+                EVENTS.c.sender_id == sender_id, EVENTS.c.id < current, EVENTS.c.timestamp < cutoff
+            )
+        )
+    ]
     if not old_ids:
         return
     if anonymise:
@@ -268,16 +327,23 @@ def _purge_old_sessions(connection: Connection, sender_id: str, cutoff: float, a
         _add(counts, "anonymised", 1)
     else:
         for start in range(0, len(old_ids), 500):
-            chunk = old_ids[start:start + 500]
+            chunk = old_ids[start : start + 500]
             _add(counts, "events", connection.execute(delete(EVENTS).where(EVENTS.c.id.in_(chunk))).rowcount)
-            _add(counts, "annotations", connection.execute(delete(ANNOTATIONS).where(
-                ANNOTATIONS.c.event_id.in_(chunk))).rowcount)
+            _add(
+                counts,
+                "annotations",
+                connection.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.event_id.in_(chunk))).rowcount,
+            )
     index.rebuild_sender(connection, sender_id)
 
 
 # --- redaction of stored texts ---------------------------------------------------------------------------------------
-def scrub_originals(url: Optional[str] = None, budget_seconds: Optional[float] = None,
-                    grace_minutes: Optional[int] = None, now: Optional[float] = None) -> int:
+def scrub_originals(
+    url: Optional[str] = None,
+    budget_seconds: Optional[float] = None,
+    grace_minutes: Optional[int] = None,
+    now: Optional[float] = None,
+) -> int:
     """Redacts the texts of stored events older than the grace period (unless KEEP_ORIGINAL_TEXT); returns how many
     events changed. Progress is kept in the "scrub" cursor, so each event is read once."""
     if settings.keep_original_text():
@@ -293,9 +359,14 @@ def scrub_originals(url: Optional[str] = None, budget_seconds: Optional[float] =
     while True:
         with engine.begin() as connection:
             state = index.lock_state(connection, "scrub")
-            rows = list(connection.execute(
-                select(EVENTS.c.id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
-                .where(EVENTS.c.id > state.last_event_id).order_by(EVENTS.c.id).limit(SCRUB_BATCH)))
+            rows = list(
+                connection.execute(
+                    select(EVENTS.c.id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.data)
+                    .where(EVENTS.c.id > state.last_event_id)
+                    .order_by(EVENTS.c.id)
+                    .limit(SCRUB_BATCH)
+                )
+            )
             last, reached_recent = state.last_event_id, False
             for row in rows:
                 if row.timestamp is not None and row.timestamp >= cutoff:
@@ -305,21 +376,22 @@ def scrub_originals(url: Optional[str] = None, budget_seconds: Optional[float] =
                     original = events.load(row.data)
                     redacted = events.redact_event(copy.deepcopy(original))
                     if redacted != original:
-                        connection.execute(update(EVENTS).where(EVENTS.c.id == row.id)
-                                           .values(data=json.dumps(redacted)))
+                        connection.execute(
+                            update(EVENTS).where(EVENTS.c.id == row.id).values(data=json.dumps(redacted))
+                        )
                         changed_total += 1
                 last = row.id
             if last != state.last_event_id:
-                connection.execute(update(index.STATE).where(index.STATE.c.name == "scrub")
-                                   .values(last_event_id=last))
+                connection.execute(update(index.STATE).where(index.STATE.c.name == "scrub").values(last_event_id=last))
         if reached_recent or len(rows) < SCRUB_BATCH or (deadline and time.monotonic() > deadline):
             return changed_total
 
 
 # --- command line ----------------------------------------------------------------------------------------------------
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m console.retention",
-                                     description="Conservation et suppression des conversations.")
+    parser = argparse.ArgumentParser(
+        prog="python -m console.retention", description="Conservation et suppression des conversations."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     purge_cmd = commands.add_parser("purge", help="supprimer (ou anonymiser) les conversations anciennes")
     purge_cmd.add_argument("--days", type=int, default=None, help="par défaut RETENTION_DAYS")

@@ -4,10 +4,23 @@ The tracker store (`events`) is the transcript of record and is never annotated 
 keyed by conversation id (`sender_id`) and, for a message, by the `events.id` of the victim's message.
 `conversation_index` is derived from `events` (console/index.py) and can be rebuilt at any time.
 """
+
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 
 from bot.db import Base
 from console.models import utcnow  # noqa: F401  (also registers staff_users, which annotations refer to)

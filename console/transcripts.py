@@ -4,6 +4,7 @@ Every message in order with who wrote it (victim, bot, operator, system), the pr
 entities of each victim message, slots set, actions run, sessions and handover periods; plus the handover requests
 (bot/handover.py), the ratings (bot/ratings.py) and the staff's annotations.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,13 +63,17 @@ def victim_message(event_id: int, data: Dict[str, Any]) -> Dict[str, Any]:
         entities.append({"entity": entity["entity"], "value": _value(entity.get("value")), "span": span})
     confidence = intent.get("confidence")
     return {
-        "kind": "message", "who": "victim", "event_id": event_id, "text": text,
+        "kind": "message",
+        "who": "victim",
+        "event_id": event_id,
+        "text": text,
         "payload": original.startswith("/"),
         "intent": intent.get("name"),
         "confidence": confidence if isinstance(confidence, (int, float)) else None,
         "entities": entities,
-        "ranking": [(r.get("name"), r.get("confidence")) for r in (parse.get("intent_ranking") or [])[:3]
-                    if isinstance(r, dict)],
+        "ranking": [
+            (r.get("name"), r.get("confidence")) for r in (parse.get("intent_ranking") or [])[:3] if isinstance(r, dict)
+        ],
     }
 
 
@@ -81,10 +86,15 @@ def _item(row: Any) -> Optional[Dict[str, Any]]:
         metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         who = "operator" if metadata.get("operator") else "system" if metadata.get("system") else "bot"
         buttons = ((data.get("data") or {}).get("buttons") or []) if isinstance(data.get("data"), dict) else []
-        return {"kind": "message", "who": who, "operator": metadata.get("operator"),
-                "text": privacy.redact(data.get("text") or "", phones=who == "operator"),
-                "buttons": [privacy.redact(str(b.get("title") or ""), phones=False)
-                            for b in buttons if isinstance(b, dict)]}
+        return {
+            "kind": "message",
+            "who": who,
+            "operator": metadata.get("operator"),
+            "text": privacy.redact(data.get("text") or "", phones=who == "operator"),
+            "buttons": [
+                privacy.redact(str(b.get("title") or ""), phones=False) for b in buttons if isinstance(b, dict)
+            ],
+        }
     if kind == "action":
         return None if row.action_name in HIDDEN_ACTIONS else {"kind": "action", "name": row.action_name}
     if kind == "slot":
@@ -131,19 +141,43 @@ def build(sender_id: str) -> Transcript:
     for item in items:
         annotation: Optional[MessageAnnotation] = notes.get(item.get("event_id")) if item.get("event_id") else None
         if annotation is not None:
-            item["annotation"] = {"intent": annotation.intent, "status": annotation.status,
-                                  "entities": annotation.entities or [],
-                                  "by": names.get(annotation.annotated_by, "compte supprimé"),
-                                  "at": when_utc(annotation.annotated_at), "exported": annotation.export_file}
+            item["annotation"] = {
+                "intent": annotation.intent,
+                "status": annotation.status,
+                "entities": annotation.entities or [],
+                "by": names.get(annotation.annotated_by, "compte supprimé"),
+                "at": when_utc(annotation.annotated_at),
+                "exported": annotation.export_file,
+            }
     with db.session() as s:
         handovers = [
-            {"requested": when_utc(h.requested_at), "taken": when_utc(h.taken_at), "closed": when_utc(h.closed_at),
-             "operator": h.operator_name, "state": h.state, "outcome": h.outcome, "reason": h.reason}
+            {
+                "requested": when_utc(h.requested_at),
+                "taken": when_utc(h.taken_at),
+                "closed": when_utc(h.closed_at),
+                "operator": h.operator_name,
+                "state": h.state,
+                "outcome": h.outcome,
+                "reason": h.reason,
+            }
             for h in s.scalars(select(Handover).where(Handover.sender_id == sender_id).order_by(Handover.id))
         ]
-        given = [{"value": ratings.label(r.value), "raw": r.value, "comment": privacy.redact(r.comment or ""),
-                  "at": when_utc(r.created_at)}
-                 for r in s.scalars(select(ratings.Rating).where(ratings.Rating.sender_id == sender_id)
-                                    .order_by(ratings.Rating.id))]
-    return Transcript(sender_id, items, handovers, given,
-                      when(min(timestamps)) if timestamps else "", when(max(timestamps)) if timestamps else "")
+        given = [
+            {
+                "value": ratings.label(r.value),
+                "raw": r.value,
+                "comment": privacy.redact(r.comment or ""),
+                "at": when_utc(r.created_at),
+            }
+            for r in s.scalars(
+                select(ratings.Rating).where(ratings.Rating.sender_id == sender_id).order_by(ratings.Rating.id)
+            )
+        ]
+    return Transcript(
+        sender_id,
+        items,
+        handovers,
+        given,
+        when(min(timestamps)) if timestamps else "",
+        when(max(timestamps)) if timestamps else "",
+    )

@@ -1,4 +1,5 @@
 """Shared fixtures: the real Rasa server and action server, started on free ports for the test session."""
+
 from __future__ import annotations
 
 import json
@@ -108,8 +109,16 @@ def start_rasa_server(tmp: Path, database_url: str, action_url: str, extra_env=N
     creds = credentials or (ROOT / "credentials.yml")
     server = Server(
         [
-            RASA, "run", "--port", str(port), "--model", str(latest_model()),
-            "--credentials", str(creds), "--endpoints", str(endpoints),
+            RASA,
+            "run",
+            "--port",
+            str(port),
+            "--model",
+            str(latest_model()),
+            "--credentials",
+            str(creds),
+            "--endpoints",
+            str(endpoints),
         ],
         server_env(database_url, extra_env),
         tmp / f"rasa-{port}.log",
@@ -141,7 +150,8 @@ class Bot:
         response = requests.post(
             f"{self.base_url}/webhooks/webchat/webhook",
             data=json.dumps({"session": session, "message": message, "client_id": uuid.uuid4().hex}),
-            headers={"Content-Type": "text/plain"}, timeout=timeout,
+            headers={"Content-Type": "text/plain"},
+            timeout=timeout,
         )
         assert response.status_code == 200, response.text
         body = response.json()

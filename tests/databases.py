@@ -1,4 +1,5 @@
 """Throw-away application databases for tests: a SQLite file, and a fresh PostgreSQL database on 127.0.0.1:5432."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """An operator using the staff console over HTTP, to check that operator messages reach Telegram and SMS victims."""
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,9 @@ class Operator:
     def __init__(self, base_url: str) -> None:
         self.base = f"{base_url}/console"
         self.http = requests.Session()
-        login = self.http.post(f"{self.base}/login", data={"email": EMAIL, "password": PASSWORD},
-                               allow_redirects=False, timeout=20)
+        login = self.http.post(
+            f"{self.base}/login", data={"email": EMAIL, "password": PASSWORD}, allow_redirects=False, timeout=20
+        )
         assert login.status_code in (302, 303), login.text
         self.csrf = re.search(r'name="csrf" value="([^"]+)"', self.http.get(f"{self.base}/", timeout=20).text)[1]
 
@@ -42,11 +44,16 @@ class Operator:
         return [item["id"] for item in queue if item["channel"] == channel]
 
     def take(self, handover_id: int) -> None:
-        response = self.http.post(f"{self.base}/handovers/{handover_id}/take", data={"csrf": self.csrf},
-                                  allow_redirects=False, timeout=20)
+        response = self.http.post(
+            f"{self.base}/handovers/{handover_id}/take", data={"csrf": self.csrf}, allow_redirects=False, timeout=20
+        )
         assert response.status_code in (302, 303), response.text
 
     def send(self, handover_id: int, text: str) -> None:
-        response = self.http.post(f"{self.base}/handovers/{handover_id}/send", json={"text": text},
-                                  headers={"X-CSRF-Token": self.csrf}, timeout=20)
+        response = self.http.post(
+            f"{self.base}/handovers/{handover_id}/send",
+            json={"text": text},
+            headers={"X-CSRF-Token": self.csrf},
+            timeout=20,
+        )
         assert response.status_code == 200, response.text

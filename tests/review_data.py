@@ -4,6 +4,7 @@ The `events` table is created by Rasa's own SQLTrackerStore on the test database
 serialised with `event.as_dict()` and the column values computed as `SQLTrackerStore.save` computes them (bulk
 inserted, so that thousands of conversations take seconds).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,16 +13,25 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, ConversationPaused, ConversationResumed,
-                                     SessionStarted, SlotSet, UserUttered)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 
 from bot import db
 from console.events import EVENTS
 
 
 @contextmanager
-def review_database(kind: str, tmp_path: Path, monkeypatch: Any, env: Optional[Dict[str, str]] = None,
-                    supervisor: bool = True) -> Iterator[str]:
+def review_database(
+    kind: str, tmp_path: Path, monkeypatch: Any, env: Optional[Dict[str, str]] = None, supervisor: bool = True
+) -> Iterator[str]:
     """An empty SQLite or PostgreSQL database as the review console finds it: application tables, Rasa's `events`
     table, the review index and (by default) one supervisor account; DATABASE_URL and `env` point at it."""
     from console import auth, index
@@ -68,18 +78,40 @@ class Conversation:
         return self.now
 
     def session(self) -> "Conversation":
-        self.events += [ActionExecuted("action_session_start", timestamp=self._tick(0.01)),
-                        SessionStarted(timestamp=self._tick(0.01)),
-                        ActionExecuted("action_listen", timestamp=self._tick(0.01))]
+        self.events += [
+            ActionExecuted("action_session_start", timestamp=self._tick(0.01)),
+            SessionStarted(timestamp=self._tick(0.01)),
+            ActionExecuted("action_listen", timestamp=self._tick(0.01)),
+        ]
         return self
 
-    def victim(self, text: str, intent: str, confidence: float = 0.95,
-               entities: Sequence[Dict[str, Any]] = (), seconds: float = 20) -> "Conversation":
+    def victim(
+        self,
+        text: str,
+        intent: str,
+        confidence: float = 0.95,
+        entities: Sequence[Dict[str, Any]] = (),
+        seconds: float = 20,
+    ) -> "Conversation":
         ranking = [{"name": intent, "confidence": confidence}, {"name": "out_of_scope", "confidence": 1 - confidence}]
-        parse = {"intent": {"name": intent, "confidence": confidence}, "entities": list(entities), "text": text,
-                 "message_id": "m", "metadata": {}, "intent_ranking": ranking}
-        self.events.append(UserUttered(text, intent=parse["intent"], entities=list(entities), parse_data=parse,
-                                       timestamp=self._tick(seconds), input_channel=self.input_channel))
+        parse = {
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": list(entities),
+            "text": text,
+            "message_id": "m",
+            "metadata": {},
+            "intent_ranking": ranking,
+        }
+        self.events.append(
+            UserUttered(
+                text,
+                intent=parse["intent"],
+                entities=list(entities),
+                parse_data=parse,
+                timestamp=self._tick(seconds),
+                input_channel=self.input_channel,
+            )
+        )
         return self
 
     def action(self, name: str) -> "Conversation":
@@ -114,9 +146,16 @@ class Conversation:
         rows = []
         for event in self.events:
             data = event.as_dict()
-            rows.append({"sender_id": self.sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
-                         "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-                         "action_name": data.get("name"), "data": json.dumps(data)})
+            rows.append(
+                {
+                    "sender_id": self.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                }
+            )
         return rows
 
 
@@ -126,16 +165,30 @@ def store(url: str, conversations: Iterable[Conversation]) -> int:
         rows += conversation.rows()
     with db.engine(url).begin() as connection:
         for start in range(0, len(rows), 5000):
-            connection.execute(EVENTS.insert(), rows[start:start + 5000])
+            connection.execute(EVENTS.insert(), rows[start : start + 5000])
     return len(rows)
 
 
 def diagnosed(sender_id: str, start: float, text: str, incident: str, confidence: float = 0.9) -> Conversation:
     """A typical journey: greeting, description, diagnosis, a form question and its answer."""
-    return (Conversation(sender_id, start)
-            .victim("bonjour", "greet", 0.99).action("utter_greet").bot("Bonjour, je suis l'assistant…").listen()
-            .victim(text, incident, confidence).action("action_diagnose")
-            .bot("Au regard de vos éléments…").slot("incident", incident).slot("incident_confidence", confidence)
-            .action("qualification_form").loop("qualification_form").slot("requested_slot", "money_paid")
-            .bot("Avez-vous payé ?", utter_action="utter_ask_money_paid").listen()
-            .victim("/deny", "deny", 1.0).action("qualification_form").slot("money_paid", False).listen())
+    return (
+        Conversation(sender_id, start)
+        .victim("bonjour", "greet", 0.99)
+        .action("utter_greet")
+        .bot("Bonjour, je suis l'assistant…")
+        .listen()
+        .victim(text, incident, confidence)
+        .action("action_diagnose")
+        .bot("Au regard de vos éléments…")
+        .slot("incident", incident)
+        .slot("incident_confidence", confidence)
+        .action("qualification_form")
+        .loop("qualification_form")
+        .slot("requested_slot", "money_paid")
+        .bot("Avez-vous payé ?", utter_action="utter_ask_money_paid")
+        .listen()
+        .victim("/deny", "deny", 1.0)
+        .action("qualification_form")
+        .slot("money_paid", False)
+        .listen()
+    )

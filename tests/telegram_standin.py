@@ -4,6 +4,7 @@ It speaks the real wire format: `POST /bot<token>/<method>` with form-encoded (a
 or JSON parameters, answers `{"ok": true, "result": ...}` or `{"ok": false, "error_code": ..., "description": ...}`,
 records every call, and serves queued updates to getUpdates with long polling.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -55,7 +56,8 @@ class BotApiStandIn:
     def calls_to(self, method: str, chat_id: Optional[int] = None) -> List[Dict[str, Any]]:
         with self._lock:
             return [
-                call["params"] for call in self.calls
+                call["params"]
+                for call in self.calls
                 if call["method"] == method and (chat_id is None or str(call["params"].get("chat_id")) == str(chat_id))
             ]
 
@@ -95,8 +97,11 @@ class BotApiStandIn:
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
         if method in ("setWebhook", "deleteWebhook"):
-            return 200, {"ok": True, "result": True, "description": "Webhook was set" if method == "setWebhook"
-                         else "Webhook was deleted"}
+            return 200, {
+                "ok": True,
+                "result": True,
+                "description": "Webhook was set" if method == "setWebhook" else "Webhook was deleted",
+            }
         if method in ("answerCallbackQuery", "sendChatAction"):
             return 200, {"ok": True, "result": True}
         if method == "getUpdates":

@@ -1,4 +1,5 @@
 """Custom actions, run with rasa_sdk's real Tracker and CollectingDispatcher."""
+
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -8,8 +9,12 @@ from bot.actions.fallback import ActionNotUnderstood
 
 def make_tracker(text, intent, confidence=0.9, ranking=None, events=None):
     ranking = ranking if ranking is not None else [{"name": intent, "confidence": confidence}]
-    latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "intent_ranking": ranking,
-              "entities": []}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": ranking,
+        "entities": [],
+    }
     return Tracker("test", {}, latest, events or [], False, None, {}, "action_listen")
 
 
@@ -24,19 +29,29 @@ def texts(messages):
 
 
 def test_clear_incident_gets_diagnosis_summary_and_first_reflexes():
-    messages, events = run(ActionDiagnose(), make_tracker(
-        "on a piraté mon compte facebook", "piratage_compte", 0.93,
-        [{"name": "piratage_compte", "confidence": 0.93}, {"name": "usurpation_identite", "confidence": 0.04}]))
+    messages, events = run(
+        ActionDiagnose(),
+        make_tracker(
+            "on a piraté mon compte facebook",
+            "piratage_compte",
+            0.93,
+            [{"name": "piratage_compte", "confidence": 0.93}, {"name": "usurpation_identite", "confidence": 0.04}],
+        ),
+    )
     assert "vous semblez être victime d'un piratage de compte" in texts(messages)
     assert "Premier réflexe :" in texts(messages)
     assert {"event": "slot", "name": "incident", "value": "piratage_compte", "timestamp": None} in events
 
 
 def test_two_close_incidents_are_offered_as_buttons_instead_of_guessed():
-    ranking = [{"name": "fraude_carte_bancaire", "confidence": 0.46},
-               {"name": "faux_conseiller_bancaire", "confidence": 0.41}, {"name": "greet", "confidence": 0.01}]
-    messages, events = run(ActionDiagnose(), make_tracker("débit bizarre après un appel", "fraude_carte_bancaire",
-                                                          0.46, ranking))
+    ranking = [
+        {"name": "fraude_carte_bancaire", "confidence": 0.46},
+        {"name": "faux_conseiller_bancaire", "confidence": 0.41},
+        {"name": "greet", "confidence": 0.01},
+    ]
+    messages, events = run(
+        ActionDiagnose(), make_tracker("débit bizarre après un appel", "fraude_carte_bancaire", 0.46, ranking)
+    )
     payloads = [b["payload"] for b in messages[0]["buttons"]]
     assert payloads == ["/fraude_carte_bancaire", "/faux_conseiller_bancaire", "/nlu_fallback"]
     assert "vous semblez" not in texts(messages)
@@ -45,8 +60,9 @@ def test_two_close_incidents_are_offered_as_buttons_instead_of_guessed():
 
 def test_emergency_with_a_confident_incident_continues_with_its_diagnosis():
     ranking = [{"name": "emergency_danger", "confidence": 1.0}, {"name": "sextorsion", "confidence": 0.8}]
-    messages, _ = run(ActionDiagnose(), make_tracker("il va publier mes photos je vais me tuer",
-                                                     "emergency_danger", 1.0, ranking))
+    messages, _ = run(
+        ActionDiagnose(), make_tracker("il va publier mes photos je vais me tuer", "emergency_danger", 1.0, ranking)
+    )
     assert "chantage à la webcam" in texts(messages)
 
 
@@ -62,7 +78,9 @@ def test_foreign_language_gets_the_french_only_answer():
 
 
 def test_repeated_misunderstanding_offers_a_human():
-    user = lambda intent: {"event": "user", "parse_data": {"intent": {"name": intent}}}
+    def user(intent):
+        return {"event": "user", "parse_data": {"intent": {"name": intent}}}
+
     events = [user("greet"), user("nlu_fallback"), user("nlu_fallback"), user("nlu_fallback")]
     messages, _ = run(ActionNotUnderstood(), make_tracker("zzz", "nlu_fallback", 0.2, events=events))
     assert messages[0]["response"] == "utter_offer_human"
@@ -71,7 +89,11 @@ def test_repeated_misunderstanding_offers_a_human():
 
 
 def test_unsure_prediction_proposes_the_plausible_incidents():
-    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "sextorsion", "confidence": 0.28},
-               {"name": "cyberharcelement", "confidence": 0.22}, {"name": "spam", "confidence": 0.05}]
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.3},
+        {"name": "sextorsion", "confidence": 0.28},
+        {"name": "cyberharcelement", "confidence": 0.22},
+        {"name": "spam", "confidence": 0.05},
+    ]
     messages, _ = run(ActionNotUnderstood(), make_tracker("il a des photos de moi", "nlu_fallback", 0.3, ranking))
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/sextorsion", "/cyberharcelement", "/out_of_scope"]

@@ -1,6 +1,12 @@
 """Input cleaning and the always-answer safety net shared by every channel."""
+
 from channels.common import (
-    EMPTY_REPLY, MAX_NLU_CHARS, SAFETY_REPLY, TRUNCATED_NOTE, clean_input, ensure_reply,
+    EMPTY_REPLY,
+    MAX_NLU_CHARS,
+    SAFETY_REPLY,
+    TRUNCATED_NOTE,
+    clean_input,
+    ensure_reply,
 )
 
 
@@ -63,12 +69,22 @@ def test_already_recorded_finds_a_delivery_id_in_the_stored_conversation():
 
     async def scenario():
         # The first message is in an earlier session: a retry may come after a new session started.
-        await store.save(DialogueStateTracker.from_events("sms:+33600000001", [
-            UserUttered("bonjour", message_id="SM1"), BotUttered("Bonjour !"), SessionStarted(),
-            UserUttered("merci", message_id="SM2")]))
-        return [await already_recorded(app, "sms:+33600000001", "SM1"),
-                await already_recorded(app, "sms:+33600000001", "SM3"),
-                await already_recorded(app, "sms:+33600000002", "SM1"),
-                await already_recorded(broken, "sms:+33600000001", "SM1")]  # database down: handle the message
+        await store.save(
+            DialogueStateTracker.from_events(
+                "sms:+33600000001",
+                [
+                    UserUttered("bonjour", message_id="SM1"),
+                    BotUttered("Bonjour !"),
+                    SessionStarted(),
+                    UserUttered("merci", message_id="SM2"),
+                ],
+            )
+        )
+        return [
+            await already_recorded(app, "sms:+33600000001", "SM1"),
+            await already_recorded(app, "sms:+33600000001", "SM3"),
+            await already_recorded(app, "sms:+33600000002", "SM1"),
+            await already_recorded(broken, "sms:+33600000001", "SM1"),
+        ]  # database down: handle the message
 
     assert asyncio.run(scenario()) == [True, False, False, False]

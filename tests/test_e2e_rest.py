@@ -1,4 +1,5 @@
 """End to end over HTTP: the real Rasa server and action server, the REST channel, a real SQLite tracker store."""
+
 import uuid
 
 import pytest
@@ -31,8 +32,12 @@ def test_conversation_is_stored_in_the_sql_tracker_store(bot: Bot):
     bot.say(sender, "j'ai reçu un sms chronopost avec un lien pour payer des frais")
     engine = sa.create_engine(bot.database_url)
     with engine.connect() as connection:
-        types = [row.type_name for row in connection.execute(
-            sa.text("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender})]
+        types = [
+            row.type_name
+            for row in connection.execute(
+                sa.text("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+            )
+        ]
     assert "user" in types and "bot" in types
 
 
@@ -71,7 +76,7 @@ def test_malformed_requests_get_a_clear_400(bot: Bot):
 def test_demo_page_is_served_at_the_root(bot: Bot):
     response = requests.get(bot.base_url + "/", timeout=10)
     assert response.status_code == 200
-    assert "<html lang=\"fr\">" in response.text
+    assert '<html lang="fr">' in response.text
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """French geography: the shipped data, postal codes, places typed by victims, distances, neighbours, CSIRTs."""
+
 import math
 
 import pytest
@@ -36,61 +37,101 @@ def test_csirt_regions_exist():
 
 
 # --- postal codes ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("postal_code, departement", [
-    ("75015", "75"), ("01000", "01"), ("13008", "13"), ("59000", "59"), ("95000", "95"),
-    ("20000", "2A"), ("20090", "2A"), ("20190", "2A"), ("20200", "2B"), ("20600", "2B"), ("20620", "2B"),
-    ("97100", "971"), ("97200", "972"), ("97300", "973"), ("97400", "974"), ("97500", "975"), ("97600", "976"),
-    ("97133", "977"), ("97150", "978"), ("98600", "986"), ("98714", "987"), ("98800", "988"),
-])
+@pytest.mark.parametrize(
+    "postal_code, departement",
+    [
+        ("75015", "75"),
+        ("01000", "01"),
+        ("13008", "13"),
+        ("59000", "59"),
+        ("95000", "95"),
+        ("20000", "2A"),
+        ("20090", "2A"),
+        ("20190", "2A"),
+        ("20200", "2B"),
+        ("20600", "2B"),
+        ("20620", "2B"),
+        ("97100", "971"),
+        ("97200", "972"),
+        ("97300", "973"),
+        ("97400", "974"),
+        ("97500", "975"),
+        ("97600", "976"),
+        ("97133", "977"),
+        ("97150", "978"),
+        ("98600", "986"),
+        ("98714", "987"),
+        ("98800", "988"),
+    ],
+)
 def test_postal_code_to_departement(postal_code, departement):
     assert geo.departement_for_postal_code(postal_code) == departement
 
 
-@pytest.mark.parametrize("postal_code", [
-    "20191", "20700", "98000", "98400", "97800", "96000", "00100", "00000", "1234", "750155", "abcde", "2A000",
-    "", None, " ",
-])
+@pytest.mark.parametrize(
+    "postal_code",
+    [
+        "20191",
+        "20700",
+        "98000",
+        "98400",
+        "97800",
+        "96000",
+        "00100",
+        "00000",
+        "1234",
+        "750155",
+        "abcde",
+        "2A000",
+        "",
+        None,
+        " ",
+    ],
+)
 def test_unknown_or_invalid_postal_codes_give_none(postal_code):
     assert geo.departement_for_postal_code(postal_code) is None
 
 
 # --- places typed by victims -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, departement, commune", [
-    ("je suis à Bordeaux", "33", "Bordeaux"),
-    ("près de Lille", "59", "Lille"),
-    ("y a des informaticiens de confiance près de Lille ?", "59", "Lille"),
-    ("dans le 93", "93", None),
-    ("un réparateur informatique sérieux dans le 92", "92", None),
-    ("93", "93", None),
-    ("en 2A", "2A", None),
-    ("2b", "2B", None),
-    ("c'est le 69", "69", None),
-    ("33000", "33", "Bordeaux"),
-    ("vous pouvez me proposer un prestataire proche du 69003 ?", "69", "Lyon"),
-    ("Paris 15e", "75", "Paris"),
-    ("Lyon 3ème", "69", "Lyon"),
-    ("1er arrondissement de Paris", "75", "Paris"),
-    ("Ajaccio", "2A", "Ajaccio"),
-    ("je suis à Bastia", "2B", "Bastia"),
-    ("20000", "2A", "Ajaccio"),
-    ("Nouméa", "988", "Nouméa"),
-    ("je suis en Guadeloupe", "971", None),
-    ("la Réunion", "974", None),
-    ("97150", "978", "Saint-Martin"),
-    ("dans le Finistère", "29", None),
-    ("un informaticien dans le Finistère svp", "29", None),
-    ("en Gironde", "33", None),
-    ("dans la Vienne", "86", None),  # the département...
-    ("à Vienne", "38", "Vienne"),  # ...and the commune in Isère
-    ("au Havre", "76", "Le Havre"),
-    ("j'habite au Mans", "72", "Le Mans"),
-    ("je suis à Châlons-en-Champagne", "51", "Châlons-en-Champagne"),
-    ("Aix en Provence", "13", "Aix-en-Provence"),
-    ("je suis à Toulouse, qui peut m'aider à nettoyer mon ordi", "31", "Toulouse"),
-    ("ma mère a besoin qu'un technicien vienne chez elle à Rouen", "76", "Rouen"),
-    ("Montreuil 93100", "93", "Montreuil"),
-    ("je suis à saint denis de la réunion", "974", "Saint-Denis"),
-])
+@pytest.mark.parametrize(
+    "text, departement, commune",
+    [
+        ("je suis à Bordeaux", "33", "Bordeaux"),
+        ("près de Lille", "59", "Lille"),
+        ("y a des informaticiens de confiance près de Lille ?", "59", "Lille"),
+        ("dans le 93", "93", None),
+        ("un réparateur informatique sérieux dans le 92", "92", None),
+        ("93", "93", None),
+        ("en 2A", "2A", None),
+        ("2b", "2B", None),
+        ("c'est le 69", "69", None),
+        ("33000", "33", "Bordeaux"),
+        ("vous pouvez me proposer un prestataire proche du 69003 ?", "69", "Lyon"),
+        ("Paris 15e", "75", "Paris"),
+        ("Lyon 3ème", "69", "Lyon"),
+        ("1er arrondissement de Paris", "75", "Paris"),
+        ("Ajaccio", "2A", "Ajaccio"),
+        ("je suis à Bastia", "2B", "Bastia"),
+        ("20000", "2A", "Ajaccio"),
+        ("Nouméa", "988", "Nouméa"),
+        ("je suis en Guadeloupe", "971", None),
+        ("la Réunion", "974", None),
+        ("97150", "978", "Saint-Martin"),
+        ("dans le Finistère", "29", None),
+        ("un informaticien dans le Finistère svp", "29", None),
+        ("en Gironde", "33", None),
+        ("dans la Vienne", "86", None),  # the département...
+        ("à Vienne", "38", "Vienne"),  # ...and the commune in Isère
+        ("au Havre", "76", "Le Havre"),
+        ("j'habite au Mans", "72", "Le Mans"),
+        ("je suis à Châlons-en-Champagne", "51", "Châlons-en-Champagne"),
+        ("Aix en Provence", "13", "Aix-en-Provence"),
+        ("je suis à Toulouse, qui peut m'aider à nettoyer mon ordi", "31", "Toulouse"),
+        ("ma mère a besoin qu'un technicien vienne chez elle à Rouen", "76", "Rouen"),
+        ("Montreuil 93100", "93", "Montreuil"),
+        ("je suis à saint denis de la réunion", "974", "Saint-Denis"),
+    ],
+)
 def test_places_typed_by_victims(text, departement, commune):
     location = geo.locate(text)
     assert location is not None, text
@@ -98,24 +139,52 @@ def test_places_typed_by_victims(text, departement, commune):
     assert (location.commune.name if location.commune else None) == commune
 
 
-@pytest.mark.parametrize("text, commune", [
-    ("St Etienne", "Saint-Étienne"), ("ST-ETIENNE", "Saint-Étienne"), ("saint étienne", "Saint-Étienne"),
-    ("Montpelier", "Montpellier"), ("Bordeau", "Bordeaux"), ("strasbourgh", "Strasbourg"), ("Toulouze", "Toulouse"),
-    ("MARSEILLE", "Marseille"), ("Évry", "Évry-Courcouronnes"), ("evry", "Évry-Courcouronnes"),
-    ("Schoelcher", "Schœlcher"), ("saint etiene", "Saint-Étienne"),
-    ("ste maxime", None),  # not in the data, and not "Sainte-Marie" either
-])
+@pytest.mark.parametrize(
+    "text, commune",
+    [
+        ("St Etienne", "Saint-Étienne"),
+        ("ST-ETIENNE", "Saint-Étienne"),
+        ("saint étienne", "Saint-Étienne"),
+        ("Montpelier", "Montpellier"),
+        ("Bordeau", "Bordeaux"),
+        ("strasbourgh", "Strasbourg"),
+        ("Toulouze", "Toulouse"),
+        ("MARSEILLE", "Marseille"),
+        ("Évry", "Évry-Courcouronnes"),
+        ("evry", "Évry-Courcouronnes"),
+        ("Schoelcher", "Schœlcher"),
+        ("saint etiene", "Saint-Étienne"),
+        ("ste maxime", None),  # not in the data, and not "Sainte-Marie" either
+    ],
+)
 def test_city_names_with_abbreviations_accents_and_typos(text, commune):
     location = geo.locate(text)
     assert (location.commune.name if location and location.commune else None) == commune
 
 
-@pytest.mark.parametrize("text", [
-    "un réparateur d'ordi à Liège", "chu à Montréal, tu connais un technicien", "zzzz", "", "   ", "\x00\x01\x02",
-    "a" * 10_000, "je cherche un prestataire de confiance", "je voudrais un prestataire en cybersécurité pour ma PME",
-    "une PME de 30 personnes", "le 12 mars", "j'ai payé 15000", "je veux un technicien qui vienne à domicile",
-    "99999", "dans le 20", "dans le 96", "en Bretagne", "je suis en Grande-Bretagne",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "un réparateur d'ordi à Liège",
+        "chu à Montréal, tu connais un technicien",
+        "zzzz",
+        "",
+        "   ",
+        "\x00\x01\x02",
+        "a" * 10_000,
+        "je cherche un prestataire de confiance",
+        "je voudrais un prestataire en cybersécurité pour ma PME",
+        "une PME de 30 personnes",
+        "le 12 mars",
+        "j'ai payé 15000",
+        "je veux un technicien qui vienne à domicile",
+        "99999",
+        "dans le 20",
+        "dans le 96",
+        "en Bretagne",
+        "je suis en Grande-Bretagne",
+    ],
+)
 def test_no_french_place_gives_none(text):
     assert geo.locate(text) is None
 
@@ -146,13 +215,16 @@ def test_marne_la_vallee_is_in_seine_et_marne_not_in_the_marne(text):
     assert geo.locate(text).departement.code == "77"
 
 
-@pytest.mark.parametrize("text, region, departements", [
-    ("dans le 20", "Corse", {"2A", "2B"}),
-    ("20", "Corse", {"2A", "2B"}),
-    ("je suis en Corse", "Corse", {"2A", "2B"}),
-    ("en Bretagne", "Bretagne", {"22", "29", "35", "56"}),
-    ("on est en PACA", "Provence-Alpes-Côte d'Azur", {"04", "05", "06", "13", "83", "84"}),
-])
+@pytest.mark.parametrize(
+    "text, region, departements",
+    [
+        ("dans le 20", "Corse", {"2A", "2B"}),
+        ("20", "Corse", {"2A", "2B"}),
+        ("je suis en Corse", "Corse", {"2A", "2B"}),
+        ("en Bretagne", "Bretagne", {"22", "29", "35", "56"}),
+        ("on est en PACA", "Provence-Alpes-Côte d'Azur", {"04", "05", "06", "13", "83", "84"}),
+    ],
+)
 def test_regions_and_the_number_20_are_too_vague(text, region, departements):
     assert geo.locate(text) is None
     name, deps = geo.too_vague(text)
@@ -204,8 +276,11 @@ def test_haversine_distances():
 
 
 def test_chord_between_unit_vectors_gives_the_same_distance():
-    for (lat1, lon1), (lat2, lon2) in [((48.85, 2.35), (43.3, 5.37)), ((-13.28, -176.17), (-22.28, 166.46)),
-                                       ((46.78, -56.18), (-20.88, 55.45))]:
+    for (lat1, lon1), (lat2, lon2) in [
+        ((48.85, 2.35), (43.3, 5.37)),
+        ((-13.28, -176.17), (-22.28, 166.46)),
+        ((46.78, -56.18), (-20.88, 55.45)),
+    ]:
         a, b = geo.unit_vector(lat1, lon1), geo.unit_vector(lat2, lon2)
         chord = math.dist(a, b)
         assert geo.chord_to_km(chord) == pytest.approx(geo.distance_km(lat1, lon1, lat2, lon2), abs=1e-6)

@@ -1,4 +1,5 @@
 """Human handover and the operators' console, with the real Rasa server, action server and SQL database."""
+
 import os
 import re
 import threading
@@ -9,11 +10,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot import db
-from console import auth
-import console.models  # noqa: F401
 import bot.handover  # noqa: F401
 import bot.ratings
+import console.models  # noqa: F401
+from bot import db
+from console import auth
 from console.conversations import BACK_TO_BOT_MESSAGE, CLOSED_MESSAGE, TIMEOUT_MESSAGE
 from tests.conftest import Bot, start_action_server, start_rasa_server
 
@@ -28,8 +29,12 @@ def servers(tmp_path_factory):
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = database_url  # the test process creates the staff accounts in the same database
     db.create_all()
-    for email, role in (("op1@example.org", "operator"), ("op2@example.org", "operator"),
-                        ("chef@example.org", "supervisor"), ("admin@example.org", "admin")):
+    for email, role in (
+        ("op1@example.org", "operator"),
+        ("op2@example.org", "operator"),
+        ("chef@example.org", "supervisor"),
+        ("admin@example.org", "admin"),
+    ):
         auth.create_user(email, email.split("@")[0], PASSWORD, role)
     actions, action_url = start_action_server(tmp, database_url, ENV)
     rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=ENV)
@@ -48,8 +53,9 @@ class Staff:
     def __init__(self, base_url: str, email: str, password: str = PASSWORD):
         self.base = f"{base_url}/console"
         self.http = requests.Session()
-        response = self.http.post(f"{self.base}/login", data={"email": email, "password": password},
-                                  allow_redirects=False, timeout=20)
+        response = self.http.post(
+            f"{self.base}/login", data={"email": email, "password": password}, allow_redirects=False, timeout=20
+        )
         self.status = response.status_code
         self.csrf = None
         if response.status_code in (302, 303):
@@ -63,8 +69,12 @@ class Staff:
         return self.http.post(f"{self.base}{path}", data={"csrf": self.csrf, **data}, allow_redirects=False, timeout=20)
 
     def send(self, handover_id: int, text: str):
-        return self.http.post(f"{self.base}/handovers/{handover_id}/send", json={"text": text},
-                              headers={"X-CSRF-Token": self.csrf}, timeout=20)
+        return self.http.post(
+            f"{self.base}/handovers/{handover_id}/send",
+            json={"text": text},
+            headers={"X-CSRF-Token": self.csrf},
+            timeout=20,
+        )
 
     def messages(self, handover_id: int):
         return self.http.get(f"{self.base}/api/handovers/{handover_id}/messages", timeout=20).json()["messages"]
@@ -131,9 +141,12 @@ def test_full_handover_on_the_victims_channel(servers: Bot):
 
     # hand back: the bot answers again, with the context of before
     assert op.post(f"/handovers/{handover_id}/handback").status_code in (302, 303)
-    assert any(m["text"] == BACK_TO_BOT_MESSAGE for m in Staff(servers.base_url, "chef@example.org").messages(handover_id))
+    assert any(
+        m["text"] == BACK_TO_BOT_MESSAGE for m in Staff(servers.base_url, "chef@example.org").messages(handover_id)
+    )
     assert bot_text(servers, sender, "vous pouvez me renvoyer le récapitulatif ?").startswith(
-        "Récapitulatif – Piratage de compte")
+        "Récapitulatif – Piratage de compte"
+    )
 
 
 def bot_text(bot: Bot, sender: str, message: str) -> str:

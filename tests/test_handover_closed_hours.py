@@ -1,5 +1,6 @@
 """Outside opening hours the victim is told honestly when operators answer, from HANDOVER_OPENING_HOURS, and the
 request stays queued; the 'nobody answered in time' notice is not sent on top of it."""
+
 import json
 import time
 import uuid
@@ -42,10 +43,18 @@ def test_outside_opening_hours_the_victim_is_told_when_operators_answer(servers:
     time.sleep(6)  # three times the waiting delay: the timeout notice would have been in the transcript by now
     engine = create_engine(servers.database_url)
     with engine.connect() as connection:
-        said = [json.loads(row.data).get("text") or "" for row in connection.execute(
-            select(EVENTS.c.data).where(EVENTS.c.sender_id == sender, EVENTS.c.type_name == "bot"))]
+        said = [
+            json.loads(row.data).get("text") or ""
+            for row in connection.execute(
+                select(EVENTS.c.data).where(EVENTS.c.sender_id == sender, EVENTS.c.type_name == "bot")
+            )
+        ]
     assert any("Nos conseillers ne sont pas disponibles" in text for text in said)
     assert not any(text == TIMEOUT_MESSAGE for text in said)
     with engine.connect() as connection:
-        assert connection.execute(select(Handover.__table__.c.state)
-                                  .where(Handover.__table__.c.sender_id == sender)).scalar() == "waiting"
+        assert (
+            connection.execute(
+                select(Handover.__table__.c.state).where(Handover.__table__.c.sender_id == sender)
+            ).scalar()
+            == "waiting"
+        )

@@ -1,4 +1,5 @@
 """Handover state and staff accounts on SQLite and PostgreSQL (bot/handover.py, console/auth.py)."""
+
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -30,8 +31,7 @@ def test_queue_is_ordered_by_urgency_then_waiting_time(database):
 def test_only_one_operator_can_take_a_conversation(database):
     item = handover.request("sms:+33600000000", "sms", "asked", None)
     wins = []
-    threads = [threading.Thread(target=lambda n=n: wins.append(handover.take(item.id, n, f"op{n}")))
-               for n in range(8)]
+    threads = [threading.Thread(target=lambda n=n: wins.append(handover.take(item.id, n, f"op{n}"))) for n in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -53,20 +53,26 @@ def test_overdue_requests_are_reported_once(database, monkeypatch):
     item = handover.request("web:late", "web", "asked", None)
     assert handover.overdue() == []
     with db.session() as s:
-        s.execute(update(handover.Handover).where(handover.Handover.id == item.id)
-                  .values(requested_at=handover.utcnow() - timedelta(minutes=5)))
+        s.execute(
+            update(handover.Handover)
+            .where(handover.Handover.id == item.id)
+            .values(requested_at=handover.utcnow() - timedelta(minutes=5))
+        )
     assert [h.id for h in handover.overdue()] == [item.id]
     assert handover.mark_notified(item.id) is True
     assert handover.mark_notified(item.id) is False  # a second server process does not tell the victim again
     assert handover.overdue() == []
 
 
-@pytest.mark.parametrize("spec, text", [
-    ("lun-ven 09:00-18:00", "du lundi au vendredi, de 9h à 18h"),
-    ("lun-sam 08:30-19:45", "du lundi au samedi, de 8h30 à 19h45"),
-    ("sam-sam 10:00-12:00", "le samedi, de 10h à 12h"),
-    ("24/7", "24h/24, 7j/7"),
-])
+@pytest.mark.parametrize(
+    "spec, text",
+    [
+        ("lun-ven 09:00-18:00", "du lundi au vendredi, de 9h à 18h"),
+        ("lun-sam 08:30-19:45", "du lundi au samedi, de 8h30 à 19h45"),
+        ("sam-sam 10:00-12:00", "le samedi, de 10h à 12h"),
+        ("24/7", "24h/24, 7j/7"),
+    ],
+)
 def test_opening_hours_are_told_in_french(spec, text):
     assert handover.opening_hours_text(spec) == text
 

@@ -4,6 +4,7 @@ Every incident of the taxonomy is run for every public it concerns. Clients may 
 the bot offered them (buttons), so each incident is reached as a victim reaches it: by describing it
 (tests/support/victims.py); the public is answered with its button, the other questions in free text.
 """
+
 import re
 import uuid
 
@@ -51,11 +52,7 @@ def sender() -> str:
     return f"journey-{uuid.uuid4().hex[:8]}"
 
 
-CASES = [
-    (incident, public)
-    for incident in INCIDENT_INTENTS
-    for public in knowledge.load().sheets[incident].publics
-]
+CASES = [(incident, public) for incident in INCIDENT_INTENTS for public in knowledge.load().sheets[incident].publics]
 
 
 @pytest.mark.parametrize("incident, public", CASES, ids=[f"{i}-{p}" for i, p in CASES])
@@ -81,8 +78,10 @@ def test_every_incident_and_public_reaches_advice_and_recap(bot: Bot, incident, 
 
 def test_facts_in_the_description_are_not_asked_again(bot: Bot):
     conversation = sender()
-    replies = bot.say(conversation, "j'ai reçu un sms chronopost, j'ai cliqué et j'ai payé 2 euros avec ma carte, "
-                                    "j'ai donné mon numéro de carte")
+    replies = bot.say(
+        conversation,
+        "j'ai reçu un sms chronopost, j'ai cliqué et j'ai payé 2 euros avec ma carte, j'ai donné mon numéro de carte",
+    )
     assert "hameçonnage" in bot.text(replies)
     asked, replies = answer_until_advice(bot, conversation, replies, "particulier")
     assert "money_paid" not in asked and "details_given" not in asked
@@ -139,7 +138,7 @@ def test_prevention_themes_and_quiz(bot: Bot):
     replies = bot.press(conversation, replies, "Tester mes connaissances")
     assert bot.text(replies).startswith("Question 1/")
     quiz = knowledge.load().prevention["quiz"]
-    for index, question in enumerate(quiz):
+    for question in quiz:
         replies = bot.say(conversation, f'/quiz{{"quiz_choice":"{question["answer"]}"}}')
         assert "Bonne réponse" in bot.text(replies)
     assert f"{len(quiz)} bonne(s) réponse(s) sur {len(quiz)}" in bot.text(replies)

@@ -1,4 +1,5 @@
 """The provider directory on SQLite and PostgreSQL: matching, demonstration data, CSV import/export, the action."""
+
 import csv
 import io
 import json
@@ -15,8 +16,7 @@ from sqlalchemy import delete, func, select
 
 from bot import db, geo, knowledge
 from bot.actions.providers import ActionFindProviders
-from bot.providers import LOCAL, NEIGHBOUR, REMOTE, find
-from bot.providers import csvio, seed
+from bot.providers import LOCAL, NEIGHBOUR, REMOTE, csvio, find, seed
 from bot.providers.__main__ import main as cli
 from bot.providers.matching import whole_km
 from bot.providers.models import COMPETENCES, PUBLICS, SERVICES, Provider
@@ -61,12 +61,24 @@ def provider(name, place, **fields):
     commune = geo.find_commune(place)
     dep = geo.departement(place) if commune is None else geo.departement(commune.departement)
     values = dict(
-        name=name, address="1 rue du Test", postal_code=commune.postal_code if commune else None,
-        commune=commune.name if commune else dep.prefecture, departement=dep.code,
-        lat=commune.lat if commune else dep.lat, lon=commune.lon if commune else dep.lon,
-        publics=list(PUBLICS), services=list(SERVICES), competences=list(COMPETENCES), expertcyber=False,
-        phone="01 99 00 00 01", email="test@example.org", website=None, opening_hours=None, remote=False,
-        active=True, demo=False,
+        name=name,
+        address="1 rue du Test",
+        postal_code=commune.postal_code if commune else None,
+        commune=commune.name if commune else dep.prefecture,
+        departement=dep.code,
+        lat=commune.lat if commune else dep.lat,
+        lon=commune.lon if commune else dep.lon,
+        publics=list(PUBLICS),
+        services=list(SERVICES),
+        competences=list(COMPETENCES),
+        expertcyber=False,
+        phone="01 99 00 00 01",
+        email="test@example.org",
+        website=None,
+        opening_hours=None,
+        remote=False,
+        active=True,
+        demo=False,
     )
     values.update(fields)
     return Provider(**values)
@@ -126,45 +138,61 @@ def test_start_up_seeds_an_empty_directory_unless_disabled(database, monkeypatch
 
 # --- matching -------------------------------------------------------------------------------------------------------
 def test_filters_public_competences_assistance_and_active(database):
-    fill(database, [
-        provider("Bon", "Rennes"),
-        provider("Particuliers seulement", "Rennes", publics=["particulier"]),
-        provider("Sans rançongiciel", "Rennes", competences=[c for c in COMPETENCES if c != "rancongiciel"]),
-        provider("Sans assistance", "Rennes", services=["installation", "maintenance"]),
-        provider("Inactif", "Rennes", active=False),
-    ])
+    fill(
+        database,
+        [
+            provider("Bon", "Rennes"),
+            provider("Particuliers seulement", "Rennes", publics=["particulier"]),
+            provider("Sans rançongiciel", "Rennes", competences=[c for c in COMPETENCES if c != "rancongiciel"]),
+            provider("Sans assistance", "Rennes", services=["installation", "maintenance"]),
+            provider("Inactif", "Rennes", active=False),
+        ],
+    )
     result = find(geo.locate("Rennes"), "entreprise", RANSOMWARE)
     assert offered(result) == [(LOCAL, "Bon")]
     assert result.count(NEIGHBOUR) == result.count(REMOTE) == 0
     assert {name for _, name in offered(find(geo.locate("Rennes"), "particulier", ["messagerie"]))} == {
-        "Bon", "Particuliers seulement", "Sans rançongiciel"}
+        "Bon",
+        "Particuliers seulement",
+        "Sans rançongiciel",
+    }
     assert [n for _, n in offered(find(geo.locate("Rennes"), None, []))][0] == "Bon"  # unknown public: particulier
     with pytest.raises(ValueError):
         find(geo.locate("Rennes"), "particulier", ["plomberie"])
 
 
 def test_ranking_by_distance_then_label_then_stable_order(database):
-    fill(database, [
-        provider("Loin labellisé", "Saint-Malo", expertcyber=True),
-        provider("Même ville A", "Rennes"),
-        provider("Même ville labellisé", "Rennes", expertcyber=True),
-        provider("Même ville B", "Rennes"),
-    ])
+    fill(
+        database,
+        [
+            provider("Loin labellisé", "Saint-Malo", expertcyber=True),
+            provider("Même ville A", "Rennes"),
+            provider("Même ville labellisé", "Rennes", expertcyber=True),
+            provider("Même ville B", "Rennes"),
+        ],
+    )
     result = find(geo.locate("Rennes"), "particulier", [], limit=4)
-    assert offered(result) == [(LOCAL, "Même ville labellisé"), (LOCAL, "Même ville A"), (LOCAL, "Même ville B"),
-                               (LOCAL, "Loin labellisé")]
+    assert offered(result) == [
+        (LOCAL, "Même ville labellisé"),
+        (LOCAL, "Même ville A"),
+        (LOCAL, "Même ville B"),
+        (LOCAL, "Loin labellisé"),
+    ]
     assert result.offers[0].distance_km == pytest.approx(0, abs=0.01)
     assert result.offers[3].distance_km == pytest.approx(geo.distance_km(48.1173, -1.6778, 48.6493, -2.0257), rel=0.02)
 
 
 def test_falls_back_to_neighbouring_departements_then_remote_providers(database):
-    fill(database, [
-        provider("Bordelais", "Bordeaux"),
-        provider("Landais", "Mont-de-Marsan"),
-        provider("Lyonnais à distance", "Lyon", remote=True),
-        provider("Lillois à distance", "Lille", remote=True),
-        provider("Lyonnais sur place", "Lyon"),
-    ])
+    fill(
+        database,
+        [
+            provider("Bordelais", "Bordeaux"),
+            provider("Landais", "Mont-de-Marsan"),
+            provider("Lyonnais à distance", "Lyon", remote=True),
+            provider("Lillois à distance", "Lille", remote=True),
+            provider("Lyonnais sur place", "Lyon"),
+        ],
+    )
     result = find(geo.locate("Bordeaux"), "particulier", RANSOMWARE)
     assert offered(result) == [(LOCAL, "Bordelais"), (NEIGHBOUR, "Landais"), (REMOTE, "Lyonnais à distance")]
     # Nothing in the département nor around: only remote help, nearest first.
@@ -175,16 +203,22 @@ def test_falls_back_to_neighbouring_departements_then_remote_providers(database)
 
 
 def test_overseas_and_corsica(database):
-    fill(database, [
-        provider("Ajaccien", "Ajaccio"),
-        provider("Bastiais", "Bastia"),
-        provider("Niçois à distance", "Nice", remote=True),
-        provider("Parisien à distance", "Paris", remote=True, expertcyber=True),
-        provider("Nouméen à distance", "Nouméa", remote=True),
-        provider("Réunionnais", "Le Port"),
-    ])
+    fill(
+        database,
+        [
+            provider("Ajaccien", "Ajaccio"),
+            provider("Bastiais", "Bastia"),
+            provider("Niçois à distance", "Nice", remote=True),
+            provider("Parisien à distance", "Paris", remote=True, expertcyber=True),
+            provider("Nouméen à distance", "Nouméa", remote=True),
+            provider("Réunionnais", "Le Port"),
+        ],
+    )
     assert offered(find(geo.locate("20000"), "particulier", [])) == [
-        (LOCAL, "Ajaccien"), (NEIGHBOUR, "Bastiais"), (REMOTE, "Niçois à distance")]
+        (LOCAL, "Ajaccien"),
+        (NEIGHBOUR, "Bastiais"),
+        (REMOTE, "Niçois à distance"),
+    ]
     # La Réunion has no neighbour: local, then remote providers from the mainland.
     assert [t for t, _ in offered(find(geo.locate("97400"), "particulier", []))] == [LOCAL, REMOTE, REMOTE]
     # Wallis-et-Futuna: Nouméa (2,100 km, across the antimeridian) is nearer than mainland France.
@@ -200,17 +234,23 @@ def test_empty_directory_offers_nothing(database):
 def reference(providers, location, public, competences, limit=3):
     """What matching must return, computed naively over every provider."""
     public = public if public in PUBLICS else "particulier"
-    ok = [p for p in providers if p.active and "assistance" in p.services and public in p.publics
-          and set(competences) <= set(p.competences)]
+    ok = [
+        p
+        for p in providers
+        if p.active and "assistance" in p.services and public in p.publics and set(competences) <= set(p.competences)
+    ]
     if location is None:
-        return [(REMOTE, p.id) for p in sorted((p for p in ok if p.remote), key=lambda p: (not p.expertcyber, p.id))
-                ][:limit]
+        return [(REMOTE, p.id) for p in sorted((p for p in ok if p.remote), key=lambda p: (not p.expertcyber, p.id))][
+            :limit
+        ]
     km = lambda p: geo.distance_km(location.lat, location.lon, p.lat, p.lon)  # noqa: E731
     key = lambda p: (whole_km(km(p)), not p.expertcyber, p.id)  # noqa: E731
     code, near = location.departement.code, geo.neighbours(location.departement.code)
-    tiers = [(LOCAL, [p for p in ok if p.departement == code]),
-             (NEIGHBOUR, [p for p in ok if p.departement in near]),
-             (REMOTE, [p for p in ok if p.remote and p.departement != code and p.departement not in near])]
+    tiers = [
+        (LOCAL, [p for p in ok if p.departement == code]),
+        (NEIGHBOUR, [p for p in ok if p.departement in near]),
+        (REMOTE, [p for p in ok if p.remote and p.departement != code and p.departement not in near]),
+    ]
     chosen = []
     for tier, candidates in tiers:
         chosen += [(tier, p.id) for p in sorted(candidates, key=key)][: limit - len(chosen)]
@@ -223,13 +263,22 @@ def test_matching_equals_a_naive_search_over_a_random_directory(database):
     providers = []
     for number in range(1200):
         commune = rng.choice(communes)
-        providers.append(provider(
-            f"P{number}", commune.name, departement=commune.departement, postal_code=commune.postal_code,
-            lat=commune.lat + rng.uniform(-0.05, 0.05), lon=commune.lon + rng.uniform(-0.05, 0.05),
-            publics=[p for p in PUBLICS if rng.random() < 0.5] or ["entreprise"],
-            services=[s for s in SERVICES if rng.random() < 0.7] or ["maintenance"],
-            competences=rng.sample(list(COMPETENCES), rng.randint(1, len(COMPETENCES))),
-            expertcyber=rng.random() < 0.2, remote=rng.random() < 0.15, active=rng.random() < 0.9))
+        providers.append(
+            provider(
+                f"P{number}",
+                commune.name,
+                departement=commune.departement,
+                postal_code=commune.postal_code,
+                lat=commune.lat + rng.uniform(-0.05, 0.05),
+                lon=commune.lon + rng.uniform(-0.05, 0.05),
+                publics=[p for p in PUBLICS if rng.random() < 0.5] or ["entreprise"],
+                services=[s for s in SERVICES if rng.random() < 0.7] or ["maintenance"],
+                competences=rng.sample(list(COMPETENCES), rng.randint(1, len(COMPETENCES))),
+                expertcyber=rng.random() < 0.2,
+                remote=rng.random() < 0.15,
+                active=rng.random() < 0.9,
+            )
+        )
     stored = fill(database, providers)
     needs = [list(sheet.competences) for sheet in knowledge.load().sheets.values()]
     for _ in range(150):
@@ -287,22 +336,34 @@ def test_import_reports_rejected_rows_in_french_and_imports_the_others(database)
     assert set(stored) == {"Informatique Armor", "Cyber Ain", "Village Inconnu"}
     armor = stored["Informatique Armor"]
     assert (armor.departement, armor.commune, armor.phone, armor.website) == (
-        "29", "Brest", "02 98 00 00 00", "https://armor.example.org")
+        "29",
+        "Brest",
+        "02 98 00 00 00",
+        "https://armor.example.org",
+    )
     assert armor.publics == ["particulier", "entreprise"] and armor.remote and not armor.demo
-    assert set(armor.competences) == {"poste_de_travail", "rancongiciel", "recuperation_donnees", "reseau",
-                                      "securisation"}
+    assert set(armor.competences) == {
+        "poste_de_travail",
+        "rancongiciel",
+        "recuperation_donnees",
+        "reseau",
+        "securisation",
+    }
     assert (armor.lat, armor.lon) == (geo.find_commune("Brest").lat, geo.find_commune("Brest").lon)
     assert stored["Cyber Ain"].postal_code == "01000" and stored["Cyber Ain"].departement == "01"  # Excel's 1000
     # Imported providers are found by the matching.
     assert offered(find(geo.locate("Brest"), "entreprise", RANSOMWARE))[0] == (LOCAL, "Informatique Armor")
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "le fichier est vide"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "ce n'est pas un fichier texte"),
-    (b"nom,ville\nDupont,Brest\n", "colonnes obligatoires absentes : publics, services, competences, code_postal"),
-    (b"nom;code_postal;publics;services;competences;telephone\n;;;;;\nX;00000;a;b;c;d\n", "Aucune ligne valide"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "le fichier est vide"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "ce n'est pas un fichier texte"),
+        (b"nom,ville\nDupont,Brest\n", "colonnes obligatoires absentes : publics, services, competences, code_postal"),
+        (b"nom;code_postal;publics;services;competences;telephone\n;;;;;\nX;00000;a;b;c;d\n", "Aucune ligne valide"),
+    ],
+)
 def test_unreadable_files_change_nothing(database, content, message):
     demo_directory(database)
     report = csvio.import_csv(content, replace=True, url=database)
@@ -329,13 +390,31 @@ def test_export_then_import_gives_the_same_directory(database, tmp_path):
     path = tmp_path / "annuaire.csv"
     assert csvio.export_csv(path, url=database) == len(seed.demo_providers())
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: opens as is in a spreadsheet
-    fields = ["name", "address", "postal_code", "commune", "departement", "publics", "services", "competences",
-              "expertcyber", "phone", "email", "website", "opening_hours", "remote", "active", "demo"]
+    fields = [
+        "name",
+        "address",
+        "postal_code",
+        "commune",
+        "departement",
+        "publics",
+        "services",
+        "competences",
+        "expertcyber",
+        "phone",
+        "email",
+        "website",
+        "opening_hours",
+        "remote",
+        "active",
+        "demo",
+    ]
 
     def snapshot():
         with db.session(database) as session:
-            return sorted(tuple(str(getattr(p, f)) for f in fields) + (round(p.lat, 4), round(p.lon, 4))
-                          for p in session.scalars(select(Provider)))
+            return sorted(
+                tuple(str(getattr(p, f)) for f in fields) + (round(p.lat, 4), round(p.lon, 4))
+                for p in session.scalars(select(Provider))
+            )
 
     before = snapshot()
     report = csvio.import_csv(path, replace=True, url=database)
@@ -404,8 +483,10 @@ def test_real_providers_next_to_demo_ones_are_warned_about_or_dropped(database, 
     report = csvio.import_csv(data, url=database)
     demo = len(seed.demo_providers())
     assert report.demo_left == demo
-    assert (f"Attention : l'annuaire contient encore {demo} prestataires fictifs de démonstration, proposés aux "
-            "victimes avec les vrais. Pour les retirer, importez à nouveau avec --drop-demo") in report.text()
+    assert (
+        f"Attention : l'annuaire contient encore {demo} prestataires fictifs de démonstration, proposés aux "
+        "victimes avec les vrais. Pour les retirer, importez à nouveau avec --drop-demo"
+    ) in report.text()
     path = tmp_path / "reel.csv"
     path.write_bytes(data)
     assert cli(["import", str(path), "--drop-demo"]) == 2  # rows rejected, the valid ones imported
@@ -430,8 +511,14 @@ def test_command_line(database, tmp_path, capsys):
 
 def test_module_entry_point(database):
     demo_directory(database)
-    done = subprocess.run([sys.executable, "-m", "bot.providers", "export", "-"], cwd=ROOT, capture_output=True,
-                          text=True, env=server_env(database), timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.providers", "export", "-"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=server_env(database),
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(done.stdout.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["nom", "adresse", "code_postal"] and len(rows) == len(seed.demo_providers()) + 1
@@ -454,8 +541,10 @@ def texts(messages):
     return "\n".join(m.get("text") or "" for m in messages)
 
 
-ASKED = [{"event": "action", "name": "action_find_providers"},
-         {"event": "slot", "name": "provider_location_needed", "value": True}]
+ASKED = [
+    {"event": "action", "name": "action_find_providers"},
+    {"event": "slot", "name": "provider_location_needed", "value": True},
+]
 
 
 def test_asks_for_the_location_only_when_it_is_missing(database):
@@ -465,12 +554,17 @@ def test_asks_for_the_location_only_when_it_is_missing(database):
     assert messages[-1]["buttons"] == [{"title": "Je préfère ne pas le dire", "payload": "/dont_know"}]
     assert slots == {"provider_location_needed": True}
 
-    messages, slots = run(tracker("un informaticien près de Bordeaux svp", slots={"incident": "rancongiciel",
-                                                                                   "public": "particulier"}))
+    messages, slots = run(
+        tracker("un informaticien près de Bordeaux svp", slots={"incident": "rancongiciel", "public": "particulier"})
+    )
     result = find(geo.locate("Bordeaux"), "particulier", RANSOMWARE)
     assert [o["id"] for o in slots["providers_offered"]] == result.provider_ids and len(result.provider_ids) == 3
     assert (slots["postal_code"], slots["city"], slots["departement"], slots["provider_location_needed"]) == (
-        "33000", "Bordeaux", "33", False)
+        "33000",
+        "Bordeaux",
+        "33",
+        False,
+    )
     assert "quelle commune" not in texts(messages)
     assert texts(messages).count("Tél. : 01 99 00") == 3 and "E-mail :" in texts(messages)
     assert "dans votre département (Gironde)" in texts(messages)  # honest about the neighbouring départements
@@ -499,7 +593,8 @@ def test_unrecognised_answers_are_asked_again_then_remote_help_is_offered(databa
     # Kind, and never implying that the place does not exist: our list of communes is not complete.
     assert texts(messages) == (
         "Je ne retrouve pas « Liège » dans ma liste de communes, qui n'est pas complète. Pourriez-vous m'indiquer "
-        "votre code postal, ou le numéro de votre département (par exemple 33 pour la Gironde) ?")
+        "votre code postal, ou le numéro de votre département (par exemple 33 pour la Gironde) ?"
+    )
     assert "reconnu" not in texts(messages) and "française" not in texts(messages)
     assert slots == {"provider_location_needed": True}
     twice = ASKED + [{"event": "user", "text": "zzz"}] + ASKED
@@ -526,8 +621,7 @@ def test_organisations_are_pointed_to_their_regional_csirt(database):
     assert "Breizh Cyber" in texts(messages) and "0 800 200 008" in texts(messages)
     assert "collectivités et les administrations" in texts(messages)
     messages, _ = run(tracker("à Lyon", slots={"public": "entreprise", "incident": "rancongiciel"}))
-    assert "pas de centre régional de réponse aux incidents cyber (CSIRT) en Auvergne-Rhône-Alpes" in texts(
-        messages)
+    assert "pas de centre régional de réponse aux incidents cyber (CSIRT) en Auvergne-Rhône-Alpes" in texts(messages)
 
 
 def test_incidents_without_it_skills_and_unknown_incidents_are_explained(database):
@@ -543,8 +637,15 @@ def test_sms_gets_short_text(database):
     from channels.sms_text import render_turn, split_for_sms
 
     demo_directory(database)
-    messages, _ = run(tracker("Bordeaux", intent="inform", events=ASKED, channel="sms",
-                              slots={"incident": "piratage_compte", "public": "particulier"}))
+    messages, _ = run(
+        tracker(
+            "Bordeaux",
+            intent="inform",
+            events=ASKED,
+            channel="sms",
+            slots={"incident": "piratage_compte", "public": "particulier"},
+        )
+    )
     assert len(messages) == 1  # one message: the channel sends it as one SMS
     lines = messages[0]["text"].splitlines()
     assert lines[0] == "Professionnels près de Bordeaux :"
@@ -558,8 +659,15 @@ def test_sms_gets_short_text(database):
 
     # An organisation in Nantes (4 SMS and more before): the CSIRT with its phone only, no "(0 km)", no bare
     # département numbers.
-    messages, slots = run(tracker("Nantes", intent="inform", events=ASKED, channel="sms",
-                                  slots={"incident": "rancongiciel", "public": "entreprise"}))
+    messages, slots = run(
+        tracker(
+            "Nantes",
+            intent="inform",
+            events=ASKED,
+            channel="sms",
+            slots={"incident": "rancongiciel", "public": "entreprise"},
+        )
+    )
     text = texts(messages)
     assert "Pays de la Loire Cyber Assistance, 0 800 100 200." in text and "http" not in text
     assert not re.search(r"(?<![\d,])0 km", text) and not re.search(r"\(\d\d\)", text)
@@ -583,7 +691,11 @@ def test_providers_offered_is_a_snapshot_that_survives_a_new_seed(database):
     first = offered_before[0]
     assert set(first) == {"id", "name", "phone", "postal_code", "distance_km", "tier"}
     assert (first["name"], first["postal_code"], first["distance_km"], first["tier"]) == (
-        "Exemple Informatique Bordeaux (démo)", "33000", 0.0, LOCAL)
+        "Exemple Informatique Bordeaux (démo)",
+        "33000",
+        0.0,
+        LOCAL,
+    )
     assert re.fullmatch(r"01 99 00 \d\d \d\d", first["phone"])
     assert offered_before[1]["distance_km"] > 0
     fill(database, [provider("Autre Annuaire", "Bordeaux")])  # as an import --replace does: ids are reassigned
@@ -594,13 +706,22 @@ def test_providers_offered_is_a_snapshot_that_survives_a_new_seed(database):
     assert json.loads(json.dumps(offered_before)) == offered_before
 
 
-@pytest.mark.parametrize("text, question, titles", [
-    ("dans le 20", "Êtes-vous en Corse-du-Sud (2A) ou en Haute-Corse (2B) ?",
-     ["Corse-du-Sud (2A)", "Haute-Corse (2B)"]),
-    ("je suis en Corse", "Corse-du-Sud (2A) ou en Haute-Corse (2B) ?", ["Corse-du-Sud (2A)", "Haute-Corse (2B)"]),
-    ("en Bretagne", "Dans quel département de la région Bretagne êtes-vous ?",
-     ["Côtes-d'Armor (22)", "Finistère (29)", "Ille-et-Vilaine (35)", "Morbihan (56)"]),
-])
+@pytest.mark.parametrize(
+    "text, question, titles",
+    [
+        (
+            "dans le 20",
+            "Êtes-vous en Corse-du-Sud (2A) ou en Haute-Corse (2B) ?",
+            ["Corse-du-Sud (2A)", "Haute-Corse (2B)"],
+        ),
+        ("je suis en Corse", "Corse-du-Sud (2A) ou en Haute-Corse (2B) ?", ["Corse-du-Sud (2A)", "Haute-Corse (2B)"]),
+        (
+            "en Bretagne",
+            "Dans quel département de la région Bretagne êtes-vous ?",
+            ["Côtes-d'Armor (22)", "Finistère (29)", "Ille-et-Vilaine (35)", "Morbihan (56)"],
+        ),
+    ],
+)
 def test_regions_get_a_question_about_their_departements(database, text, question, titles):
     messages, slots = run(tracker(text, intent="inform", events=ASKED))
     assert question in texts(messages) and slots == {"provider_location_needed": True}
@@ -622,8 +743,7 @@ def test_marne_la_vallee_is_searched_in_seine_et_marne(database):
 
 def test_overseas_victims_get_no_in_person_provider_across_the_sea(database):
     # Guadeloupe and Martinique are about 169 km apart by sea: a provider in one is no neighbour of the other.
-    fill(database, [provider("Gwada Info", "Pointe-à-Pitre"),
-                    provider("Gwada Remote", "Pointe-à-Pitre", remote=True)])
+    fill(database, [provider("Gwada Info", "Pointe-à-Pitre"), provider("Gwada Remote", "Pointe-à-Pitre", remote=True)])
     result = find(geo.locate("Fort-de-France"), "particulier", RANSOMWARE)
     assert offered(result) == [(REMOTE, "Gwada Remote")]
 
@@ -633,13 +753,15 @@ def test_homonyms_are_offered_as_buttons(database):
     messages, slots = run(tracker("Saint-Denis", intent="inform", events=ASKED))
     assert slots["departement"] == "93"
     button = messages[-1]["buttons"][0]
-    assert button == {"title": "Je suis à Saint-Denis (La Réunion)",
-                      "payload": '/request_provider{"postal_code": "97400"}'}
+    assert button == {
+        "title": "Je suis à Saint-Denis (La Réunion)",
+        "payload": '/request_provider{"postal_code": "97400"}',
+    }
     messages, slots = run(tracker(button["payload"], entities=[{"entity": "postal_code", "value": "97400"}]))
     assert slots["departement"] == "974" and "près de Saint-Denis (La Réunion)" in texts(messages)
 
 
-@pytest.mark.parametrize("text", ["", "\x00\x01\x02\xff", "é" * 100_000, "/request_provider{\"postal_code\": 3}"])
+@pytest.mark.parametrize("text", ["", "\x00\x01\x02\xff", "é" * 100_000, '/request_provider{"postal_code": 3}'])
 def test_bad_input_gets_the_question(database, text):
     messages, slots = run(tracker(text, intent="inform", entities=[{"entity": "postal_code", "value": "3"}]))
     assert "quelle commune" in texts(messages) and slots == {"provider_location_needed": True}
@@ -659,8 +781,11 @@ def action_server(tmp_path_factory):
     url = f"sqlite:///{tmp / 'actions.db'}"
     seed.seed(url)
     port = free_port()
-    server = Server([PYTHON, "-m", "bot.action_server", "--actions", "bot.actions.providers",
-                     "--port", str(port)], server_env(url), tmp / "actions.log")
+    server = Server(
+        [PYTHON, "-m", "bot.action_server", "--actions", "bot.actions.providers", "--port", str(port)],
+        server_env(url),
+        tmp / "actions.log",
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", server.process, server.log)
         yield f"http://127.0.0.1:{port}/webhook"
@@ -669,15 +794,26 @@ def action_server(tmp_path_factory):
 
 
 def test_action_over_the_action_server_protocol(action_server):
-    latest = {"text": "je suis à Ajaccio, il me faut un dépanneur", "intent": {"name": "request_provider"},
-              "entities": []}
+    latest = {
+        "text": "je suis à Ajaccio, il me faut un dépanneur",
+        "intent": {"name": "request_provider"},
+        "entities": [],
+    }
     body = {
-        "next_action": "action_find_providers", "sender_id": "victim", "version": "3.6.21", "domain": {},
-        "tracker": {"sender_id": "victim", "slots": {"incident": "logiciel_malveillant", "public": "particulier"},
-                    "latest_message": latest, "events": [{"event": "user", "text": latest["text"],
-                                                          "parse_data": latest, "input_channel": "rest"}],
-                    "paused": False, "followup_action": None, "active_loop": {},
-                    "latest_action_name": "action_listen"},
+        "next_action": "action_find_providers",
+        "sender_id": "victim",
+        "version": "3.6.21",
+        "domain": {},
+        "tracker": {
+            "sender_id": "victim",
+            "slots": {"incident": "logiciel_malveillant", "public": "particulier"},
+            "latest_message": latest,
+            "events": [{"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"}],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
     }
     response = requests.post(action_server, params={"token": ACTION_TOKEN}, data=json.dumps(body), timeout=30)
     assert response.status_code == 200, response.text

@@ -1,5 +1,6 @@
 """Referral to providers through the real servers (REST channel): the victim describes an incident, asks for a
 professional, and answers the location question with a bare city name."""
+
 import re
 import uuid
 
@@ -9,8 +10,9 @@ from tests.test_journey import answer_until_advice
 
 def test_a_bare_city_answer_gets_three_offers_with_phone_numbers(bot: Bot):
     sender = f"referral-{uuid.uuid4().hex[:8]}"
-    replies = bot.say(sender, "Mon ordinateur est bloqué, un message dit que tous mes fichiers sont chiffrés et "
-                              "demande une rançon")
+    replies = bot.say(
+        sender, "Mon ordinateur est bloqué, un message dit que tous mes fichiers sont chiffrés et demande une rançon"
+    )
     _, replies = answer_until_advice(bot, sender, replies, "particulier", answer="non")
 
     replies = bot.say(sender, "je cherche un professionnel pour m'aider")

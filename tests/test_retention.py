@@ -1,5 +1,5 @@
-"""Retention (purge or anonymisation), deletion on request, and redaction of stored texts, on SQLite and PostgreSQL.
-"""
+"""Retention (purge or anonymisation), deletion on request, and redaction of stored texts, on SQLite and PostgreSQL."""
+
 import asyncio
 import json
 import time
@@ -30,14 +30,24 @@ def database(request, tmp_path, monkeypatch):
 
 def with_everything(url: str, sender_id: str, start: float) -> None:
     """A conversation with every kind of data the application keeps about it."""
-    review_data.store(url, [Conversation(sender_id, start).victim(CARD_TEXT, "fraude_carte_bancaire", 0.7)
-                            .action("action_request_handover").bot("noté").listen()])
+    review_data.store(
+        url,
+        [
+            Conversation(sender_id, start)
+            .victim(CARD_TEXT, "fraude_carte_bancaire", 0.7)
+            .action("action_request_handover")
+            .bot("noté")
+            .listen()
+        ],
+    )
     index.refresh(settle_seconds=0)
     with db.engine().connect() as connection:
-        event_id = connection.execute(select(EVENTS.c.id).where(EVENTS.c.sender_id == sender_id,
-                                                                 EVENTS.c.type_name == "user")).scalar()
-    annotations.annotate(staff(), sender_id, event_id, "ma carte", "fraude_carte_bancaire", 0.7,
-                         "fraude_carte_bancaire", [])
+        event_id = connection.execute(
+            select(EVENTS.c.id).where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name == "user")
+        ).scalar()
+    annotations.annotate(
+        staff(), sender_id, event_id, "ma carte", "fraude_carte_bancaire", 0.7, "fraude_carte_bancaire", []
+    )
     annotations.set_reviewed(staff(), sender_id, True)
     annotations.add_tag(staff(), sender_id, "formation")
     ratings.store(sender_id, "4")
@@ -56,10 +66,18 @@ def count(table, sender_id=None) -> int:
 
 
 def everything(sender_id: str) -> dict:
-    return {name: count(table.__table__ if hasattr(table, "__table__") else table, sender_id) for name, table in (
-        ("events", EVENTS), ("index", ConversationIndex), ("annotations", MessageAnnotation),
-        ("reviews", ConversationReview), ("tags", ConversationTag), ("ratings", ratings.Rating),
-        ("handovers", handover.Handover))}
+    return {
+        name: count(table.__table__ if hasattr(table, "__table__") else table, sender_id)
+        for name, table in (
+            ("events", EVENTS),
+            ("index", ConversationIndex),
+            ("annotations", MessageAnnotation),
+            ("reviews", ConversationReview),
+            ("tags", ConversationTag),
+            ("ratings", ratings.Rating),
+            ("handovers", handover.Handover),
+        )
+    }
 
 
 def audit(action: str) -> list:
@@ -74,8 +92,13 @@ def test_purge_deletes_old_conversations_and_all_their_data(database):
     assert everything("sms:+33600000001")["events"] > 0  # a dry run changes nothing
 
     counts = retention.purge(days=365)
-    assert counts["conversations"] == 1 and counts["events"] == 7 and counts["handovers"] == 1 \
-        and counts["notes"] == 1 and counts["ratings"] == 1
+    assert (
+        counts["conversations"] == 1
+        and counts["events"] == 7
+        and counts["handovers"] == 1
+        and counts["notes"] == 1
+        and counts["ratings"] == 1
+    )
     assert set(everything("sms:+33600000001").values()) == {0}
     assert 0 not in everything("sms:+33600000002").values()
     with db.session() as s:
@@ -121,7 +144,14 @@ def test_anonymisation_keeps_statistics_without_identity_or_personal_data(databa
     dumped = json.dumps(rows, ensure_ascii=False)
     assert "4970" not in dumped and "06 12 34 56 78" not in dumped and CARD in dumped and PHONE in dumped
     assert {k: v for k, v in everything(anonymous).items()} == {
-        "events": 7, "index": 1, "annotations": 1, "reviews": 1, "tags": 1, "ratings": 1, "handovers": 1}
+        "events": 7,
+        "index": 1,
+        "annotations": 1,
+        "reviews": 1,
+        "tags": 1,
+        "ratings": 1,
+        "handovers": 1,
+    }
     with db.session() as s:
         assert "06 12" not in s.scalar(select(ratings.Rating.comment))
         assert "0612345678" not in json.dumps(s.scalar(select(handover.Handover.summary)))
@@ -152,19 +182,33 @@ def test_forgetting_a_victim_by_phone_number_telegram_id_or_conversation_id(data
 
 
 def test_stored_texts_are_redacted_after_the_grace_period_unless_configured(database, monkeypatch):
-    review_data.store(database, [Conversation("web:old", NOW - 3 * 3600).victim(CARD_TEXT, "fraude_carte_bancaire")
-                                 .bot("AMF : 01 53 45 62 00").bot("je vous rappelle au 06 12 34 56 78",
-                                                                   operator="Camille"),
-                                 Conversation("web:live", NOW - 60).victim(CARD_TEXT, "fraude_carte_bancaire")])
+    review_data.store(
+        database,
+        [
+            Conversation("web:old", NOW - 3 * 3600)
+            .victim(CARD_TEXT, "fraude_carte_bancaire")
+            .bot("AMF : 01 53 45 62 00")
+            .bot("je vous rappelle au 06 12 34 56 78", operator="Camille"),
+            Conversation("web:live", NOW - 60).victim(CARD_TEXT, "fraude_carte_bancaire"),
+        ],
+    )
     monkeypatch.setenv("KEEP_ORIGINAL_TEXT", "1")
     assert retention.scrub_originals() == 0
     monkeypatch.setenv("KEEP_ORIGINAL_TEXT", "0")
     assert retention.scrub_originals() == 2  # the victim's message and the operator's, not the recent conversation
     with db.engine().connect() as connection:
-        data = {(r.sender_id, r.type_name, i): json.loads(r.data) for i, r in enumerate(connection.execute(
-            select(EVENTS).where(EVENTS.c.type_name.in_(("user", "bot"))).order_by(EVENTS.c.id)))}
+        data = {
+            (r.sender_id, r.type_name, i): json.loads(r.data)
+            for i, r in enumerate(
+                connection.execute(select(EVENTS).where(EVENTS.c.type_name.in_(("user", "bot"))).order_by(EVENTS.c.id))
+            )
+        }
     texts = [(k[0], d["text"]) for k, d in data.items()]
-    assert texts == [("web:old", f"ma carte {CARD}, rappelez-moi au {PHONE}"), ("web:old", "AMF : 01 53 45 62 00"),
-                     ("web:old", f"je vous rappelle au {PHONE}"), ("web:live", CARD_TEXT)]
+    assert texts == [
+        ("web:old", f"ma carte {CARD}, rappelez-moi au {PHONE}"),
+        ("web:old", "AMF : 01 53 45 62 00"),
+        ("web:old", f"je vous rappelle au {PHONE}"),
+        ("web:live", CARD_TEXT),
+    ]
     assert retention.scrub_originals() == 0  # each event is read once
     assert retention.scrub_originals(grace_minutes=0) == 1

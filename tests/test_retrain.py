@@ -1,5 +1,6 @@
 """The comparison `make retrain` prints (benchmarks/retrain.py), on predictions made up for the purpose: training a
 real candidate takes minutes and is not done here."""
+
 import os
 import time
 
@@ -7,10 +8,14 @@ from benchmarks import retrain
 from benchmarks.bench_nlu import evaluate
 
 TEST = [
-    ("sms colissimo avec un lien", "hameconnage"), ("mail des impôts bizarre", "hameconnage"),
-    ("faux site de ma banque", "hameconnage"), ("on a piraté mon compte", "piratage_compte"),
-    ("je n'ai plus accès à instagram", "piratage_compte"), ("mes fichiers sont chiffrés", "rancongiciel"),
-    ("je vais me tuer", "emergency_danger"), ("il arrive avec un couteau", "emergency_danger"),
+    ("sms colissimo avec un lien", "hameconnage"),
+    ("mail des impôts bizarre", "hameconnage"),
+    ("faux site de ma banque", "hameconnage"),
+    ("on a piraté mon compte", "piratage_compte"),
+    ("je n'ai plus accès à instagram", "piratage_compte"),
+    ("mes fichiers sont chiffrés", "rancongiciel"),
+    ("je vais me tuer", "emergency_danger"),
+    ("il arrive avec un couteau", "emergency_danger"),
     ("bonjour", "greet"),
 ]
 TRUTH = dict(TEST)
@@ -22,8 +27,9 @@ def predictor(**wrong):
 
 
 def test_a_better_candidate_is_reported_with_its_per_intent_changes_and_nothing_is_switched():
-    current = evaluate(predictor(**{"mail des impôts bizarre": "spam", "faux site de ma banque": "piratage_compte"}),
-                       TEST)
+    current = evaluate(
+        predictor(**{"mail des impôts bizarre": "spam", "faux site de ma banque": "piratage_compte"}), TEST
+    )
     candidate = evaluate(predictor(), TEST)
     comparison = retrain.compare(current, candidate)
     assert comparison["verdict"] == "better" and comparison["warnings"] == []

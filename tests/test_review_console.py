@@ -3,6 +3,7 @@
 Conversations are real: the victim talks to the bot over the REST channel, Rasa writes the tracker store, the review
 pages index and show it.
 """
+
 import json
 import os
 import re
@@ -24,7 +25,8 @@ from console.review_models import ConversationIndex, MessageAnnotation
 from tests.conftest import ACTION_TOKEN, Bot, start_action_server, start_rasa_server
 from tests.databases import temporary_database
 from tests.support.victims import DESCRIPTIONS
-from tests.test_handover import PASSWORD as STAFF_PASSWORD, Staff
+from tests.test_handover import PASSWORD as STAFF_PASSWORD
+from tests.test_handover import Staff
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -37,14 +39,21 @@ def servers(request, tmp_path_factory):
 
 
 def _servers(tmp, database_url):
-    exports = {"REVIEW_NLU_EXPORT_DIR": str(tmp / "nlu"), "REVIEW_STORY_EXPORT_DIR": str(tmp / "stories"),
-               # the server's background task indexes every second and redacts stored texts right away
-               "REVIEW_REFRESH_SECONDS": "1", "REDACT_STORED_AFTER_MINUTES": "0"}
+    exports = {
+        "REVIEW_NLU_EXPORT_DIR": str(tmp / "nlu"),
+        "REVIEW_STORY_EXPORT_DIR": str(tmp / "stories"),
+        # the server's background task indexes every second and redacts stored texts right away
+        "REVIEW_REFRESH_SECONDS": "1",
+        "REDACT_STORED_AFTER_MINUTES": "0",
+    }
     previous = {key: os.environ.get(key) for key in ("DATABASE_URL", *exports)}
     os.environ.update({"DATABASE_URL": database_url, **exports})
     db.create_all()
-    for email, role in (("op@example.org", "operator"), ("chef@example.org", "supervisor"),
-                        ("admin@example.org", "admin")):
+    for email, role in (
+        ("op@example.org", "operator"),
+        ("chef@example.org", "supervisor"),
+        ("admin@example.org", "admin"),
+    ):
         auth.create_user(email, email.split("@")[0], STAFF_PASSWORD, role)
     actions, action_url = start_action_server(tmp, database_url, exports)
     rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=exports)
@@ -107,22 +116,38 @@ def test_a_supervisor_reviews_annotates_and_exports_a_real_conversation(servers:
     assert PASSWORD in page.text and PHONE in page.text and "Intention prédite" in page.text
     with db.session() as s:
         views = list(s.scalars(select(AuditLog).where(AuditLog.action == "view_transcript")))
-    assert any(v.user_id == user_id("chef@example.org") and v.target.startswith(f"conversation {conversation} ")
-               for v in views)
+    assert any(
+        v.user_id == user_id("chef@example.org") and v.target.startswith(f"conversation {conversation} ") for v in views
+    )
 
     with db.engine().connect() as connection:
-        event_id = connection.execute(select(EVENTS.c.id).where(EVENTS.c.sender_id == sender,
-                                                                 EVENTS.c.type_name == "user")
-                                      .order_by(EVENTS.c.id)).first().id
+        event_id = (
+            connection.execute(
+                select(EVENTS.c.id)
+                .where(EVENTS.c.sender_id == sender, EVENTS.c.type_name == "user")
+                .order_by(EVENTS.c.id)
+            )
+            .first()
+            .id
+        )
     assert f'id="m{event_id}"' in page.text
-    forged = chef.http.post(f"{chef.base}/review/{conversation}/messages/{event_id}",
-                            data={"intent": "spam"}, allow_redirects=False, timeout=20)
+    forged = chef.http.post(
+        f"{chef.base}/review/{conversation}/messages/{event_id}",
+        data={"intent": "spam"},
+        allow_redirects=False,
+        timeout=20,
+    )
     assert forged.status_code == 403  # no CSRF token
-    bad = chef.post(f"/review/{conversation}/messages/{event_id}", intent="piratage_compte",
-                    entities="platform=twitter")
+    bad = chef.post(
+        f"/review/{conversation}/messages/{event_id}", intent="piratage_compte", entities="platform=twitter"
+    )
     assert bad.status_code == 400 and "ne figure pas" in bad.text
-    done = chef.post(f"/review/{conversation}/messages/{event_id}", intent="piratage_compte",
-                     entities="platform=facebook=>Facebook", action="save")
+    done = chef.post(
+        f"/review/{conversation}/messages/{event_id}",
+        intent="piratage_compte",
+        entities="platform=facebook=>Facebook",
+        action="save",
+    )
     assert done.status_code in (302, 303)
     with db.session() as s:
         annotation = s.scalar(select(MessageAnnotation).where(MessageAnnotation.event_id == event_id))
@@ -155,10 +180,15 @@ def test_the_server_indexes_new_conversations_and_redacts_stored_texts_by_itself
     deadline = time.time() + 30
     while time.time() < deadline:
         with db.engine().connect() as connection:
-            indexed = connection.execute(select(ConversationIndex.id).where(
-                ConversationIndex.sender_id == sender)).first()
-            stored = [r.data for r in connection.execute(select(EVENTS.c.data).where(
-                EVENTS.c.sender_id == sender, EVENTS.c.type_name == "user"))]
+            indexed = connection.execute(
+                select(ConversationIndex.id).where(ConversationIndex.sender_id == sender)
+            ).first()
+            stored = [
+                r.data
+                for r in connection.execute(
+                    select(EVENTS.c.data).where(EVENTS.c.sender_id == sender, EVENTS.c.type_name == "user")
+                )
+            ]
         if indexed and stored and not any("4970" in data for data in stored):
             break
         time.sleep(0.5)
@@ -180,20 +210,35 @@ def test_an_admin_deletes_a_conversation_at_the_victims_request(servers: Bot):
         assert connection.execute(select(EVENTS.c.id).where(EVENTS.c.sender_id == sender)).first() is None
     assert admin.http.get(f"{admin.base}/review/{conversation}", timeout=20).status_code == 404
     with db.session() as s:
-        assert s.scalar(select(AuditLog).where(AuditLog.action == "forget", AuditLog.user_id == user_id(
-            "admin@example.org"))) is not None
+        assert (
+            s.scalar(
+                select(AuditLog).where(AuditLog.action == "forget", AuditLog.user_id == user_id("admin@example.org"))
+            )
+            is not None
+        )
     assert servers.say(sender, "bonjour")  # the victim can start again
 
 
-def call_action(servers: Bot, name: str, sender: str, text: str, intent: str, channel: str = "rest",
-                entities=(), events=()) -> dict:
+def call_action(
+    servers: Bot, name: str, sender: str, text: str, intent: str, channel: str = "rest", entities=(), events=()
+) -> dict:
     message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": list(entities)}
-    tracker = {"sender_id": sender, "slots": {}, "latest_message": message, "paused": False,
-               "events": list(events) + [{"event": "user", "text": text, "parse_data": message,
-                                          "input_channel": channel}],
-               "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
-    response = requests.post(servers.action_url, params={"token": ACTION_TOKEN}, json={"next_action": name, "sender_id": sender, "tracker": tracker,
-                                                       "domain": {}, "version": "3.6.2"}, timeout=30)
+    tracker = {
+        "sender_id": sender,
+        "slots": {},
+        "latest_message": message,
+        "paused": False,
+        "events": list(events) + [{"event": "user", "text": text, "parse_data": message, "input_channel": channel}],
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    response = requests.post(
+        servers.action_url,
+        params={"token": ACTION_TOKEN},
+        json={"next_action": name, "sender_id": sender, "tracker": tracker, "domain": {}, "version": "3.6.2"},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -201,29 +246,61 @@ def call_action(servers: Bot, name: str, sender: str, text: str, intent: str, ch
 def test_the_victim_rates_the_help_and_says_why(servers: Bot):
     sender = f"web:{uuid.uuid4()}"
     advised = [{"event": "action", "name": "action_give_advice"}]
-    not_helped = call_action(servers, "action_ask_rating", sender, "merci", "thank", channel="webchat",
-                             events=[{"event": "action", "name": "utter_greet"}])
+    not_helped = call_action(
+        servers,
+        "action_ask_rating",
+        sender,
+        "merci",
+        "thank",
+        channel="webchat",
+        events=[{"event": "action", "name": "utter_greet"}],
+    )
     assert not_helped["responses"] == []  # "bonjour" then "merci": nothing to rate yet
     asked = call_action(servers, "action_ask_rating", sender, "merci", "thank", channel="webchat", events=advised)
     assert [b["payload"] for b in asked["responses"][0]["buttons"]] == [
-        f'/rate{{"rating": "{n}"}}' for n in range(1, 6)]
-    sms = call_action(servers, "action_ask_rating", "sms:+33600000009", "merci", "thank", channel="sms",
-                      events=advised)
+        f'/rate{{"rating": "{n}"}}' for n in range(1, 6)
+    ]
+    sms = call_action(servers, "action_ask_rating", "sms:+33600000009", "merci", "thank", channel="sms", events=advised)
     assert [b["title"][0] for b in sms["responses"][0]["buttons"]] == ["👍", "👎"]
-    again = call_action(servers, "action_ask_rating", sender, "merci", "thank",
-                        events=advised + [{"event": "action", "name": "action_ask_rating"},
-                                          {"event": "bot", "text": asked["responses"][0]["text"],
-                                           "data": {"buttons": asked["responses"][0]["buttons"]}}])
+    again = call_action(
+        servers,
+        "action_ask_rating",
+        sender,
+        "merci",
+        "thank",
+        events=advised
+        + [
+            {"event": "action", "name": "action_ask_rating"},
+            {
+                "event": "bot",
+                "text": asked["responses"][0]["text"],
+                "data": {"buttons": asked["responses"][0]["buttons"]},
+            },
+        ],
+    )
     assert again["responses"] == []  # once per session
 
-    bad = call_action(servers, "action_store_rating", sender, '/rate{"rating": "9"}', "rate",
-                      entities=[{"entity": "rating", "value": "9"}])
+    bad = call_action(
+        servers,
+        "action_store_rating",
+        sender,
+        '/rate{"rating": "9"}',
+        "rate",
+        entities=[{"entity": "rating", "value": "9"}],
+    )
     assert "pas compris" in bad["responses"][0]["text"] and ratings.for_sender(sender) == []
-    stored = call_action(servers, "action_store_rating", sender, '/rate{"rating": "4"}', "rate",
-                         entities=[{"entity": "rating", "value": "4"}])
+    stored = call_action(
+        servers,
+        "action_store_rating",
+        sender,
+        '/rate{"rating": "4"}',
+        "rate",
+        entities=[{"entity": "rating", "value": "4"}],
+    )
     assert "Merci pour votre avis" in stored["responses"][0]["text"]
-    call_action(servers, "action_store_rating_comment", sender, "clair, mais rappelez-moi au 06 12 34 56 78",
-                "nlu_fallback")
+    call_action(
+        servers, "action_store_rating_comment", sender, "clair, mais rappelez-moi au 06 12 34 56 78", "nlu_fallback"
+    )
     (rating,) = ratings.for_sender(sender)
     assert rating.value == "4" and rating.comment == f"clair, mais rappelez-moi au {PHONE}"
     no_comment = call_action(servers, "action_store_rating_comment", sender, "/deny", "deny")
@@ -239,8 +316,9 @@ def test_the_rating_is_asked_at_the_end_of_a_real_conversation_and_shown_in_revi
     for _ in range(8):  # answer the questions until the advice
         if "Récapitulatif" in servers.text(replies):
             break
-        replies = servers.say(sender, '/inform{"public":"particulier"}' if "titre personnel" in servers.text(replies)
-                              else "non")
+        replies = servers.say(
+            sender, '/inform{"public":"particulier"}' if "titre personnel" in servers.text(replies) else "non"
+        )
     assert "Récapitulatif" in servers.text(replies)
     thanks = servers.say(sender, "merci beaucoup")
     question = next(r for r in thanks if r.get("buttons") and "aidé" in r.get("text", ""))

@@ -1,5 +1,6 @@
 """Exports of the review: NLU training files (accepted by Rasa's reader and `rasa data validate`) and test stories,
 on SQLite and PostgreSQL."""
+
 import shutil
 import subprocess
 import time
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.privacy import CARD
-from console import annotations, export, index, transcripts
+from console import annotations, export, transcripts
 from console.review_models import MessageAnnotation
 from tests import review_data
 from tests.conftest import RASA, ROOT, server_env
@@ -58,8 +59,16 @@ def annotate_all(sender_id: str) -> None:
     review_data.store(db.engine().url.render_as_string(hide_password=False), [conversation])
     victims = [i for i in transcripts.build(sender_id).items if i.get("who") == "victim"]
     for item, (_, _, corrected, entities) in zip(victims, MESSAGES):
-        annotations.annotate(staff(), sender_id, item["event_id"], item["text"], item["intent"], item["confidence"],
-                             corrected, annotations.parse_entities(entities, item["text"]))
+        annotations.annotate(
+            staff(),
+            sender_id,
+            item["event_id"],
+            item["text"],
+            item["intent"],
+            item["confidence"],
+            corrected,
+            annotations.parse_entities(entities, item["text"]),
+        )
 
 
 def test_nlu_export_is_redacted_deduplicated_and_readable_by_rasa(database, tmp_path):
@@ -78,7 +87,8 @@ def test_nlu_export_is_redacted_deduplicated_and_readable_by_rasa(database, tmp_
     }
     entities = {m.get("text"): m.get("entities") for m in data.training_examples}
     assert entities["mon compte insta a été piraté par un inconnu"] == [
-        {"start": 11, "end": 16, "value": "Instagram", "entity": "platform"}]
+        {"start": 11, "end": 16, "value": "Instagram", "entity": "platform"}
+    ]
     assert entities["des pubs partout sur mon téléphone"][0]["value"] == "téléphone"
     assert "4970" not in result.path.read_text()
 
@@ -93,8 +103,9 @@ def test_a_changed_annotation_is_exported_again_and_deduplicated_against_earlier
     annotate_all("web:again")
     first = export.export_nlu()
     victims = [i for i in transcripts.build("web:again").items if i.get("who") == "victim"]
-    annotations.annotate(staff(), "web:again", victims[1]["event_id"], victims[1]["text"], "hameconnage", 0.6,
-                         "piratage_compte", [])
+    annotations.annotate(
+        staff(), "web:again", victims[1]["event_id"], victims[1]["text"], "hameconnage", 0.6, "piratage_compte", []
+    )
     second = export.export_nlu()
     assert second.path is None and second.duplicates == 1  # already in the first export file
     assert first.path.exists()
@@ -104,8 +115,9 @@ def test_excluded_messages_are_never_exported(database):
     conversation = Conversation("web:excluded", NOW).victim("texte d'un proche, hors sujet", "out_of_scope", 0.4)
     review_data.store(db.engine().url.render_as_string(hide_password=False), [conversation])
     item = next(i for i in transcripts.build("web:excluded").items if i.get("who") == "victim")
-    annotations.annotate(staff(), "web:excluded", item["event_id"], item["text"], item["intent"], 0.4,
-                         "out_of_scope", [], exclude=True)
+    annotations.annotate(
+        staff(), "web:excluded", item["event_id"], item["text"], item["intent"], 0.4, "out_of_scope", [], exclude=True
+    )
     assert export.export_nlu().written == 0
 
 
@@ -125,19 +137,48 @@ def test_annotation_input_is_checked(database):
 
 def test_a_conversation_becomes_a_valid_redacted_test_story(database, tmp_path):
     sender = "sms:+33612345678"
-    review_data.store(db.engine().url.render_as_string(hide_password=False), [
-        Conversation(sender, NOW - 300)
-        .victim("bonjour", "greet", 0.99).action("utter_greet").bot("Bonjour…").listen()
-        .victim("on m'a volé 4970 1012 3456 7893 sur amazon", "hameconnage", 0.5,
-                entities=[{"entity": "platform", "value": "Amazon", "start": 36, "end": 42}])
-        .action("action_diagnose").slot("incident", "fraude_carte_bancaire")
-        .slot("advice_given", {"long": "value"}).slot("provider_location_needed", True)
-        .action("qualification_form").loop("qualification_form").slot("requested_slot", "money_paid").listen()
-        .victim("/affirm", "affirm", 1.0).action("qualification_form").listen()
-        .pause().bot("ici Camille", operator="Camille").victim("merci", "thank").resume()])
+    review_data.store(
+        db.engine().url.render_as_string(hide_password=False),
+        [
+            Conversation(sender, NOW - 300)
+            .victim("bonjour", "greet", 0.99)
+            .action("utter_greet")
+            .bot("Bonjour…")
+            .listen()
+            .victim(
+                "on m'a volé 4970 1012 3456 7893 sur amazon",
+                "hameconnage",
+                0.5,
+                entities=[{"entity": "platform", "value": "Amazon", "start": 36, "end": 42}],
+            )
+            .action("action_diagnose")
+            .slot("incident", "fraude_carte_bancaire")
+            .slot("advice_given", {"long": "value"})
+            .slot("provider_location_needed", True)
+            .action("qualification_form")
+            .loop("qualification_form")
+            .slot("requested_slot", "money_paid")
+            .listen()
+            .victim("/affirm", "affirm", 1.0)
+            .action("qualification_form")
+            .listen()
+            .pause()
+            .bot("ici Camille", operator="Camille")
+            .victim("merci", "thank")
+            .resume()
+        ],
+    )
     victim = [i for i in transcripts.build(sender).items if i.get("who") == "victim"][1]
-    annotations.annotate(staff(), sender, victim["event_id"], victim["text"], "hameconnage", 0.5,
-                         "fraude_carte_bancaire", annotations.parse_entities("platform=amazon=>Amazon", victim["text"]))
+    annotations.annotate(
+        staff(),
+        sender,
+        victim["event_id"],
+        victim["text"],
+        "hameconnage",
+        0.5,
+        "fraude_carte_bancaire",
+        annotations.parse_entities("platform=amazon=>Amazon", victim["text"]),
+    )
 
     path = export.export_story(sender)
     assert path.parent == tmp_path / "stories"
@@ -167,14 +208,34 @@ def test_rasa_data_validate_accepts_the_training_data_with_an_export(tmp_path, m
         shutil.copytree(ROOT / "bot" / "data", data)
         result = export.export_nlu(data / "nlu")
         assert result.written == 3 and result.path.parent == data / "nlu"
-    run = subprocess.run([RASA, "data", "validate", "--data", str(data), "--domain", str(ROOT / "domain.yml"),
-                          "--config", str(ROOT / "config.yml")],
-                         cwd=ROOT, env=validate_env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            RASA,
+            "data",
+            "validate",
+            "--data",
+            str(data),
+            "--domain",
+            str(ROOT / "domain.yml"),
+            "--config",
+            str(ROOT / "config.yml"),
+        ],
+        cwd=ROOT,
+        env=validate_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     # `rasa data validate` only warns about intents missing from the domain or sentences labelled twice: the only
     # warnings allowed are those the project's data already has (responses used by custom actions, button intents).
-    warnings = [line.split("UserWarning: ", 1)[1] for line in (run.stdout + run.stderr).splitlines()
-                if "UserWarning: " in line]
-    unexpected = [w for w in warnings if "is not used in any story or rule" not in w
-                  and "is listed in the domain file, but is not found in the NLU training data" not in w]
+    warnings = [
+        line.split("UserWarning: ", 1)[1] for line in (run.stdout + run.stderr).splitlines() if "UserWarning: " in line
+    ]
+    unexpected = [
+        w
+        for w in warnings
+        if "is not used in any story or rule" not in w
+        and "is listed in the domain file, but is not found in the NLU training data" not in w
+    ]
     assert unexpected == []

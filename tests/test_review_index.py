@@ -3,6 +3,7 @@
 The `events` table is created by Rasa's SQLTrackerStore and filled with rows exactly as Rasa writes them
 (tests/review_data.py).
 """
+
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,27 +55,45 @@ def listed(**args) -> list:
 
 
 def sample(url: str) -> None:
-    review_data.store(url, [
-        diagnosed("web:phishing", noon(3), "j'ai reçu un sms chronopost et j'ai payé", "hameconnage", 0.97),
-        diagnosed("telegram:4242", noon(2), "on a piraté mon compte Instagram", "piratage_compte", 0.41),
-        diagnosed("sms:+33612345678", noon(1), "mes fichiers sont chiffrés, rançon demandée",
-                  "rancongiciel", 0.88),
-        Conversation("api-client-7", noon(10)).victim("blabla incompréhensible", "nlu_fallback", 0.12)
-        .action("action_not_understood").bot("Je n'ai pas bien compris.").listen(),
-        Conversation("web:handover", noon(5)).victim("je veux parler à quelqu'un", "ask_human", 0.99)
-        .action("action_request_handover").bot("C'est noté…").listen().pause()
-        .bot("Bonjour, ici Camille", operator="Camille").victim("merci", "thank", 0.9).resume(),
-        Conversation("web:rated", noon(4)).victim("/rate{\"rating\": \"2\"}", "rate", 1.0,
-                                                         entities=[{"entity": "rating", "value": "2"}])
-        .action("action_store_rating").listen(),
-    ])
+    review_data.store(
+        url,
+        [
+            diagnosed("web:phishing", noon(3), "j'ai reçu un sms chronopost et j'ai payé", "hameconnage", 0.97),
+            diagnosed("telegram:4242", noon(2), "on a piraté mon compte Instagram", "piratage_compte", 0.41),
+            diagnosed("sms:+33612345678", noon(1), "mes fichiers sont chiffrés, rançon demandée", "rancongiciel", 0.88),
+            Conversation("api-client-7", noon(10))
+            .victim("blabla incompréhensible", "nlu_fallback", 0.12)
+            .action("action_not_understood")
+            .bot("Je n'ai pas bien compris.")
+            .listen(),
+            Conversation("web:handover", noon(5))
+            .victim("je veux parler à quelqu'un", "ask_human", 0.99)
+            .action("action_request_handover")
+            .bot("C'est noté…")
+            .listen()
+            .pause()
+            .bot("Bonjour, ici Camille", operator="Camille")
+            .victim("merci", "thank", 0.9)
+            .resume(),
+            Conversation("web:rated", noon(4))
+            .victim('/rate{"rating": "2"}', "rate", 1.0, entities=[{"entity": "rating", "value": "2"}])
+            .action("action_store_rating")
+            .listen(),
+        ],
+    )
 
 
 def test_filters(database, supervisor):
     sample(database)
     assert refresh() > 0
-    assert listed() == ["sms:+33612345678", "telegram:4242", "web:phishing", "web:rated", "web:handover",
-                        "api-client-7"]  # most recent activity first
+    assert listed() == [
+        "sms:+33612345678",
+        "telegram:4242",
+        "web:phishing",
+        "web:rated",
+        "web:handover",
+        "api-client-7",
+    ]  # most recent activity first
     assert listed(channel="telegram") == ["telegram:4242"]
     assert listed(channel="rest") == ["api-client-7"]
     assert listed(incident="rancongiciel") == ["sms:+33612345678"]
@@ -99,8 +118,14 @@ def test_filters(database, supervisor):
 
 def test_full_text_search_is_accent_insensitive_by_prefix_and_never_finds_personal_data(database):
     sample(database)
-    review_data.store(database, [Conversation("web:card", NOW).victim(
-        "ma carte 4970 1012 3456 7893 a été débitée, rappelez-moi au 06 12 34 56 78", "fraude_carte_bancaire")])
+    review_data.store(
+        database,
+        [
+            Conversation("web:card", NOW).victim(
+                "ma carte 4970 1012 3456 7893 a été débitée, rappelez-moi au 06 12 34 56 78", "fraude_carte_bancaire"
+            )
+        ],
+    )
     refresh()
     assert listed(q="RANÇON") == ["sms:+33612345678"]
     assert listed(q="chiffres rancon") == ["sms:+33612345678"]  # every word, accents ignored
@@ -113,16 +138,18 @@ def test_full_text_search_is_accent_insensitive_by_prefix_and_never_finds_person
 
 
 def test_bad_filter_values_are_explained_and_ignored(database):
-    filters, errors = index.Filters.from_args({"since": "hier", "threshold": "beaucoup", "channel": "fax",
-                                               "incident": "DROP TABLE", "rated": "x"})
+    filters, errors = index.Filters.from_args(
+        {"since": "hier", "threshold": "beaucoup", "channel": "fax", "incident": "DROP TABLE", "rated": "x"}
+    )
     assert len(errors) == 2 and "date" in errors[0] and "seuil" in errors[1]
     assert filters == index.Filters()
 
 
 def test_keyset_pagination_walks_every_conversation_once_in_both_directions(database):
     # 130 conversations, some sharing exactly the same last activity (ties are broken by id)
-    review_data.store(database, [Conversation(f"web:{n:03d}", NOW - (n // 3) * 60).victim("bonjour", "greet")
-                                 for n in range(130)])
+    review_data.store(
+        database, [Conversation(f"web:{n:03d}", NOW - (n // 3) * 60).victim("bonjour", "greet") for n in range(130)]
+    )
     refresh()
     engine, seen, pages = db.engine(), [], []
     with engine.connect() as connection:
@@ -177,14 +204,26 @@ def test_events_are_indexed_only_once_their_id_has_settled(database):
 
 
 def test_transcript_shows_who_wrote_what_with_predictions_and_redaction(database):
-    review_data.store(database, [
-        Conversation("web:t", NOW - 60)
-        .victim("ma carte 4970 1012 3456 7893 a été débitée sur amazon", "fraude_carte_bancaire", 0.83,
-                entities=[{"entity": "platform", "value": "Amazon", "start": 47, "end": 53}])
-        .action("action_diagnose").bot("Au regard de vos éléments… AMF : 01 53 45 62 00")
-        .slot("incident", "fraude_carte_bancaire").listen().pause()
-        .bot("Bonjour, je suis Camille. Mon numéro : 06 12 34 56 78", operator="Camille")
-        .bot("Camille, conseiller, a rejoint la conversation.", system="handover").resume()])
+    review_data.store(
+        database,
+        [
+            Conversation("web:t", NOW - 60)
+            .victim(
+                "ma carte 4970 1012 3456 7893 a été débitée sur amazon",
+                "fraude_carte_bancaire",
+                0.83,
+                entities=[{"entity": "platform", "value": "Amazon", "start": 47, "end": 53}],
+            )
+            .action("action_diagnose")
+            .bot("Au regard de vos éléments… AMF : 01 53 45 62 00")
+            .slot("incident", "fraude_carte_bancaire")
+            .listen()
+            .pause()
+            .bot("Bonjour, je suis Camille. Mon numéro : 06 12 34 56 78", operator="Camille")
+            .bot("Camille, conseiller, a rejoint la conversation.", system="handover")
+            .resume()
+        ],
+    )
     transcript = transcripts.build("web:t")
     messages = [i for i in transcript.items if i["kind"] == "message"]
     assert [m["who"] for m in messages] == ["victim", "bot", "operator", "system"]
@@ -195,8 +234,9 @@ def test_transcript_shows_who_wrote_what_with_predictions_and_redaction(database
     assert messages[1]["text"].endswith("01 53 45 62 00")  # the assistant's official numbers stay
     assert messages[2]["text"] == f"Bonjour, je suis Camille. Mon numéro : {PHONE}"
     assert messages[2]["operator"] == "Camille"
-    assert {"kind": "action", "name": "action_diagnose"} in [{k: i[k] for k in ("kind", "name")}
-                                                             for i in transcript.items if i["kind"] == "action"]
+    assert {"kind": "action", "name": "action_diagnose"} in [
+        {k: i[k] for k in ("kind", "name")} for i in transcript.items if i["kind"] == "action"
+    ]
     assert any(i["kind"] == "slot" and i["name"] == "incident" for i in transcript.items)
     markers = [i["text"] for i in transcript.items if i["kind"] == "marker"]
     assert any("pause" in m for m in markers) and any("rendue" in m for m in markers)

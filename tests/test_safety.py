@@ -1,4 +1,5 @@
 """The rule-based safety net for danger to life (bot/safety.py)."""
+
 import pytest
 
 from bot.safety import detect_danger

@@ -5,6 +5,7 @@ and an `X-Twilio-Signature` computed with twilio's RequestValidator; forged ones
 REST mode (replies through the stand-in API), as production must for operators to reach SMS victims; inline TwiML
 is what it falls back to when the API refuses a message.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,10 +55,25 @@ def twilio_form(number: str, body: str, **extra: str) -> dict:
     """The fields of a real Twilio inbound SMS webhook."""
     sid = "SM" + uuid.uuid4().hex
     form = {
-        "ToCountry": "FR", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "", "FromZip": "",
-        "SmsSid": sid, "FromState": "", "SmsStatus": "received", "FromCity": "", "Body": body,
-        "FromCountry": "FR", "To": SMS_FROM, "ToZip": "", "NumSegments": "1", "MessageSid": sid,
-        "AccountSid": ACCOUNT_SID, "From": number, "ApiVersion": "2010-04-01",
+        "ToCountry": "FR",
+        "ToState": "",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": sid,
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": "FR",
+        "To": SMS_FROM,
+        "ToZip": "",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": number,
+        "ApiVersion": "2010-04-01",
     }
     form.update(extra)
     return form
@@ -94,16 +110,25 @@ def servers(tmp_path_factory, api):
     actions, action_url = start_action_server(tmp, database_url, HANDOVER_ENV)
     credentials = tmp / "credentials.yml"
     # The console sends operator messages through sms.send_to; Telegram is listed without settings: it stays off.
-    credentials.write_text("channels.rest.RestInput:\nchannels.sms.SmsInput:\nconsole.channel.ConsoleInput:\n"
-                           "channels.telegram.TelegramInput:\n")
+    credentials.write_text(
+        "channels.rest.RestInput:\nchannels.sms.SmsInput:\nconsole.channel.ConsoleInput:\n"
+        "channels.telegram.TelegramInput:\n"
+    )
     try:
-        rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=server_settings(api),
-                                           credentials=credentials)
+        rasa, base_url = start_rasa_server(
+            tmp, database_url, action_url, extra_env=server_settings(api), credentials=credentials
+        )
     except BaseException:
         actions.stop()
         raise
-    yield SimpleNamespace(base_url=base_url, database_url=database_url, webhook=f"{base_url}/webhooks/sms/webhook",
-                          tmp=tmp, action_url=action_url, credentials=credentials)
+    yield SimpleNamespace(
+        base_url=base_url,
+        database_url=database_url,
+        webhook=f"{base_url}/webhooks/sms/webhook",
+        tmp=tmp,
+        action_url=action_url,
+        credentials=credentials,
+    )
     rasa.stop()
     actions.stop()
 
@@ -112,10 +137,16 @@ def servers(tmp_path_factory, api):
 def other_server(servers, api):
     """A second Rasa server on the same database: another worker, or the first one after a restart (its memory
     of handled deliveries is empty)."""
-    rasa, base_url = start_rasa_server(servers.tmp, servers.database_url, servers.action_url,
-                                       extra_env=server_settings(api), credentials=servers.credentials)
-    yield SimpleNamespace(base_url=base_url, database_url=servers.database_url,
-                          webhook=f"{base_url}/webhooks/sms/webhook")
+    rasa, base_url = start_rasa_server(
+        servers.tmp,
+        servers.database_url,
+        servers.action_url,
+        extra_env=server_settings(api),
+        credentials=servers.credentials,
+    )
+    yield SimpleNamespace(
+        base_url=base_url, database_url=servers.database_url, webhook=f"{base_url}/webhooks/sms/webhook"
+    )
     rasa.stop()
 
 
@@ -125,16 +156,18 @@ def scratch_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'in-process.db'}")
 
 
-def post(servers, form: dict, signature: str | None = "auto", headers: dict | None = None,
-         body: bytes | None = None) -> requests.Response:
+def post(
+    servers, form: dict, signature: str | None = "auto", headers: dict | None = None, body: bytes | None = None
+) -> requests.Response:
     headers = dict(headers or {})
     if signature == "auto":
         signature = sign(servers.webhook, form)
     if signature is not None:
         headers["X-Twilio-Signature"] = signature
     headers["Content-Type"] = "application/x-www-form-urlencoded"
-    return requests.post(servers.webhook, data=body if body is not None else urlencode(form), headers=headers,
-                         timeout=60)
+    return requests.post(
+        servers.webhook, data=body if body is not None else urlencode(form), headers=headers, timeout=60
+    )
 
 
 def text(servers, api, number: str, body: str, **extra: str) -> list:
@@ -149,8 +182,11 @@ def text(servers, api, number: str, body: str, **extra: str) -> list:
 def events(database_url: str, sender_id: str, type_name: str | None = None) -> list:
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:
-        rows = list(connection.execute(
-            sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender_id}))
+        rows = list(
+            connection.execute(
+                sa.text("SELECT type_name, data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender_id}
+            )
+        )
     engine.dispose()
     return [json.loads(row.data) for row in rows if type_name is None or row.type_name == type_name]
 
@@ -199,8 +235,13 @@ def test_behind_a_reverse_proxy_the_public_url_is_what_is_signed(servers, api):
 
 
 def test_configured_webhook_url_takes_precedence_over_request_headers(monkeypatch):
-    request = SimpleNamespace(headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"},
-                              scheme="http", host="10.0.0.5:5005", path="/webhooks/sms/webhook", query_string="")
+    request = SimpleNamespace(
+        headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"},
+        scheme="http",
+        host="10.0.0.5:5005",
+        path="/webhooks/sms/webhook",
+        query_string="",
+    )
     assert sms.public_url(request) == "http://evil.example/webhooks/sms/webhook"
     monkeypatch.setenv("SMS_WEBHOOK_URL", "https://assistant.example.org/webhooks/sms/webhook")
     assert sms.public_url(request) == "https://assistant.example.org/webhooks/sms/webhook"
@@ -315,15 +356,22 @@ def application_data(sender_id: str) -> dict:
 
     counts = {}
     with db_engine().connect() as connection:
-        for name, table in (("handovers", handover.Handover), ("ratings", ratings.Rating),
-                            ("index", ConversationIndex), ("annotations", MessageAnnotation)):
-            counts[name] = connection.execute(sa.select(sa.func.count()).select_from(table.__table__)
-                                              .where(table.__table__.c.sender_id == sender_id)).scalar()
+        for name, table in (
+            ("handovers", handover.Handover),
+            ("ratings", ratings.Rating),
+            ("index", ConversationIndex),
+            ("annotations", MessageAnnotation),
+        ):
+            counts[name] = connection.execute(
+                sa.select(sa.func.count()).select_from(table.__table__).where(table.__table__.c.sender_id == sender_id)
+            ).scalar()
         notes = HandoverNote.__table__
         handovers = handover.Handover.__table__
         counts["notes"] = connection.execute(
-            sa.select(sa.func.count()).select_from(notes.join(handovers, notes.c.handover_id == handovers.c.id))
-            .where(handovers.c.sender_id == sender_id)).scalar()
+            sa.select(sa.func.count())
+            .select_from(notes.join(handovers, notes.c.handover_id == handovers.c.id))
+            .where(handovers.c.sender_id == sender_id)
+        ).scalar()
     return counts
 
 
@@ -349,8 +397,9 @@ def test_stop_forgets_the_conversation_and_the_application_data(servers, api, mo
     sender_id = f"sms:{number}"
     text(servers, api, number, "j'ai reçu un sms chronopost avec un lien pour payer des frais")
     with db_engine().connect() as connection:
-        event_id = connection.execute(sa.text("SELECT id FROM events WHERE sender_id = :s AND type_name = 'user'"),
-                                      {"s": sender_id}).scalar()
+        event_id = connection.execute(
+            sa.text("SELECT id FROM events WHERE sender_id = :s AND type_name = 'user'"), {"s": sender_id}
+        ).scalar()
     with db.session() as session:
         operator = session.scalar(sa.select(StaffUser))
     # What staff and actions would have stored meanwhile: a rating, a handover with a note, the review index, an
@@ -427,13 +476,21 @@ def test_rate_limit_answers_once_in_french_then_stays_silent(servers, api):
 
 def test_mms_without_text_gets_a_french_answer(servers, api):
     number = new_number()
-    reply = text(servers, api, number, "", NumMedia="1", MediaContentType0="image/jpeg",
-                 MediaUrl0=f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1")
+    reply = text(
+        servers,
+        api,
+        number,
+        "",
+        NumMedia="1",
+        MediaContentType0="image/jpeg",
+        MediaUrl0=f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1",
+    )
     assert reply == [sms.MEDIA_REPLY]
 
 
-@pytest.mark.parametrize("body", ["", "   ", "\x00\x01\x7f", "é" * 1600, "🙏😭"], ids=["empty", "blank", "control",
-                                                                                     "long", "emoji"])
+@pytest.mark.parametrize(
+    "body", ["", "   ", "\x00\x01\x7f", "é" * 1600, "🙏😭"], ids=["empty", "blank", "control", "long", "emoji"]
+)
 def test_bad_messages_get_a_french_answer(servers, api, body):
     number = new_number()
     replies = text(servers, api, number, body)
@@ -464,10 +521,16 @@ def test_send_to_uses_the_rest_api_with_numbered_choices(api, monkeypatch):
     monkeypatch.setenv("SMS_ACCOUNT_SID", ACCOUNT_SID)
     monkeypatch.setenv("SMS_FROM", SMS_FROM)
     number = new_number()
-    asyncio.run(sms.send_to(f"sms:{number}", "Bonjour, je suis Alex, conseiller. Voulez-vous être rappelé ?",
-                            [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}]))
+    asyncio.run(
+        sms.send_to(
+            f"sms:{number}",
+            "Bonjour, je suis Alex, conseiller. Voulez-vous être rappelé ?",
+            [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}],
+        )
+    )
     assert api.bodies_to(number) == [
-        "Bonjour, je suis Alex, conseiller. Voulez-vous être rappelé ?\n1. Oui\n2. Non\nRépondez 1 ou 2."]
+        "Bonjour, je suis Alex, conseiller. Voulez-vous être rappelé ?\n1. Oui\n2. Non\nRépondez 1 ou 2."
+    ]
     assert sms._choices.get(f"sms:{number}") == ["/affirm", "/deny"]
     monkeypatch.setenv("SMS_AUTH_TOKEN", "wrong-token")
     with pytest.raises(sms.SmsApiError):
@@ -485,18 +548,21 @@ def test_send_to_needs_the_rest_api(monkeypatch):
 
 
 # --- units: segments, splitting, choices, keywords, limits --------------------------------------------------------
-@pytest.mark.parametrize("message, expected_encoding, units, expected_segments", [
-    ("a" * 160, "GSM-7", 160, 1),
-    ("a" * 161, "GSM-7", 161, 2),
-    ("é" * 306, "GSM-7", 306, 2),  # é è à ù are GSM-7
-    ("é" * 307, "GSM-7", 307, 3),
-    ("€" * 80, "GSM-7", 160, 1),  # extension characters take two septets
-    ("ê" + "a" * 69, "UCS-2", 70, 1),  # one ê switches the whole message to UCS-2
-    ("ê" + "a" * 70, "UCS-2", 71, 2),
-    ("ç" * 134, "UCS-2", 134, 2),
-    ("ç" * 135, "UCS-2", 135, 3),
-    ("😭" * 35, "UCS-2", 70, 1),  # an emoji takes two UTF-16 units
-])
+@pytest.mark.parametrize(
+    "message, expected_encoding, units, expected_segments",
+    [
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),
+        ("é" * 306, "GSM-7", 306, 2),  # é è à ù are GSM-7
+        ("é" * 307, "GSM-7", 307, 3),
+        ("€" * 80, "GSM-7", 160, 1),  # extension characters take two septets
+        ("ê" + "a" * 69, "UCS-2", 70, 1),  # one ê switches the whole message to UCS-2
+        ("ê" + "a" * 70, "UCS-2", 71, 2),
+        ("ç" * 134, "UCS-2", 134, 2),
+        ("ç" * 135, "UCS-2", 135, 3),
+        ("😭" * 35, "UCS-2", 70, 1),  # an emoji takes two UTF-16 units
+    ],
+)
 def test_segment_counts(message, expected_encoding, units, expected_segments):
     assert encoding(message) == expected_encoding
     assert length_in_units(message) == units
@@ -504,7 +570,7 @@ def test_segment_counts(message, expected_encoding, units, expected_segments):
 
 
 def test_typographic_punctuation_is_transliterated_to_gsm7():
-    assert transliterate("L’escroc a dit « payez »… – vite") == "L'escroc a dit \"payez\"... - vite"
+    assert transliterate("L’escroc a dit « payez »… – vite") == 'L\'escroc a dit "payez"... - vite'
     assert encoding(transliterate("Vous l’avez reçu ? « Non »\u202f!")) == "UCS-2"  # ç stays: it is French
     assert encoding(transliterate("Vous l’avez vu ? « Non »\u00a0!")) == "GSM-7"
 
@@ -544,8 +610,10 @@ def test_a_giant_word_is_cut_rather_than_lost():
 
 def test_numbered_choices_across_a_turn():
     replies = [
-        {"text": "Avez-vous payé ?", "buttons": [{"title": "Oui", "payload": "/affirm"},
-                                                 {"title": "Non", "payload": "/deny"}]},
+        {
+            "text": "Avez-vous payé ?",
+            "buttons": [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}],
+        },
         {"text": "Ou bien :", "buttons": [{"title": "Je ne sais pas", "payload": "/dont_know"}]},
     ]
     rendered, payloads = render_turn(replies)
@@ -558,9 +626,20 @@ def test_numbered_choices_across_a_turn():
     assert chosen_payload("1", None) is None
 
 
-@pytest.mark.parametrize("body, expected", [("STOP", "STOP"), (" stop. ", "STOP"), ("Stop !", "STOP"),
-                                            ("aide", "AIDE"), ("AIDE ?", "AIDE"), ("Suite", "SUITE"),
-                                            ("stop le robot je veux un humain", None), ("aidez-moi", None), ("", None)])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("STOP", "STOP"),
+        (" stop. ", "STOP"),
+        ("Stop !", "STOP"),
+        ("aide", "AIDE"),
+        ("AIDE ?", "AIDE"),
+        ("Suite", "SUITE"),
+        ("stop le robot je veux un humain", None),
+        ("aidez-moi", None),
+        ("", None),
+    ],
+)
 def test_keywords(body, expected):
     assert sms.keyword(body) == expected
 
@@ -585,8 +664,9 @@ def test_seen_ids_and_ttl_cache():
     assert cache.get("k") is None and "k" not in cache
 
 
-@pytest.mark.parametrize("host", ["assistant.example.org:abc", "h\udcc3\udca9te.example.org"], ids=["bad-port",
-                                                                                                   "undecodable"])
+@pytest.mark.parametrize(
+    "host", ["assistant.example.org:abc", "h\udcc3\udca9te.example.org"], ids=["bad-port", "undecodable"]
+)
 def test_signature_check_survives_odd_hosts(monkeypatch, host):
     monkeypatch.setenv("SMS_AUTH_TOKEN", AUTH_TOKEN)
     form = sms.parse_form(urlencode(twilio_form("+33612345678", "bonjour")).encode())
@@ -613,8 +693,9 @@ def test_delete_conversation_erases_that_conversation_only(tmp_path, kind):
 
         async def scenario():
             for sender in ("sms:+33600000001", "sms:+33600000002"):
-                await wrapped.save(DialogueStateTracker.from_events(
-                    sender, [UserUttered("bonjour"), BotUttered("Bonjour !")]))
+                await wrapped.save(
+                    DialogueStateTracker.from_events(sender, [UserUttered("bonjour"), BotUttered("Bonjour !")])
+                )
             await delete_conversation(agent, "sms:+33600000001")
             return await wrapped.retrieve("sms:+33600000001"), await wrapped.retrieve("sms:+33600000002")
 
@@ -631,8 +712,12 @@ def test_after_stop_nothing_more_is_sent_to_the_number(api, monkeypatch):
     from rasa.core.tracker_store import InMemoryTrackerStore
     from rasa.shared.core.domain import Domain
 
-    for name, value in (("SMS_AUTH_TOKEN", AUTH_TOKEN), ("SMS_API_BASE_URL", api.url),
-                        ("SMS_ACCOUNT_SID", ACCOUNT_SID), ("SMS_FROM", SMS_FROM)):
+    for name, value in (
+        ("SMS_AUTH_TOKEN", AUTH_TOKEN),
+        ("SMS_API_BASE_URL", api.url),
+        ("SMS_ACCOUNT_SID", ACCOUNT_SID),
+        ("SMS_FROM", SMS_FROM),
+    ):
         monkeypatch.setenv(name, value)
     number = new_number()
     agent = SimpleNamespace(tracker_store=InMemoryTrackerStore(Domain.empty()), lock_store=InMemoryLockStore())

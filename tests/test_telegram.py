@@ -4,6 +4,7 @@ The updates posted here have the shapes Telegram sends (https://core.telegram.or
 answers as the Bot API does and records what the connector called. One Rasa server runs in webhook mode for the
 module; a second one checks long polling.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -72,21 +73,54 @@ def callback_update(chat_id: int, data: str, bot_message: dict) -> dict:
 
 
 PHOTO = [
-    {"file_id": "AgACAgQAAxkBAAIBVGc1", "file_unique_id": "AQADprkxG5Z8aVB9", "file_size": 1390, "width": 90,
-     "height": 67},
-    {"file_id": "AgACAgQAAxkBAAIBVGc2", "file_unique_id": "AQADprkxG5Z8aVBy", "file_size": 61232, "width": 800,
-     "height": 600},
+    {
+        "file_id": "AgACAgQAAxkBAAIBVGc1",
+        "file_unique_id": "AQADprkxG5Z8aVB9",
+        "file_size": 1390,
+        "width": 90,
+        "height": 67,
+    },
+    {
+        "file_id": "AgACAgQAAxkBAAIBVGc2",
+        "file_unique_id": "AQADprkxG5Z8aVBy",
+        "file_size": 61232,
+        "width": 800,
+        "height": 600,
+    },
 ]
 STICKER = {
-    "width": 512, "height": 512, "emoji": "😢", "set_name": "SadCats", "is_animated": False, "is_video": False,
-    "type": "regular", "file_id": "CAACAgIAAxkBAAIBWWc3", "file_unique_id": "AgADWQADr8ZRGg", "file_size": 25740,
-    "thumbnail": {"file_id": "AAMCAgADGQEAAgFZZzc", "file_unique_id": "AQADWQADr8ZRGnI", "file_size": 5690,
-                  "width": 128, "height": 128},
+    "width": 512,
+    "height": 512,
+    "emoji": "😢",
+    "set_name": "SadCats",
+    "is_animated": False,
+    "is_video": False,
+    "type": "regular",
+    "file_id": "CAACAgIAAxkBAAIBWWc3",
+    "file_unique_id": "AgADWQADr8ZRGg",
+    "file_size": 25740,
+    "thumbnail": {
+        "file_id": "AAMCAgADGQEAAgFZZzc",
+        "file_unique_id": "AQADWQADr8ZRGnI",
+        "file_size": 5690,
+        "width": 128,
+        "height": 128,
+    },
 }
-VOICE = {"duration": 4, "mime_type": "audio/ogg", "file_id": "AwACAgQAAxkBAAIBWmc4", "file_unique_id": "AgADkRIAAr",
-         "file_size": 15087}
-DOCUMENT = {"file_name": "capture-escroc.pdf", "mime_type": "application/pdf", "file_id": "BQACAgQAAxkBAAIBW2c5",
-            "file_unique_id": "AgADlBIAAr", "file_size": 88313}
+VOICE = {
+    "duration": 4,
+    "mime_type": "audio/ogg",
+    "file_id": "AwACAgQAAxkBAAIBWmc4",
+    "file_unique_id": "AgADkRIAAr",
+    "file_size": 15087,
+}
+DOCUMENT = {
+    "file_name": "capture-escroc.pdf",
+    "mime_type": "application/pdf",
+    "file_id": "BQACAgQAAxkBAAIBW2c5",
+    "file_unique_id": "AgADlBIAAr",
+    "file_size": 88313,
+}
 
 
 # --- servers --------------------------------------------------------------------------------------------------------
@@ -94,8 +128,10 @@ def write_credentials(tmp: Path) -> Path:
     credentials = tmp / "credentials.yml"
     # The console sends operator messages through telegram.send_to; the SMS channel is listed without its settings:
     # it must stay off.
-    credentials.write_text("channels.rest.RestInput:\nchannels.telegram.TelegramInput:\nchannels.sms.SmsInput:\n"
-                           "console.channel.ConsoleInput:\n")
+    credentials.write_text(
+        "channels.rest.RestInput:\nchannels.telegram.TelegramInput:\nchannels.sms.SmsInput:\n"
+        "console.channel.ConsoleInput:\n"
+    )
     return credentials
 
 
@@ -136,8 +172,9 @@ def rasa(actions, standin):
         "CHANNEL_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT),
         **HANDOVER_ENV,
     }
-    server, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env,
-                                         credentials=write_credentials(tmp))
+    server, base_url = start_rasa_server(
+        tmp, database_url, action_url, extra_env=env, credentials=write_credentials(tmp)
+    )
     wait_ready(base_url)
     yield base_url
     server.stop()
@@ -175,8 +212,11 @@ def test_webhook_is_registered_at_start_up_with_the_secret(rasa, standin):
     assert len(standin.calls_to("getMe")) == 1
 
 
-@pytest.mark.parametrize("secret", [None, "", "wrong", SECRET.upper(), SECRET + "x", "é" * 5],
-                         ids=["missing", "empty", "wrong", "case", "longer", "non-ascii"])
+@pytest.mark.parametrize(
+    "secret",
+    [None, "", "wrong", SECRET.upper(), SECRET + "x", "é" * 5],
+    ids=["missing", "empty", "wrong", "case", "longer", "non-ascii"],
+)
 def test_requests_without_the_right_secret_get_403_and_are_not_handled(rasa, standin, secret):
     chat = new_chat()
     response = post(rasa, text_update(chat, "bonjour"), secret=secret)
@@ -209,7 +249,8 @@ def test_buttons_become_an_inline_keyboard_and_presses_are_answered(rasa, standi
     press = callback_update(chat, button["callback_data"], bot_message(chat, with_keyboard[-1]))
     after = say(rasa, standin, chat, press)
     assert [a["callback_query_id"] for a in standin.calls_to("answerCallbackQuery")].count(
-        press["callback_query"]["id"]) == 1
+        press["callback_query"]["id"]
+    ) == 1
     assert after, "the press must move the conversation on"
     _, database_url, _ = actions
     user_texts = [json.loads(row.data)["text"] for row in events(database_url, chat, "user")]
@@ -233,10 +274,12 @@ def test_a_forged_button_press_or_typed_payload_is_read_as_text(rasa, standin, a
 def events(database_url: str, chat: int, type_name: str) -> list:
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:
-        rows = list(connection.execute(
-            sa.text("SELECT type_name, data FROM events WHERE sender_id = :s AND type_name = :t ORDER BY id"),
-            {"s": f"telegram:{chat}", "t": type_name},
-        ))
+        rows = list(
+            connection.execute(
+                sa.text("SELECT type_name, data FROM events WHERE sender_id = :s AND type_name = :t ORDER BY id"),
+                {"s": f"telegram:{chat}", "t": type_name},
+            )
+        )
     engine.dispose()
     return rows
 
@@ -244,22 +287,28 @@ def events(database_url: str, chat: int, type_name: str) -> list:
 def bot_message(chat: int, sent: dict) -> dict:
     """The Message object Telegram puts in a callback query: the bot's message that carried the keyboard."""
     return {
-        "message_id": 9999, "from": {"id": 7000000001, "is_bot": True, "first_name": "Cyberaide",
-                                     "username": "cyberaide_test_bot"},
-        "chat": {"id": chat, "first_name": "Camille", "type": "private"}, "date": int(time.time()),
-        "text": sent["text"], "reply_markup": sent["reply_markup"],
+        "message_id": 9999,
+        "from": {"id": 7000000001, "is_bot": True, "first_name": "Cyberaide", "username": "cyberaide_test_bot"},
+        "chat": {"id": chat, "first_name": "Camille", "type": "private"},
+        "date": int(time.time()),
+        "text": sent["text"],
+        "reply_markup": sent["reply_markup"],
     }
 
 
 def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, standin):
     chat = new_chat()
     say(rasa, standin, chat, text_update(chat, "on a piraté mon compte facebook"))
-    consent = [c for c in say(rasa, standin, chat, text_update(chat, "je veux parler à un conseiller"))
-               if c.get("reply_markup")][-1]
+    consent = [
+        c
+        for c in say(rasa, standin, chat, text_update(chat, "je veux parler à un conseiller"))
+        if c.get("reply_markup")
+    ][-1]
     assert "Êtes-vous d'accord" in consent["text"]
     yes = next(row[0] for row in consent["reply_markup"]["inline_keyboard"] if row[0]["text"].startswith("Oui"))
-    assert "conseiller" in texts(say(rasa, standin, chat, callback_update(chat, yes["callback_data"],
-                                                                         bot_message(chat, consent))))
+    assert "conseiller" in texts(
+        say(rasa, standin, chat, callback_update(chat, yes["callback_data"], bot_message(chat, consent)))
+    )
     operator = Operator(rasa)
     waiting = operator.waiting("telegram")
     assert len(waiting) == 1
@@ -313,8 +362,9 @@ def test_an_edited_message_gets_a_polite_answer(rasa, standin):
     assert len(replies) == 1 and "modifié un message" in replies[0]["text"]
 
 
-@pytest.mark.parametrize("kind, chat_type", [("channel_post", "channel"), ("message", "group"),
-                                             ("message", "supergroup")])
+@pytest.mark.parametrize(
+    "kind, chat_type", [("channel_post", "channel"), ("message", "group"), ("message", "supergroup")]
+)
 def test_channels_and_groups_are_told_to_write_privately(rasa, standin, kind, chat_type):
     chat = -1_000_000_000_000 - new_chat()
     chat_object = {"id": chat, "title": "Entraide voisins", "type": chat_type}
@@ -343,10 +393,18 @@ def test_rate_limit_answers_once_in_french_then_stays_silent(rasa, standin):
     assert say(rasa, standin, other, text_update(other, "bonjour"))
 
 
-@pytest.mark.parametrize("body, status", [(b"{not json", 400), (b"[1, 2]", 400), (b'{"update_id": "x"}', 400),
-                                          (b"\xff\xfe\x00", 400), (b'{"update_id": 1, "message": 3}', 200),
-                                          (b"{" + b" " * 1_100_000 + b"}", 413)],
-                         ids=["broken", "list", "bad-id", "binary", "bad-message", "huge"])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (b"{not json", 400),
+        (b"[1, 2]", 400),
+        (b'{"update_id": "x"}', 400),
+        (b"\xff\xfe\x00", 400),
+        (b'{"update_id": 1, "message": 3}', 200),
+        (b"{" + b" " * 1_100_000 + b"}", 413),
+    ],
+    ids=["broken", "list", "bad-id", "binary", "bad-message", "huge"],
+)
 def test_bad_bodies_with_the_secret_are_refused_cleanly(rasa, standin, body, status):
     assert post(rasa, body).status_code == status
     chat = new_chat()
@@ -407,8 +465,9 @@ def test_webhook_mode_without_a_valid_secret_is_refused(monkeypatch):
 
 
 def test_rest_channel_still_answers_next_to_telegram(rasa):
-    replies = requests.post(f"{rasa}/webhooks/rest/webhook", json={"sender": "rest-x", "message": "bonjour"},
-                            timeout=60).json()
+    replies = requests.post(
+        f"{rasa}/webhooks/rest/webhook", json={"sender": "rest-x", "message": "bonjour"}, timeout=60
+    ).json()
     assert replies and "Bonjour" in replies[0]["text"]
 
 
@@ -439,8 +498,11 @@ def test_send_to_pushes_a_message_with_buttons_outside_any_request(standin, monk
             await telegram.send_to(f"telegram:{chat}", "trop tôt")
         await started_bot()
         try:
-            await telegram.send_to(f"telegram:{chat}", "Bonjour, je suis Alex, conseiller.",
-                                   [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}])
+            await telegram.send_to(
+                f"telegram:{chat}",
+                "Bonjour, je suis Alex, conseiller.",
+                [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}],
+            )
             with pytest.raises(ValueError):
                 await telegram.send_to("sms:+33600000000", "pas le bon canal")
         finally:
@@ -450,7 +512,9 @@ def test_send_to_pushes_a_message_with_buttons_outside_any_request(standin, monk
     sent = standin.calls_to("sendMessage", chat)
     assert [call["text"] for call in sent] == ["Bonjour, je suis Alex, conseiller."]
     assert sent[0]["reply_markup"]["inline_keyboard"] == [
-        [{"text": "Oui", "callback_data": "/affirm"}], [{"text": "Non", "callback_data": "/deny"}]]
+        [{"text": "Oui", "callback_data": "/affirm"}],
+        [{"text": "Non", "callback_data": "/deny"}],
+    ]
 
 
 def test_link_buttons_open_their_page(standin, monkeypatch):
@@ -462,11 +526,15 @@ def test_link_buttons_open_their_page(standin, monkeypatch):
     async def scenario():
         await started_bot()
         try:
-            await telegram.send_to(f"telegram:{chat}", "Signalez ce message :", [
-                {"title": "Signaler sur PHAROS", "url": "https://www.internet-signalement.gouv.fr"},
-                {"title": "C'est fait", "payload": "/affirm"},
-                {"title": "Lien piégé", "url": "javascript:alert(1)"},
-            ])
+            await telegram.send_to(
+                f"telegram:{chat}",
+                "Signalez ce message :",
+                [
+                    {"title": "Signaler sur PHAROS", "url": "https://www.internet-signalement.gouv.fr"},
+                    {"title": "C'est fait", "payload": "/affirm"},
+                    {"title": "Lien piégé", "url": "javascript:alert(1)"},
+                ],
+            )
         finally:
             await telegram.stop_bot()
 
@@ -492,8 +560,9 @@ def polling(actions):
     tmp, database_url, action_url = actions
     api = BotApiStandIn(TOKEN).start()
     env = {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": api.url}
-    server, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env,
-                                         credentials=write_credentials(tmp))
+    server, base_url = start_rasa_server(
+        tmp, database_url, action_url, extra_env=env, credentials=write_credentials(tmp)
+    )
     wait_ready(base_url)
     yield base_url, api
     server.stop()
@@ -512,8 +581,12 @@ def test_long_polling_receives_and_answers_without_blocking_the_server(polling):
     assert "Bonjour" in replies[0]["text"]
     # the long poll runs in the background: the server answers other requests meanwhile
     started = time.time()
-    assert requests.post(f"{base_url}/webhooks/rest/webhook", json={"sender": "p", "message": "bonjour"},
-                         timeout=60).status_code == 200
+    assert (
+        requests.post(
+            f"{base_url}/webhooks/rest/webhook", json={"sender": "p", "message": "bonjour"}, timeout=60
+        ).status_code
+        == 200
+    )
     assert time.time() - started < 5
     time.sleep(1)
     assert len(api.calls_to("sendMessage", chat)) == len(replies), "a redelivered update is answered once"

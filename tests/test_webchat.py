@@ -4,6 +4,7 @@ and the widget in a real browser (Debian's chromium driven by Playwright).
 One pair of servers for the whole module; each browser test has its own browser context (its own localStorage, so
 its own conversation). The operator is a real staff account using the real console over HTTP.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,14 @@ from tests.operator import HANDOVER_ENV, NAME, Operator, create_operator
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = ROOT / "var" / "artifacts"
 RATE_LIMIT = 12  # messages per session per minute, for this module's server
@@ -75,10 +82,14 @@ def post(server: str, session: str, message, client_id: Optional[str] = None, **
     body = {"session": session, "message": message}
     if client_id:
         body["client_id"] = client_id
-    headers = {"Content-Type": "text/plain;charset=UTF-8", "X-Forwarded-For": address_of(session),
-               **kwargs.pop("headers", {})}
-    return requests.post(f"{server}/webhooks/webchat/webhook", data=json.dumps(body), headers=headers, timeout=60,
-                         **kwargs)
+    headers = {
+        "Content-Type": "text/plain;charset=UTF-8",
+        "X-Forwarded-For": address_of(session),
+        **kwargs.pop("headers", {}),
+    }
+    return requests.post(
+        f"{server}/webhooks/webchat/webhook", data=json.dumps(body), headers=headers, timeout=60, **kwargs
+    )
 
 
 class EventStream:
@@ -216,8 +227,11 @@ def two_servers(tmp_path_factory) -> Iterator[List[str]]:
     """Two Rasa server instances on one database with REDIS_URL, as behind a load balancer."""
     tmp = tmp_path_factory.mktemp("webchat-redis")
     database_url = f"sqlite:///{tmp / 'webchat.db'}"
-    env = {**HANDOVER_ENV, "REDIS_URL": "redis://127.0.0.1:6379/0",
-           "REDIS_KEY_PREFIX": f"cyberaide-test-{uuid.uuid4().hex}"}  # test runs sharing the Redis server
+    env = {
+        **HANDOVER_ENV,
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_KEY_PREFIX": f"cyberaide-test-{uuid.uuid4().hex}",
+    }  # test runs sharing the Redis server
     actions, action_url = start_action_server(tmp, database_url, env)
     started = []
     try:
@@ -266,8 +280,9 @@ def test_cors_headers_on_every_answer(server: str):
         requests.get(f"{server}/webhooks/webchat/static/widget.js", headers=origin, timeout=10),
         requests.get(f"{server}/webhooks/webchat/stream?session=telegram:1", headers=origin, timeout=10),
     ]
-    events = requests.get(f"{server}/webhooks/webchat/stream?session={session}", headers=origin, stream=True,
-                          timeout=10)
+    events = requests.get(
+        f"{server}/webhooks/webchat/stream?session={session}", headers=origin, stream=True, timeout=10
+    )
     answers.append(events)
     for answer in answers:
         values = answer.raw.headers.getlist("Access-Control-Allow-Origin")
@@ -303,8 +318,13 @@ def test_streams_per_conversation_are_limited(server: str):
 def test_bad_requests_get_clear_french_answers(server: str):
     url = f"{server}/webhooks/webchat/webhook"
     session = new_session()
-    for body in (b"", b"\xff\xfe\x00binaire", b"[1, 2]", b'{"session": "%s"}' % session.encode(),
-                 b'{"session": "%s", "message": 42}' % session.encode()):
+    for body in (
+        b"",
+        b"\xff\xfe\x00binaire",
+        b"[1, 2]",
+        b'{"session": "%s"}' % session.encode(),
+        b'{"session": "%s", "message": 42}' % session.encode(),
+    ):
         answer = requests.post(url, data=body, timeout=20)
         assert answer.status_code == 400 and "Requête invalide" in answer.json()["error"], body
     for forged in ("telegram:123456", "sms:+33612345678", "web:pas-un-uuid", None):
@@ -353,22 +373,27 @@ def test_a_script_rotating_session_ids_is_limited_by_its_address(server: str):
     limit = RATE_LIMIT * IP_LIMIT_FACTOR
     # Empty messages are answered without the NLU, so the flood fits well within the one-minute window. The
     # addresses on the left are the client's own claims: only the one our proxy appended (the last) counts.
-    codes = [post(server, new_session(), "", headers={"X-Forwarded-For": f"192.0.2.{i % 250}, 203.0.113.77"})
-             for i in range(limit + 1)]
+    codes = [
+        post(server, new_session(), "", headers={"X-Forwarded-For": f"192.0.2.{i % 250}, 203.0.113.77"})
+        for i in range(limit + 1)
+    ]
     assert [c.status_code for c in codes[:limit]] == [200] * limit
     assert codes[limit].status_code == 429 and codes[limit].json()["error"] == RATE_LIMIT_REPLY
     assert post(server, new_session(), "", headers={"X-Forwarded-For": "203.0.113.78"}).status_code == 200
 
 
-@pytest.mark.parametrize("proxies, forwarded, peer, expected", [
-    ("", "198.51.100.9", "127.0.0.1", "127.0.0.1"),  # no trusted proxy: the header is anyone's claim
-    ("1", "198.51.100.9", "127.0.0.1", "198.51.100.9"),
-    ("1", "6.6.6.6, 198.51.100.9", "127.0.0.1", "198.51.100.9"),  # a client's own X-Forwarded-For is not believed
-    ("2", "6.6.6.6, 198.51.100.9, 10.0.0.2", "127.0.0.1", "198.51.100.9"),
-    ("1", "", "127.0.0.1", "127.0.0.1"),
-    ("", None, "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),  # an IPv6 subscriber has a whole /64
-    ("", None, "::ffff:192.0.2.1", "192.0.2.1"),
-])
+@pytest.mark.parametrize(
+    "proxies, forwarded, peer, expected",
+    [
+        ("", "198.51.100.9", "127.0.0.1", "127.0.0.1"),  # no trusted proxy: the header is anyone's claim
+        ("1", "198.51.100.9", "127.0.0.1", "198.51.100.9"),
+        ("1", "6.6.6.6, 198.51.100.9", "127.0.0.1", "198.51.100.9"),  # a client's own X-Forwarded-For is not believed
+        ("2", "6.6.6.6, 198.51.100.9, 10.0.0.2", "127.0.0.1", "198.51.100.9"),
+        ("1", "", "127.0.0.1", "127.0.0.1"),
+        ("", None, "2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),  # an IPv6 subscriber has a whole /64
+        ("", None, "::ffff:192.0.2.1", "192.0.2.1"),
+    ],
+)
 def test_client_address(monkeypatch, proxies, forwarded, peer, expected):
     from types import SimpleNamespace
 
@@ -652,8 +677,9 @@ def test_unread_operator_messages_are_announced_on_the_closed_bubble(server: str
 
 
 def test_phone_screen_reduced_motion_and_contrast(server: str, browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                  reduced_motion="reduce", locale="fr-FR")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, reduced_motion="reduce", locale="fr-FR"
+    )
     context.set_default_timeout(20_000)
     try:
         page = context.new_page()

@@ -1,4 +1,5 @@
 """The web chat's view of a conversation, from real Rasa events (no server needed)."""
+
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
@@ -37,7 +38,13 @@ def conversation():
 def test_each_message_keeps_its_index_in_the_tracker_and_who_wrote_it():
     messages = widget_messages(conversation())
     assert [(m["id"], m["who"]) for m in messages] == [
-        (3, "victim"), (5, "bot"), (7, "victim"), (8, "bot"), (11, "system"), (12, "operator"), (13, "victim"),
+        (3, "victim"),
+        (5, "bot"),
+        (7, "victim"),
+        (8, "bot"),
+        (11, "system"),
+        (12, "operator"),
+        (13, "victim"),
     ]
     operator = next(m for m in messages if m["who"] == "operator")
     assert operator["operator"] == "Alex"
@@ -69,7 +76,8 @@ def test_replies_missing_from_the_transcript_become_notices():
     assert _notices(replies, turn) == [{"who": "bot", "text": TRUNCATED_NOTE}]
     # nothing recorded (database down): every reply is a notice, with its buttons
     assert _notices([{"text": SAFETY_REPLY}, {"text": "Q ?", "buttons": YES_NO}], []) == [
-        {"who": "bot", "text": SAFETY_REPLY}, {"who": "bot", "text": "Q ?", "buttons": YES_NO},
+        {"who": "bot", "text": SAFETY_REPLY},
+        {"who": "bot", "text": "Q ?", "buttons": YES_NO},
     ]
 
 
@@ -81,6 +89,12 @@ def test_server_sent_event_frames_hold_one_message_on_one_data_line():
 
 def test_only_web_conversation_ids_are_accepted():
     assert SESSION_FORMAT.fullmatch("web:0f8fad5b-d9cb-469f-a165-70867728950e")
-    for forged in ("telegram:123456", "sms:+33612345678", "web:../../etc", "web:0F8FAD5B-D9CB-469F-A165-70867728950E",
-                   "0f8fad5b-d9cb-469f-a165-70867728950e", "web:0f8fad5b-d9cb-469f-a165-70867728950e\n"):
+    for forged in (
+        "telegram:123456",
+        "sms:+33612345678",
+        "web:../../etc",
+        "web:0F8FAD5B-D9CB-469F-A165-70867728950E",
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "web:0f8fad5b-d9cb-469f-a165-70867728950e\n",
+    ):
         assert not SESSION_FORMAT.fullmatch(forged), forged

@@ -4,6 +4,7 @@
 `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` with HTTP basic auth (AccountSid:AuthToken) and the
 form fields `To`, `From`, `Body`; answers 201 with a Message resource, or Twilio's JSON errors.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,32 +50,60 @@ class TwilioStandIn:
     def answer(self, path: str, authorization: str, form: Dict[str, str]) -> tuple:
         expected_path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         if path != expected_path:
-            return 404, {"code": 20404, "message": f"The requested resource {path} was not found",
-                         "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404}
+            return 404, {
+                "code": 20404,
+                "message": f"The requested resource {path} was not found",
+                "more_info": "https://www.twilio.com/docs/errors/20404",
+                "status": 404,
+            }
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         if authorization != f"Basic {credentials}":
-            return 401, {"code": 20003, "message": "Authenticate",
-                         "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}
+            return 401, {
+                "code": 20003,
+                "message": "Authenticate",
+                "more_info": "https://www.twilio.com/docs/errors/20003",
+                "status": 401,
+            }
         for field in ("To", "Body"):
             if not form.get(field):
-                return 400, {"code": 21602 if field == "Body" else 21604,
-                             "message": f"A '{field}' parameter is required.",
-                             "more_info": "https://www.twilio.com/docs/errors/21602", "status": 400}
+                return 400, {
+                    "code": 21602 if field == "Body" else 21604,
+                    "message": f"A '{field}' parameter is required.",
+                    "more_info": "https://www.twilio.com/docs/errors/21602",
+                    "status": 400,
+                }
         if form["To"] == UNSUBSCRIBED_NUMBER:
             with self._lock:
                 self.rejected.append(form)
-            return 400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
-                         "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}
+            return 400, {
+                "code": 21610,
+                "message": "Attempt to send to unsubscribed recipient",
+                "more_info": "https://www.twilio.com/docs/errors/21610",
+                "status": 400,
+            }
         sid = "SM" + uuid.uuid4().hex
         now = formatdate(time.time(), usegmt=True)
         with self._lock:
             self.messages.append(dict(form, at=time.time()))
         return 201, {
-            "account_sid": self.account_sid, "api_version": "2010-04-01", "body": form["Body"],
-            "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
-            "error_code": None, "error_message": None, "from": form.get("From"), "messaging_service_sid": None,
-            "num_media": "0", "num_segments": "1", "price": None, "price_unit": "USD", "sid": sid,
-            "status": "queued", "to": form["To"],
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": form["Body"],
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "to": form["To"],
             "subresource_uris": {"media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
         }

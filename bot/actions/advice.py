@@ -1,4 +1,5 @@
 """The personalised advice ("fiche réflexe") at the end of the qualification, and the recap on request."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text

@@ -1,4 +1,5 @@
 """The victim consents to talk to a person: queue the conversation with its qualification summary."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -37,8 +38,11 @@ class ActionRequestHandover(Action):
         summary = None
         if case:
             # The operator reads the facts in French, and whether the advice was actually sent to the victim.
-            summary = {**case.as_dict(), "key_facts": case.key_facts(),
-                       "advice_given": bool(tracker.get_slot("advice_given"))}
+            summary = {
+                **case.as_dict(),
+                "key_facts": case.key_facts(),
+                "advice_given": bool(tracker.get_slot("advice_given")),
+            }
         reason = handover_reason(tracker, bool(case and case.serious))
         channel = handover.channel_of(tracker.sender_id, tracker.get_latest_input_channel())
         handover.request(tracker.sender_id, channel, reason, summary)

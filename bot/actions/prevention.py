@@ -1,4 +1,5 @@
 """Prevention mode: the nine themes of the official awareness kit, and a short quiz in the chat."""
+
 from __future__ import annotations
 
 import re
@@ -88,7 +89,9 @@ class ActionQuiz(Action):
             dispatcher.utter_message(text=f"Bonne réponse ! {question['explanation']}")
         else:
             right = question["choices"][question["answer"]]
-            dispatcher.utter_message(text=f"Pas tout à fait : la bonne réponse était « {right} ». {question['explanation']}")
+            dispatcher.utter_message(
+                text=f"Pas tout à fait : la bonne réponse était « {right} ». {question['explanation']}"
+            )
         if index + 1 < len(questions):
             self._ask(dispatcher, questions, index + 1)
             return [SlotSet("quiz_index", index + 1), SlotSet("quiz_score", score)]

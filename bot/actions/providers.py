@@ -11,6 +11,7 @@ of the directory, and staff reading the conversation later must see what the vic
 
 On SMS everything fits in one short message: a line per provider, the CSIRT's phone only.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,10 +51,13 @@ UNKNOWN_PLACE_QUESTION = (
     "Je ne retrouve pas « {place} » dans ma liste de communes, qui n'est pas complète. Pourriez-vous m'indiquer "
     "votre code postal, ou le numéro de votre département (par exemple 33 pour la Gironde) ?"
 )
-CORSICA_QUESTION = ("Êtes-vous en Corse-du-Sud (2A) ou en Haute-Corse (2B) ? Vous pouvez aussi m'indiquer votre "
-                    "code postal.")
-REGION_QUESTION = ("Dans quel département de la région {region} êtes-vous ? Vous pouvez aussi m'indiquer votre "
-                   "commune ou votre code postal.")
+CORSICA_QUESTION = (
+    "Êtes-vous en Corse-du-Sud (2A) ou en Haute-Corse (2B) ? Vous pouvez aussi m'indiquer votre code postal."
+)
+REGION_QUESTION = (
+    "Dans quel département de la région {region} êtes-vous ? Vous pouvez aussi m'indiquer votre "
+    "commune ou votre code postal."
+)
 MAX_DEPARTEMENT_BUTTONS = 6  # a region with more départements gets the question without buttons
 SKIP_LOCATION_BUTTON = {"title": "Je préfère ne pas le dire", "payload": "/dont_know"}
 HUMAN_BUTTON = {"title": "Parler à une personne", "payload": "/ask_human"}
@@ -138,8 +142,14 @@ def location_question(tracker: Tracker, asked: bool) -> Tuple[str, List[Dict[str
     if vague:
         region, departements = vague
         question = CORSICA_QUESTION if region == "Corse" else REGION_QUESTION.format(region=region)
-        buttons = [{"title": f"{d.name} ({d.code})", "payload": f'/request_provider{{"departement": "{d.code}"}}'}
-                   for d in departements] if len(departements) <= MAX_DEPARTEMENT_BUTTONS else []
+        buttons = (
+            [
+                {"title": f"{d.name} ({d.code})", "payload": f'/request_provider{{"departement": "{d.code}"}}'}
+                for d in departements
+            ]
+            if len(departements) <= MAX_DEPARTEMENT_BUTTONS
+            else []
+        )
         return question, buttons + [SKIP_LOCATION_BUTTON]
     if asked and typed:
         return UNKNOWN_PLACE_QUESTION.format(place=_clean(text)), [SKIP_LOCATION_BUTTON]
@@ -223,15 +233,21 @@ def sms_introduction(result: Result) -> str:
     if local == len(result.offers):
         where = location.commune.name if location.commune else location.departement.name
         return f"Professionnels près de {where} :"
-    then = ("les plus proches et d'autres à distance" if neighbour and remote else
-            "les plus proches" if neighbour else "d'autres qui aident à distance")
+    then = (
+        "les plus proches et d'autres à distance"
+        if neighbour and remote
+        else "les plus proches"
+        if neighbour
+        else "d'autres qui aident à distance"
+    )
     if not local:
         return f"Professionnels : aucun dans votre département, voici {then} :"
     return f"Professionnels : {local} dans votre département, puis {then} :"
 
 
-def sms_notes(result: Result, sheet: Any, location: Optional[geo.Location], searched_elsewhere: bool,
-              public_known: bool) -> List[str]:
+def sms_notes(
+    result: Result, sheet: Any, location: Optional[geo.Location], searched_elsewhere: bool, public_known: bool
+) -> List[str]:
     """The notes of the web answer, each in a few words; the CSIRT with its phone only."""
     notes = []
     if any(offer.provider.demo for offer in result.offers):
@@ -243,8 +259,9 @@ def sms_notes(result: Result, sheet: Any, location: Optional[geo.Location], sear
     if result.public in ORGANISATIONS:
         csirt = geo.csirt_for(location.departement.code) if location else None
         if csirt is not None:
-            notes.append(f"Aide gratuite (CSIRT régional) : {csirt.name}"
-                         + (f", {csirt.phone}." if csirt.phone else "."))
+            notes.append(
+                f"Aide gratuite (CSIRT régional) : {csirt.name}" + (f", {csirt.phone}." if csirt.phone else ".")
+            )
         elif location is not None:
             notes.append("Pas de CSIRT régional ici : voyez 17cyber.gouv.fr.")
         else:
@@ -261,9 +278,14 @@ def sms_notes(result: Result, sheet: Any, location: Optional[geo.Location], sear
 def offered_snapshot(result: Result) -> List[Dict[str, Any]]:
     """What the victim was offered, as they saw it: ids are not enough, the directory may be re-imported."""
     return [
-        {"id": offer.provider.id, "name": offer.provider.name, "phone": offer.provider.phone,
-         "postal_code": offer.provider.postal_code,
-         "distance_km": None if offer.distance_km is None else round(offer.distance_km, 1), "tier": offer.tier}
+        {
+            "id": offer.provider.id,
+            "name": offer.provider.name,
+            "phone": offer.provider.phone,
+            "postal_code": offer.provider.postal_code,
+            "distance_km": None if offer.distance_km is None else round(offer.distance_km, 1),
+            "tier": offer.tier,
+        }
         for offer in result.offers
     ]
 
@@ -286,33 +308,47 @@ def introduction(result: Result, location_given: bool) -> str:
             return f"{where[0].upper()}{where[1:]}, {found}, et aucun autre qui puisse vous aider à distance :"
         return f"Voici {count} {people}, {where} :"
     in_dep = f"dans votre département ({location.departement.name})"
-    first = (f"Je n'ai trouvé qu'un professionnel adapté {in_dep}" if local == 1 else
-             f"Je n'ai trouvé que {local} professionnels adaptés {in_dep}" if local else
-             f"Je n'ai trouvé aucun professionnel adapté {in_dep}")
+    first = (
+        f"Je n'ai trouvé qu'un professionnel adapté {in_dep}"
+        if local == 1
+        else f"Je n'ai trouvé que {local} professionnels adaptés {in_dep}"
+        if local
+        else f"Je n'ai trouvé aucun professionnel adapté {in_dep}"
+    )
     if neighbour and remote:
-        then = "j'ajoute les plus proches des départements voisins, et des professionnels qui peuvent vous aider à " \
-               "distance"
+        then = (
+            "j'ajoute les plus proches des départements voisins, et des professionnels qui peuvent vous aider à "
+            "distance"
+        )
     elif neighbour:
         then = "j'ajoute les plus proches, dans les départements voisins"
     else:
-        then = "personne n'est assez proche dans les départements voisins : j'ajoute des professionnels qui " \
-               "peuvent vous aider à distance"
+        then = (
+            "personne n'est assez proche dans les départements voisins : j'ajoute des professionnels qui "
+            "peuvent vous aider à distance"
+        )
     return f"{first} : {then}. Ils accompagnent {public} :"
 
 
 def csirt_message(location: Optional[geo.Location]) -> str:
     if location is None:
-        return ("Les entreprises, associations et collectivités peuvent aussi être aidées gratuitement par le centre "
-                "régional de réponse aux incidents cyber (CSIRT) : indiquez-moi votre département et je vous "
-                "donnerai ses coordonnées.")
+        return (
+            "Les entreprises, associations et collectivités peuvent aussi être aidées gratuitement par le centre "
+            "régional de réponse aux incidents cyber (CSIRT) : indiquez-moi votre département et je vous "
+            "donnerai ses coordonnées."
+        )
     csirt = geo.csirt_for(location.departement.code)
     region = location.departement.region
     if csirt is None:
-        return (f"Il n'y a pas de centre régional de réponse aux incidents cyber (CSIRT) {geo.in_region(region)} : "
-                "17cyber.gouv.fr vous orientera vers la bonne aide.")
+        return (
+            f"Il n'y a pas de centre régional de réponse aux incidents cyber (CSIRT) {geo.in_region(region)} : "
+            "17cyber.gouv.fr vous orientera vers la bonne aide."
+        )
     details = " – ".join(d for d in (csirt.phone and f"tél. {csirt.phone}", csirt.url, csirt.hours) if d)
-    return (f"Votre structure peut aussi être aidée gratuitement par le centre de réponse aux incidents cyber de "
-            f"votre région ({region}) : {csirt.name}" + (f", {details}." if details else "."))
+    return (
+        f"Votre structure peut aussi être aidée gratuitement par le centre de réponse aux incidents cyber de "
+        f"votre région ({region}) : {csirt.name}" + (f", {details}." if details else ".")
+    )
 
 
 class ActionFindProviders(Action):
@@ -334,8 +370,14 @@ class ActionFindProviders(Action):
             return [SlotSet(NEEDED_SLOT, True)]
         return self.offer(dispatcher, tracker, location, from_message, location_given=not declined)
 
-    def offer(self, dispatcher: CollectingDispatcher, tracker: Tracker, location: Optional[geo.Location],
-              from_message: bool, location_given: bool) -> List[EventType]:
+    def offer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        location: Optional[geo.Location],
+        from_message: bool,
+        location_given: bool,
+    ) -> List[EventType]:
         slots = tracker.current_slot_values()
         incident = slots.get("incident")
         sheet = knowledge.load().sheets.get(incident) if incident else None
@@ -355,15 +397,22 @@ class ActionFindProviders(Action):
             return events
 
         buttons = [
-            {"title": f"Je suis à {c.name} ({geo.departement(c.departement).name})",
-             "payload": f'/request_provider{{"postal_code": "{c.postal_code}"}}'}
+            {
+                "title": f"Je suis à {c.name} ({geo.departement(c.departement).name})",
+                "payload": f'/request_provider{{"postal_code": "{c.postal_code}"}}',
+            }
             for c in (location.alternatives if location else ())
         ] + [HUMAN_BUTTON]
         events.append(SlotSet(OFFERED_SLOT, offered_snapshot(result)))
         if tracker.get_latest_input_channel() == "sms" and result.offers:
             lines = [sms_introduction(result)] + [provider_line(offer) for offer in result.offers]
-            lines += sms_notes(result, sheet, location, location is not None and not from_message,
-                               slots.get("public") in PUBLIC_PHRASES)
+            lines += sms_notes(
+                result,
+                sheet,
+                location,
+                location is not None and not from_message,
+                slots.get("public") in PUBLIC_PHRASES,
+            )
             dispatcher.utter_message(text="\n".join(lines), buttons=buttons)
             return events
         if result.offers:
@@ -381,24 +430,35 @@ class ActionFindProviders(Action):
         if any(offer.provider.demo for offer in result.offers):
             notes.append("Attention : ce sont des prestataires fictifs, pour la démonstration ; ils n'existent pas.")
         if sheet is not None and not sheet.competences:
-            notes.append("Un professionnel de l'informatique ne peut pas récupérer l'argent perdu ni faire cesser "
-                         "une escroquerie ; il peut en revanche vérifier et sécuriser vos appareils et vos comptes.")
+            notes.append(
+                "Un professionnel de l'informatique ne peut pas récupérer l'argent perdu ni faire cesser "
+                "une escroquerie ; il peut en revanche vérifier et sécuriser vos appareils et vos comptes."
+            )
         if result.offers:
-            notes.append("Ces professionnels sont indépendants et leurs interventions sont payantes : demandez un "
-                         "devis avant de vous engager." if len(result.offers) > 1 else
-                         "Ce professionnel est indépendant et ses interventions sont payantes : demandez un devis "
-                         "avant de vous engager.")
+            notes.append(
+                "Ces professionnels sont indépendants et leurs interventions sont payantes : demandez un "
+                "devis avant de vous engager."
+                if len(result.offers) > 1
+                else "Ce professionnel est indépendant et ses interventions sont payantes : demandez un devis "
+                "avant de vous engager."
+            )
         if result.public in ORGANISATIONS:
             notes.append(csirt_message(location))
         if location is not None and not from_message:
-            notes.append(f"J'ai cherché {place_phrase(location)}. Si vous êtes ailleurs, indiquez-moi votre commune "
-                         "ou votre code postal.")
+            notes.append(
+                f"J'ai cherché {place_phrase(location)}. Si vous êtes ailleurs, indiquez-moi votre commune "
+                "ou votre code postal."
+            )
         if slots.get("public") not in PUBLIC_PHRASES:
-            notes.append("Si vous écrivez pour une entreprise, une association ou une collectivité, dites-le-moi : "
-                         "je chercherai des professionnels qui les accompagnent.")
+            notes.append(
+                "Si vous écrivez pour une entreprise, une association ou une collectivité, dites-le-moi : "
+                "je chercherai des professionnels qui les accompagnent."
+            )
         if sheet is None:
-            notes.append("Si vous me décrivez ce qui s'est passé, je choisirai des professionnels qui ont les "
-                         "compétences adaptées.")
+            notes.append(
+                "Si vous me décrivez ce qui s'est passé, je choisirai des professionnels qui ont les "
+                "compétences adaptées."
+            )
         notes = notes or ["Que souhaitez-vous faire maintenant ?"]
         dispatcher.utter_message(text="\n\n".join(notes), buttons=buttons)
         return events

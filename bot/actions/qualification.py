@@ -4,6 +4,7 @@ The questions of each incident are listed in its advice sheet (`questions`). A f
 description ("j'ai payé 300 € par virement") fills its slot through the entity extractor, so it is never asked.
 Answers come as buttons or free text: oui / non / je ne sais pas ("inconnu", which counts as a skipped question).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text

@@ -7,6 +7,7 @@
 
 Ratings go to the `ratings` table (bot/ratings.py) and are shown in the staff review console.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -21,19 +22,32 @@ RATE_INTENT = "rate"
 RATING_ENTITY = "rating"
 SMS_CHANNEL = "sms"
 
-ASK_WHY = ("Merci pour votre avis ! Si vous le souhaitez, dites-nous en un message ce qui vous a aidé "
-           "ou ce qui vous a manqué. Évitez d'y mettre vos coordonnées.")
+ASK_WHY = (
+    "Merci pour votre avis ! Si vous le souhaitez, dites-nous en un message ce qui vous a aidé "
+    "ou ce qui vous a manqué. Évitez d'y mettre vos coordonnées."
+)
 NO_THANKS = [{"title": "Non merci", "payload": "/deny"}]
 NOT_A_RATING = "Je n'ai pas compris cette note. Vous pouvez choisir ci-dessous, ou simplement continuer."
-THANKS_COMMENT = ("Merci, votre message a bien été transmis à l'équipe. Prenez soin de vous ; vous pouvez revenir "
-                  "ici à tout moment. En cas de danger immédiat : 17 ou 112.")
+THANKS_COMMENT = (
+    "Merci, votre message a bien été transmis à l'équipe. Prenez soin de vous ; vous pouvez revenir "
+    "ici à tout moment. En cas de danger immédiat : 17 ou 112."
+)
 THANKS_NO_COMMENT = "Entendu, merci encore. Prenez soin de vous ; vous pouvez revenir ici à tout moment."
 
 
 # What counts as help worth rating: a diagnosis with its first reflex, advice, a recap, prevention, providers, a
 # request for a person. "Bonjour" then "merci" is not a conversation to rate.
-HELPING_ACTIONS = frozenset({"action_diagnose", "action_give_advice", "action_recap", "action_prevention",
-                             "action_quiz", "action_find_providers", "action_request_handover"})
+HELPING_ACTIONS = frozenset(
+    {
+        "action_diagnose",
+        "action_give_advice",
+        "action_recap",
+        "action_prevention",
+        "action_quiz",
+        "action_find_providers",
+        "action_request_handover",
+    }
+)
 
 
 def _helped(tracker: Tracker) -> bool:
@@ -48,8 +62,10 @@ def _asked_or_rated(tracker: Tracker) -> bool:
             buttons = (event.get("data") or {}).get("buttons") or []
             if any(str(b.get("payload", "")).startswith(f"/{RATE_INTENT}") for b in buttons if isinstance(b, dict)):
                 return True
-        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get("name") \
-                == RATE_INTENT:
+        if (
+            event.get("event") == "user"
+            and ((event.get("parse_data") or {}).get("intent") or {}).get("name") == RATE_INTENT
+        ):
             return True
     return False
 
@@ -62,8 +78,9 @@ class ActionAskRating(Action):
         if _asked_or_rated(tracker) or not _helped(tracker):
             return []
         channel = tracker.get_latest_input_channel()
-        dispatcher.utter_message(text=ratings.ASK_SMS if channel == SMS_CHANNEL else ratings.ASK,
-                                 buttons=ratings.rating_buttons(channel))
+        dispatcher.utter_message(
+            text=ratings.ASK_SMS if channel == SMS_CHANNEL else ratings.ASK, buttons=ratings.rating_buttons(channel)
+        )
         return []
 
 
@@ -85,8 +102,9 @@ class ActionStoreRating(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         value = rating_from(tracker.latest_message or {})
         if value is None:
-            dispatcher.utter_message(text=NOT_A_RATING,
-                                     buttons=ratings.rating_buttons(tracker.get_latest_input_channel()) + NO_THANKS)
+            dispatcher.utter_message(
+                text=NOT_A_RATING, buttons=ratings.rating_buttons(tracker.get_latest_input_channel()) + NO_THANKS
+            )
             return []
         ratings.store(tracker.sender_id, value)
         dispatcher.utter_message(text=ASK_WHY, buttons=NO_THANKS)

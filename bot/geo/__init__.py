@@ -14,6 +14,7 @@ What a victim types is resolved by `locate()`:
 What is too vague to search from ("en Bretagne", "dans le 20") is told apart by `too_vague()`, so that the bot can
 ask the right question.
 """
+
 from __future__ import annotations
 
 import csv
@@ -103,8 +104,13 @@ class Location:
 class Geography:
     """The loaded data and its lookup indexes."""
 
-    def __init__(self, departements: List[Departement], communes: List[Commune], csirts: Dict[str, Csirt],
-                 postal_exceptions: Tuple[Commune, ...] = ()):
+    def __init__(
+        self,
+        departements: List[Departement],
+        communes: List[Commune],
+        csirts: Dict[str, Csirt],
+        postal_exceptions: Tuple[Commune, ...] = (),
+    ):
         self.departements: Dict[str, Departement] = {d.code: d for d in departements}
         # Postal code -> the other départements it also serves (La Poste codes shared across a border).
         self.postal_exceptions: Dict[str, Tuple[str, ...]] = {}
@@ -177,12 +183,40 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes", "s": "saint"}
 _ARTICLES = ("le ", "la ", "les ", "l ")
 # Usual short names of overseas territories ("la Réunion" is already the official name with its article).
-_DEPARTEMENT_ALIASES = {"reunion": "974", "wallis": "986", "futuna": "986", "tahiti": "987", "polynesie": "987",
-                        "caledonie": "988", "saint barth": "977", "saint barthelemy": "977", "spm": "975"}
+_DEPARTEMENT_ALIASES = {
+    "reunion": "974",
+    "wallis": "986",
+    "futuna": "986",
+    "tahiti": "987",
+    "polynesie": "987",
+    "caledonie": "988",
+    "saint barth": "977",
+    "saint barthelemy": "977",
+    "spm": "975",
+}
 # First words shared by too many compound names to stand for one of them.
-_GENERIC_FIRST_WORDS = {"saint", "sainte", "saints", "saintes", "villeneuve", "neuilly", "bourg", "pont", "port",
-                        "fort", "mont", "grand", "grande", "petit", "notre", "ville", "villers", "chateau", "sous",
-                        "bar"}
+_GENERIC_FIRST_WORDS = {
+    "saint",
+    "sainte",
+    "saints",
+    "saintes",
+    "villeneuve",
+    "neuilly",
+    "bourg",
+    "pont",
+    "port",
+    "fort",
+    "mont",
+    "grand",
+    "grande",
+    "petit",
+    "notre",
+    "ville",
+    "villers",
+    "chateau",
+    "sous",
+    "bar",
+}
 
 
 def normalise(text: str) -> str:
@@ -198,7 +232,7 @@ def _name_keys(name: str) -> Iterator[str]:
     yield key
     for article in _ARTICLES:
         if key.startswith(article) and len(key) > len(article) + 2:
-            yield key[len(article):]
+            yield key[len(article) :]
 
 
 # --- distances and neighbours -------------------------------------------------------------------------------------
@@ -340,8 +374,26 @@ _NOT_A_PLACE = (
 )
 _POSTAL_IN_TEXT = re.compile(rf"(?<![\d.,])(\d{{5}})(?![\d.,]){_NOT_A_PLACE}")
 # "j'ai payé 15000": an amount, not a postal code.
-_MONEY_WORDS = {"paye", "payes", "payee", "perdu", "perdus", "vire", "verse", "envoye", "debite", "preleve",
-                "depense", "coute", "montant", "somme", "rembourse", "rancon", "de", "environ"}
+_MONEY_WORDS = {
+    "paye",
+    "payes",
+    "payee",
+    "perdu",
+    "perdus",
+    "vire",
+    "verse",
+    "envoye",
+    "debite",
+    "preleve",
+    "depense",
+    "coute",
+    "montant",
+    "somme",
+    "rembourse",
+    "rancon",
+    "de",
+    "environ",
+}
 _DEP_NUMBER_RE = re.compile(
     rf"\b(?:dans le|dans l|departement|departement du|departement de la|departement de l|departement des|dept|dpt|"
     rf"en|le|du)\s(\d{{1,3}}|2a|2b)\b{_NOT_A_PLACE}"
@@ -349,21 +401,92 @@ _DEP_NUMBER_RE = re.compile(
 # What introduces a place in the message that asks for, or answers about, a provider ("à Bordeaux", "près de Lille",
 # "dans le Finistère", "en Gironde", "sur Lyon", "vers Nantes", "j'habite Brest", "mairie de Laval").
 _ANCHORS_LATEST = (
-    "a", "au", "aux", "sur", "vers", "pres de", "pres d", "cote de", "cote d", "region de", "secteur de",
-    "ville de", "mairie de", "mairie d", "commune de", "commune d", "agglomeration de", "metropole de", "habite",
-    "habitons", "base", "basee", "bases", "basees", "situe", "situee", "situes", "situees", "de", "d", "dans", "en",
-    "du", "proche de", "proche d", "autour de", "autour d", "alentours de", "environs de", "departement",
+    "a",
+    "au",
+    "aux",
+    "sur",
+    "vers",
+    "pres de",
+    "pres d",
+    "cote de",
+    "cote d",
+    "region de",
+    "secteur de",
+    "ville de",
+    "mairie de",
+    "mairie d",
+    "commune de",
+    "commune d",
+    "agglomeration de",
+    "metropole de",
+    "habite",
+    "habitons",
+    "base",
+    "basee",
+    "bases",
+    "basees",
+    "situe",
+    "situee",
+    "situes",
+    "situees",
+    "de",
+    "d",
+    "dans",
+    "en",
+    "du",
+    "proche de",
+    "proche d",
+    "autour de",
+    "autour d",
+    "alentours de",
+    "environs de",
+    "departement",
 )
 # In older messages only a clear statement of where the victim is counts: "j'ai écrit à Orange" is no place.
 _ANCHORS_HISTORY = (
-    "je suis a", "j habite", "j habite a", "nous sommes a", "on est a", "on habite", "nous habitons", "je vis a",
-    "pres de", "mairie de", "mairie d", "commune de", "commune d", "ville de", "basee a", "base a", "bases a",
-    "basees a", "situe a", "situee a", "situes a", "situees a", "dans le departement", "je suis dans le",
-    "je suis dans la", "je suis en", "nous sommes en", "nous sommes dans le", "nous sommes dans la",
+    "je suis a",
+    "j habite",
+    "j habite a",
+    "nous sommes a",
+    "on est a",
+    "on habite",
+    "nous habitons",
+    "je vis a",
+    "pres de",
+    "mairie de",
+    "mairie d",
+    "commune de",
+    "commune d",
+    "ville de",
+    "basee a",
+    "base a",
+    "bases a",
+    "basees a",
+    "situe a",
+    "situee a",
+    "situes a",
+    "situees a",
+    "dans le departement",
+    "je suis dans le",
+    "je suis dans la",
+    "je suis en",
+    "nous sommes en",
+    "nous sommes dans le",
+    "nous sommes dans la",
 )
-_DEPARTEMENT_ANCHORS = {"dans", "en", "du", "departement", "dans le departement", "je suis dans le",
-                        "je suis dans la", "je suis en", "nous sommes en", "nous sommes dans le",
-                        "nous sommes dans la"}
+_DEPARTEMENT_ANCHORS = {
+    "dans",
+    "en",
+    "du",
+    "departement",
+    "dans le departement",
+    "je suis dans le",
+    "je suis dans la",
+    "je suis en",
+    "nous sommes en",
+    "nous sommes dans le",
+    "nous sommes dans la",
+}
 
 
 def _anchor_re(anchors) -> "re.Pattern[str]":
@@ -374,9 +497,49 @@ _ANCHOR_LATEST_RE = _anchor_re(_ANCHORS_LATEST)
 _ANCHOR_HISTORY_RE = _anchor_re(_ANCHORS_HISTORY)
 # Words that end a place name in a sentence ("à Lyon et j'ai...", "à Lille pour ma boîte").
 _STOP_WORDS = {
-    "et", "pour", "mais", "car", "ou", "qui", "que", "je", "j", "on", "nous", "il", "elle", "avec", "svp", "merci",
-    "depuis", "c", "ca", "est", "mon", "ma", "mes", "notre", "nos", "un", "une", "pouvez", "vous", "y", "s", "a",
-    "au", "en", "dans", "chez", "pres", "ici", "aussi", "donc", "alors", "please", "stp",
+    "et",
+    "pour",
+    "mais",
+    "car",
+    "ou",
+    "qui",
+    "que",
+    "je",
+    "j",
+    "on",
+    "nous",
+    "il",
+    "elle",
+    "avec",
+    "svp",
+    "merci",
+    "depuis",
+    "c",
+    "ca",
+    "est",
+    "mon",
+    "ma",
+    "mes",
+    "notre",
+    "nos",
+    "un",
+    "une",
+    "pouvez",
+    "vous",
+    "y",
+    "s",
+    "a",
+    "au",
+    "en",
+    "dans",
+    "chez",
+    "pres",
+    "ici",
+    "aussi",
+    "donc",
+    "alors",
+    "please",
+    "stp",
 }
 _LEADING_ARTICLES = {"le", "la", "les", "l"}
 # Words that may precede a place name given alone as an answer ("euh Bordeaux", "c'est Lille", "ville : Brest").
@@ -398,7 +561,7 @@ def _phrases(text: str, anchors: "re.Pattern[str]") -> Iterator[Tuple[List[str],
     geography = load()
     for match in anchors.finditer(text):
         words: List[str] = []
-        for word in _strip_articles(text[match.end():].split()):
+        for word in _strip_articles(text[match.end() :].split()):
             if word.isdigit() or (word in _STOP_WORDS and word not in geography.name_words):
                 break
             words.append(word)
@@ -428,8 +591,27 @@ def _match_place(words: List[str], fuzzy: bool) -> List[Commune]:
 
 
 # Words shared by many names: a typo test on the whole name would accept "Sainte-Maxime" for "Sainte-Marie".
-_COMMON_NAME_WORDS = {"saint", "sainte", "saints", "saintes", "le", "la", "les", "l", "sur", "sous", "en", "de", "d",
-                      "du", "des", "et", "lez", "aux", "au"}
+_COMMON_NAME_WORDS = {
+    "saint",
+    "sainte",
+    "saints",
+    "saintes",
+    "le",
+    "la",
+    "les",
+    "l",
+    "sur",
+    "sous",
+    "en",
+    "de",
+    "d",
+    "du",
+    "des",
+    "et",
+    "lez",
+    "aux",
+    "au",
+}
 
 
 def _core(key: str) -> str:
@@ -475,11 +657,16 @@ def _match_alias(words: List[str]) -> Optional[Location]:
     return None
 
 
-def _from_commune(commune: Commune, postal_code: Optional[str] = None, arrondissement: Optional[int] = None,
-                  alternatives: Tuple[Commune, ...] = ()) -> Location:
+def _from_commune(
+    commune: Commune,
+    postal_code: Optional[str] = None,
+    arrondissement: Optional[int] = None,
+    alternatives: Tuple[Commune, ...] = (),
+) -> Location:
     dep = load().departements[commune.departement]
-    return Location(dep, commune.lat, commune.lon, commune, postal_code or commune.postal_code, arrondissement,
-                    alternatives)
+    return Location(
+        dep, commune.lat, commune.lon, commune, postal_code or commune.postal_code, arrondissement, alternatives
+    )
 
 
 def _from_postal_code(code: str, named: List[Commune]) -> Optional[Location]:
@@ -545,7 +732,7 @@ def locate(text: str, anchored_only: bool = False) -> Optional[Location]:
     if not anchored_only:
         # 2. A postal code, maybe next to its commune's name ("33000 Bordeaux", "Saint-Pierre 97410").
         for match in _POSTAL_IN_TEXT.finditer(t):
-            after, before = t[match.end():].split(), t[:match.start()].split()
+            after, before = t[match.end() :].split(), t[: match.start()].split()
             if before and before[-1] in _MONEY_WORDS:
                 continue
             named = _match_place(after, fuzzy=False) or next(
@@ -559,8 +746,8 @@ def locate(text: str, anchored_only: bool = False) -> Optional[Location]:
         bare = _FILLER_RE.sub("", t + " ").strip()
         if re.fullmatch(r"\d{1,3}|2a|2b", bare):
             numbers.append(bare)
-        for number in numbers:
-            dep = departement(number)
+        for code in numbers:
+            dep = departement(code)
             if dep:
                 dep_hint = dep.code
                 break
@@ -603,12 +790,19 @@ def locate(text: str, anchored_only: bool = False) -> Optional[Location]:
 
 # --- places too vague to search from --------------------------------------------------------------------------------
 # Other names of regions, as victims write them.
-_REGION_ALIASES = {"paca": "Provence-Alpes-Côte d'Azur", "region parisienne": "Île-de-France",
-                   "idf": "Île-de-France"}
+_REGION_ALIASES = {"paca": "Provence-Alpes-Côte d'Azur", "region parisienne": "Île-de-France", "idf": "Île-de-France"}
 # How French says "in <region>" when it is not "en": "à La Réunion", "dans les Hauts-de-France".
-_REGION_PREPOSITIONS = {"Grand Est": "dans le", "Hauts-de-France": "dans les", "Pays de la Loire": "dans les",
-                        "La Réunion": "à", "Mayotte": "à", "Saint-Barthélemy": "à", "Saint-Martin": "à",
-                        "Saint-Pierre-et-Miquelon": "à", "Wallis-et-Futuna": "à"}
+_REGION_PREPOSITIONS = {
+    "Grand Est": "dans le",
+    "Hauts-de-France": "dans les",
+    "Pays de la Loire": "dans les",
+    "La Réunion": "à",
+    "Mayotte": "à",
+    "Saint-Barthélemy": "à",
+    "Saint-Martin": "à",
+    "Saint-Pierre-et-Miquelon": "à",
+    "Wallis-et-Futuna": "à",
+}
 
 
 def in_region(region: str) -> str:

@@ -2,6 +2,7 @@
 
 Works on DATABASE_URL (default: the SQLite file under var/), like the servers. Messages are in French: staff run it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     import_parser.add_argument("file")
     import_parser.add_argument("--replace", action="store_true", help="remplace tout l'annuaire par ce fichier")
     import_parser.add_argument("--dry-run", action="store_true", help="vérifie le fichier sans rien enregistrer")
-    import_parser.add_argument("--drop-demo", action="store_true",
-                               help="retire les prestataires fictifs de démonstration")
+    import_parser.add_argument(
+        "--drop-demo", action="store_true", help="retire les prestataires fictifs de démonstration"
+    )
     export_parser = commands.add_parser("export", help="exporte l'annuaire en CSV (« - » : sortie standard)")
     export_parser.add_argument("file")
     args = parser.parse_args(argv)

@@ -9,6 +9,7 @@ Importing is idempotent: a row updates the provider it already is, rather than a
 same provider as the one with its `id` (the column an export writes), or else as the one with the same name and
 postal code (or département). An export edited in a spreadsheet and imported back thus updates the directory.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,7 +17,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Optional, TextIO, Tuple, Union
 
 from sqlalchemy import delete, func, select
 
@@ -52,28 +53,61 @@ REQUIRED_COLUMNS = ("nom", "publics", "services", "competences")
 
 _VALUE_SYNONYMS = {
     "publics": {
-        "particulier": "particulier", "particuliers": "particulier", "individuel": "particulier",
-        "individuels": "particulier", "entreprise": "entreprise", "entreprises": "entreprise",
-        "association": "entreprise", "associations": "entreprise", "professionnel": "entreprise",
-        "professionnels": "entreprise", "pro": "entreprise", "pros": "entreprise", "pme": "entreprise",
-        "tpe": "entreprise", "entreprises_et_associations": "entreprise", "collectivite": "collectivite",
-        "collectivites": "collectivite", "administration": "collectivite", "administrations": "collectivite",
-        "collectivites_et_administrations": "collectivite", "collectivites_territoriales": "collectivite",
-        "mairie": "collectivite", "mairies": "collectivite",
+        "particulier": "particulier",
+        "particuliers": "particulier",
+        "individuel": "particulier",
+        "individuels": "particulier",
+        "entreprise": "entreprise",
+        "entreprises": "entreprise",
+        "association": "entreprise",
+        "associations": "entreprise",
+        "professionnel": "entreprise",
+        "professionnels": "entreprise",
+        "pro": "entreprise",
+        "pros": "entreprise",
+        "pme": "entreprise",
+        "tpe": "entreprise",
+        "entreprises_et_associations": "entreprise",
+        "collectivite": "collectivite",
+        "collectivites": "collectivite",
+        "administration": "collectivite",
+        "administrations": "collectivite",
+        "collectivites_et_administrations": "collectivite",
+        "collectivites_territoriales": "collectivite",
+        "mairie": "collectivite",
+        "mairies": "collectivite",
     },
     "services": {
-        "assistance": "assistance", "depannage": "assistance", "intervention": "assistance",
-        "installation": "installation", "maintenance": "maintenance",
+        "assistance": "assistance",
+        "depannage": "assistance",
+        "intervention": "assistance",
+        "installation": "installation",
+        "maintenance": "maintenance",
     },
     "competences": {
-        "poste_de_travail": "poste_de_travail", "postes_de_travail": "poste_de_travail",
-        "ordinateur": "poste_de_travail", "ordinateurs": "poste_de_travail", "messagerie": "messagerie", "messageries": "messagerie",
-        "email": "messagerie", "reseau": "reseau", "reseaux": "reseau", "site_internet": "site_internet",
-        "sites_internet": "site_internet", "site_web": "site_internet", "sites_web": "site_internet",
-        "telephonie": "telephonie", "rancongiciel": "rancongiciel", "rancongiciels": "rancongiciel",
-        "ransomware": "rancongiciel", "recuperation_donnees": "recuperation_donnees",
-        "recuperation_de_donnees": "recuperation_donnees", "recuperation_des_donnees": "recuperation_donnees",
-        "comptes_en_ligne": "comptes_en_ligne", "compte_en_ligne": "comptes_en_ligne", "securisation": "securisation",
+        "poste_de_travail": "poste_de_travail",
+        "postes_de_travail": "poste_de_travail",
+        "ordinateur": "poste_de_travail",
+        "ordinateurs": "poste_de_travail",
+        "messagerie": "messagerie",
+        "messageries": "messagerie",
+        "email": "messagerie",
+        "reseau": "reseau",
+        "reseaux": "reseau",
+        "site_internet": "site_internet",
+        "sites_internet": "site_internet",
+        "site_web": "site_internet",
+        "sites_web": "site_internet",
+        "telephonie": "telephonie",
+        "rancongiciel": "rancongiciel",
+        "rancongiciels": "rancongiciel",
+        "ransomware": "rancongiciel",
+        "recuperation_donnees": "recuperation_donnees",
+        "recuperation_de_donnees": "recuperation_donnees",
+        "recuperation_des_donnees": "recuperation_donnees",
+        "comptes_en_ligne": "comptes_en_ligne",
+        "compte_en_ligne": "comptes_en_ligne",
+        "securisation": "securisation",
         "securite": "securisation",
     },
 }
@@ -132,16 +166,22 @@ class ImportReport:
             lines.append(f"{_plural(self.replaced, 'ancien prestataire')} remplacés par ce fichier.")
         if self.updated:
             present = _plural(self.updated, "prestataire déjà présent", "prestataires déjà présents")
-            lines.append(f"Dont {present} (même identifiant, ou même nom et même code postal), mis à jour, et "
-                         f"{_plural(self.imported - self.updated, 'ajouté')}.")
+            lines.append(
+                f"Dont {present} (même identifiant, ou même nom et même code postal), mis à jour, et "
+                f"{_plural(self.imported - self.updated, 'ajouté')}."
+            )
         if self.demo_dropped:
-            lines.append(f"{_plural(self.demo_dropped, 'prestataire fictif', 'prestataires fictifs')} de "
-                         "démonstration retirés de l'annuaire.")
+            lines.append(
+                f"{_plural(self.demo_dropped, 'prestataire fictif', 'prestataires fictifs')} de "
+                "démonstration retirés de l'annuaire."
+            )
         if self.demo_left:
-            lines.append(f"Attention : l'annuaire contient encore "
-                         f"{_plural(self.demo_left, 'prestataire fictif', 'prestataires fictifs')} de démonstration, "
-                         "proposés aux victimes avec les vrais. Pour les retirer, importez à nouveau avec "
-                         "--drop-demo (python -m bot.providers import FICHIER --drop-demo).")
+            lines.append(
+                f"Attention : l'annuaire contient encore "
+                f"{_plural(self.demo_left, 'prestataire fictif', 'prestataires fictifs')} de démonstration, "
+                "proposés aux victimes avec les vrais. Pour les retirer, importez à nouveau avec "
+                "--drop-demo (python -m bot.providers import FICHIER --drop-demo)."
+            )
         if self.imported == 0 and not self.dry_run:
             lines.append("Aucune ligne valide : l'annuaire n'a pas été modifié.")
         if self.rejected:
@@ -191,8 +231,10 @@ def _parse_list(raw: str, column: str, errors: List[str]) -> List[str]:
     label = {"publics": "public", "services": "service", "competences": "compétence"}[column]
     if unknown:
         known = ", ".join(_VOCABULARIES[column])
-        errors.append(f"{label} inconnu{'e' if column == 'competences' else ''} "
-                      f"{', '.join(f'« {u} »' for u in unknown)} (valeurs possibles : {known})")
+        errors.append(
+            f"{label} inconnu{'e' if column == 'competences' else ''} "
+            f"{', '.join(f'« {u} »' for u in unknown)} (valeurs possibles : {known})"
+        )
     elif not values:
         errors.append(f"colonne {column} vide : indiquez au moins un{'e' if column == 'competences' else ''} {label}")
     return values
@@ -223,7 +265,7 @@ def normalise_phone(raw: str) -> Optional[str]:
     if len(digits) == 9 and not digits.startswith("0"):  # Excel drops the leading zero
         digits = "0" + digits
     if len(digits) == 10 and digits.startswith("0"):
-        return " ".join(digits[i:i + 2] for i in range(0, 10, 2))
+        return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
     if 6 <= len(digits) <= 9:  # overseas local numbers (Nouvelle-Calédonie: 6 digits)
         return digits
     return None
@@ -288,22 +330,27 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
         if lat is not None and lon is not None:
             km = geo.distance_km(lat, lon, dep.lat, dep.lon)
             if km > (300 if len(dep_code) == 2 else 2000):
-                errors.append(f"les coordonnées ({lat}, {lon}) sont à {km:.0f} km du département {dep_code} "
-                              "(latitude et longitude inversées ?)")
+                errors.append(
+                    f"les coordonnées ({lat}, {lon}) sont à {km:.0f} km du département {dep_code} "
+                    "(latitude et longitude inversées ?)"
+                )
         else:
             commune = geo.find_commune(commune_name, dep_code) if commune_name else None
             if commune is None or commune.departement != dep_code:
-                by_code = [c for c in geo.load().communes_by_postal_code.get(postal_code, [])
-                           if c.departement == dep_code]
+                by_code = [
+                    c for c in geo.load().communes_by_postal_code.get(postal_code, []) if c.departement == dep_code
+                ]
                 commune = by_code[0] if by_code else None
             if commune is not None:
                 lat, lon = commune.lat, commune.lon
                 commune_name = commune_name or commune.name
             else:
                 lat, lon = dep.lat, dep.lon
-                warnings.append(f"ligne {line} ({name}) : position inconnue, celle de la préfecture "
-                                f"({dep.prefecture}) est utilisée ; ajoutez latitude et longitude pour plus de "
-                                "précision")
+                warnings.append(
+                    f"ligne {line} ({name}) : position inconnue, celle de la préfecture "
+                    f"({dep.prefecture}) est utilisée ; ajoutez latitude et longitude pour plus de "
+                    "précision"
+                )
 
     publics = _parse_list(get("publics"), "publics", errors)
     services = _parse_list(get("services"), "services", errors)
@@ -311,8 +358,10 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
     expertcyber = _parse_bool(get("label_expertcyber"), "label_expertcyber", False, errors)
     if expertcyber and publics and services:
         if not {"entreprise", "collectivite"} & set(publics) or set(services) != set(SERVICES):
-            errors.append("le label ExpertCyber n'est délivré qu'aux prestataires qui servent des professionnels "
-                          "et font installation, maintenance et assistance")
+            errors.append(
+                "le label ExpertCyber n'est délivré qu'aux prestataires qui servent des professionnels "
+                "et font installation, maintenance et assistance"
+            )
 
     phone = normalise_phone(get("telephone"))
     if get("telephone") and phone is None:
@@ -339,17 +388,32 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
         if get("id").isdigit():
             provider_id = int(get("id"))
         else:
-            errors.append(f"identifiant « {get('id')} » invalide : laissez la colonne id vide pour un nouveau "
-                          "prestataire")
+            errors.append(
+                f"identifiant « {get('id')} » invalide : laissez la colonne id vide pour un nouveau prestataire"
+            )
     if errors:
         return None, errors
     # `id` holds the id read from the file until import_csv() matches it with the directory.
     return Provider(
         id=provider_id,
-        name=name, address=get("adresse"), postal_code=postal_code or None, commune=commune_name,
-        departement=dep_code, lat=lat, lon=lon, publics=publics, services=services, competences=competences,
-        expertcyber=expertcyber, phone=phone, email=email, website=website, opening_hours=get("horaires") or None,
-        remote=remote, active=active, demo=demo,
+        name=name,
+        address=get("adresse"),
+        postal_code=postal_code or None,
+        commune=commune_name,
+        departement=dep_code,
+        lat=lat,
+        lon=lon,
+        publics=publics,
+        services=services,
+        competences=competences,
+        expertcyber=expertcyber,
+        phone=phone,
+        email=email,
+        website=website,
+        opening_hours=get("horaires") or None,
+        remote=remote,
+        active=active,
+        demo=demo,
     ), []
 
 
@@ -387,9 +451,11 @@ def read(data: bytes, source: Optional[str] = None) -> Tuple[List[Provider], Imp
     if "code_postal" not in columns and "departement" not in columns:
         missing.append("code_postal (ou departement)")
     if missing:
-        report.fatal = (f"colonne{'s' if len(missing) > 1 else ''} obligatoire{'s' if len(missing) > 1 else ''} "
-                        f"absente{'s' if len(missing) > 1 else ''} : {', '.join(missing)}. Colonnes reconnues : "
-                        f"{', '.join(c for c in COLUMNS if c != 'id')}.")
+        report.fatal = (
+            f"colonne{'s' if len(missing) > 1 else ''} obligatoire{'s' if len(missing) > 1 else ''} "
+            f"absente{'s' if len(missing) > 1 else ''} : {', '.join(missing)}. Colonnes reconnues : "
+            f"{', '.join(c for c in COLUMNS if c != 'id')}."
+        )
         return [], report
     if ignored:
         report.warnings.append(f"colonnes ignorées : {', '.join(ignored)}")
@@ -424,9 +490,26 @@ def read(data: bytes, source: Optional[str] = None) -> Tuple[List[Provider], Imp
 
 
 # Columns an import writes into an existing provider (not its id nor its creation date).
-_DATA_COLUMNS = ("name", "address", "postal_code", "commune", "departement", "lat", "lon", "publics", "services",
-                 "competences", "expertcyber", "phone", "email", "website", "opening_hours", "remote", "active",
-                 "demo")
+_DATA_COLUMNS = (
+    "name",
+    "address",
+    "postal_code",
+    "commune",
+    "departement",
+    "lat",
+    "lon",
+    "publics",
+    "services",
+    "competences",
+    "expertcyber",
+    "phone",
+    "email",
+    "website",
+    "opening_hours",
+    "remote",
+    "active",
+    "demo",
+)
 
 
 def _identity(name: str, postal_code: Optional[str], departement: str) -> Tuple[str, str]:
@@ -443,8 +526,11 @@ def _save(session, providers: List[Provider]) -> int:
     done = set()  # two rows of the file never update the same provider
     for provider in providers:
         file_id, provider.id = provider.id, None
-        target_id = file_id if file_id in ids else by_identity.get(
-            _identity(provider.name, provider.postal_code, provider.departement))
+        target_id = (
+            file_id
+            if file_id in ids
+            else by_identity.get(_identity(provider.name, provider.postal_code, provider.departement))
+        )
         if target_id is None or target_id in done:
             session.add(provider)
             continue
@@ -455,8 +541,13 @@ def _save(session, providers: List[Provider]) -> int:
     return len(done)
 
 
-def import_csv(source: Union[str, Path, bytes], replace: bool = False, dry_run: bool = False,
-               url: Optional[str] = None, drop_demo: bool = False) -> ImportReport:
+def import_csv(
+    source: Union[str, Path, bytes],
+    replace: bool = False,
+    dry_run: bool = False,
+    url: Optional[str] = None,
+    drop_demo: bool = False,
+) -> ImportReport:
     """Imports a CSV directory: adds the valid rows or updates the providers they already are (or, with `replace`,
     replaces the whole directory by them). With `drop_demo`, removes the demonstration providers; otherwise the
     report warns when real providers now sit next to demonstration ones."""
@@ -500,11 +591,25 @@ EXPORT_COLUMNS = [c for c in COLUMNS]
 def _export_row(provider: Provider) -> List[str]:
     yes_no = lambda value: "oui" if value else "non"  # noqa: E731
     return [
-        provider.name, provider.address or "", provider.postal_code or "", provider.commune or "",
-        provider.departement, f"{provider.lat:.5f}", f"{provider.lon:.5f}", ",".join(provider.publics),
-        ",".join(provider.services), ",".join(provider.competences), yes_no(provider.expertcyber),
-        provider.phone or "", provider.email or "", provider.website or "", provider.opening_hours or "",
-        yes_no(provider.remote), yes_no(provider.active), yes_no(provider.demo), str(provider.id),
+        provider.name,
+        provider.address or "",
+        provider.postal_code or "",
+        provider.commune or "",
+        provider.departement,
+        f"{provider.lat:.5f}",
+        f"{provider.lon:.5f}",
+        ",".join(provider.publics),
+        ",".join(provider.services),
+        ",".join(provider.competences),
+        yes_no(provider.expertcyber),
+        provider.phone or "",
+        provider.email or "",
+        provider.website or "",
+        provider.opening_hours or "",
+        yes_no(provider.remote),
+        yes_no(provider.active),
+        yes_no(provider.demo),
+        str(provider.id),
     ]
 
 
@@ -515,7 +620,7 @@ def export_rows(url: Optional[str] = None) -> Iterable[List[str]]:
             yield _export_row(provider)
 
 
-def export_csv(destination: Union[str, Path, io.TextIOBase], url: Optional[str] = None) -> int:
+def export_csv(destination: Union[str, Path, io.TextIOBase, TextIO], url: Optional[str] = None) -> int:
     """Writes the whole directory as CSV (`;`, UTF-8 with BOM: opens as is in a French spreadsheet); returns the
     number of providers. Imported back, each row updates the provider of its `id`."""
     db.create_all(url)
@@ -524,6 +629,6 @@ def export_csv(destination: Union[str, Path, io.TextIOBase], url: Optional[str] 
             return export_csv(handle, url)
     writer = csv.writer(destination, delimiter=";")
     count = -1
-    for count, row in enumerate(export_rows(url)):
+    for count, row in enumerate(export_rows(url)):  # noqa: B007  (the count is the result)
         writer.writerow(row)
     return count

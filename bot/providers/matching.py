@@ -16,6 +16,7 @@ Each tier is one SQL query: the filters are bit-mask comparisons and the databas
 vectors (exactly the great-circle order, see models.py), answering from a covering index; only the nearest
 candidates reach Python, where they are ranked exactly. benchmarks/bench_providers.py measures it.
 """
+
 from __future__ import annotations
 
 import math
@@ -91,8 +92,9 @@ def _rank(rows: Iterable[Row], point: Tuple[float, float, float]) -> List[Tuple[
     return scored
 
 
-def _nearest(connection: Connection, where: list, point: Tuple[float, float, float],
-             wanted: int) -> List[Tuple[float, Row]]:
+def _nearest(
+    connection: Connection, where: list, point: Tuple[float, float, float], wanted: int
+) -> List[Tuple[float, Row]]:
     """The `wanted` best-ranked providers matching `where`: the database sorts by distance, Python ranks exactly.
 
     Rows not read are at least as far as the last one read; when that one is 1 km or more beyond the last provider
@@ -100,8 +102,9 @@ def _nearest(connection: Connection, where: list, point: Tuple[float, float, flo
     crowd at the same distance) the whole tier is read.
     """
     x, y, z = point
-    chord2 = (Provider.x - x) * (Provider.x - x) + (Provider.y - y) * (Provider.y - y) + (Provider.z - z) * (
-        Provider.z - z)
+    chord2 = (
+        (Provider.x - x) * (Provider.x - x) + (Provider.y - y) * (Provider.y - y) + (Provider.z - z) * (Provider.z - z)
+    )
     query = select(*_COLUMNS).where(*where).order_by(chord2)
     rows = connection.execute(query.limit(_CANDIDATES)).all()
     ranked = _rank(rows, point)
@@ -112,8 +115,13 @@ def _nearest(connection: Connection, where: list, point: Tuple[float, float, flo
     return ranked[:wanted]
 
 
-def find(location: Optional[geo.Location], public: Optional[str], competences: Iterable[str],
-         limit: int = DEFAULT_LIMIT, url: Optional[str] = None) -> Result:
+def find(
+    location: Optional[geo.Location],
+    public: Optional[str],
+    competences: Iterable[str],
+    limit: int = DEFAULT_LIMIT,
+    url: Optional[str] = None,
+) -> Result:
     """The `limit` best providers for a victim at `location` (None: unknown) of `public` needing `competences`."""
     public = normalise_public(public)
     needed = tuple(sorted(set(competences)))
@@ -121,8 +129,12 @@ def find(location: Optional[geo.Location], public: Optional[str], competences: I
     picked: List[Tuple[str, Optional[float], int]] = []  # (tier, distance, provider id)
     with db.engine(url).connect() as connection:
         if location is None:
-            query = (select(Provider.id).where(Provider.remote.is_(True), *conditions)
-                     .order_by(Provider.expertcyber.desc(), Provider.id).limit(limit))
+            query = (
+                select(Provider.id)
+                .where(Provider.remote.is_(True), *conditions)
+                .order_by(Provider.expertcyber.desc(), Provider.id)
+                .limit(limit)
+            )
             picked = [(REMOTE, None, provider_id) for provider_id in connection.scalars(query)]
         else:
             point = geo.unit_vector(location.lat, location.lon)

@@ -9,6 +9,7 @@ its work in SQL, identically on SQLite and PostgreSQL:
 (benchmarks/bench_providers.py: when the JSON lists were filtered in Python, a search in Paris over a 20,000-provider
 directory read 1,800 rows and took 35 ms; it now reads a few dozen index entries, in about 3 ms.)
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -57,8 +58,12 @@ def derived_columns(publics, services, competences, lat: float, lon: float) -> D
     """The search columns derived from a provider's lists and position (also for bulk inserts that bypass the ORM)."""
     x, y, z = geo.unit_vector(lat, lon)
     return {
-        "publics_mask": mask(publics, PUBLICS), "services_mask": mask(services, SERVICES),
-        "competences_mask": mask(competences, COMPETENCES), "x": x, "y": y, "z": z,
+        "publics_mask": mask(publics, PUBLICS),
+        "services_mask": mask(services, SERVICES),
+        "competences_mask": mask(competences, COMPETENCES),
+        "x": x,
+        "y": y,
+        "z": z,
     }
 
 
@@ -116,6 +121,7 @@ class Provider(db.Base):
 @event.listens_for(Provider, "before_insert")
 @event.listens_for(Provider, "before_update")
 def _derive(_mapper, _connection, provider: Provider) -> None:
-    for column, value in derived_columns(provider.publics, provider.services, provider.competences, provider.lat,
-                                         provider.lon).items():
+    for column, value in derived_columns(
+        provider.publics, provider.services, provider.competences, provider.lat, provider.lon
+    ).items():
         setattr(provider, column, value)

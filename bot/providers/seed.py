@@ -4,9 +4,10 @@ Every generated provider is marked `demo`, has "(démo)" in its name, an address
 number in the range ARCEP reserves for fiction (01 99 00 xx xx), and e-mail and web addresses under example.org
 (reserved by RFC 2606). None of them can be mistaken for, or reach, a real company.
 """
+
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from sqlalchemy import delete, func, select
 
@@ -18,7 +19,7 @@ ALL_COMPETENCES = list(COMPETENCES)
 # Four profiles per département: a labelled generalist, a shop for individuals, a firm for organisations that also
 # works remotely, and a small firm without ransomware skills that works remotely. Together they cover every public
 # and every incident's competences in every département, and show the ranking and the remote tier in the demo.
-_PROFILES = [
+_PROFILES: List[Dict[str, Any]] = [
     {
         "name": "Exemple Informatique",
         "publics": ["particulier", "entreprise", "collectivite"],
@@ -31,8 +32,16 @@ _PROFILES = [
         "name": "Atelier Fictif du Numérique",
         "publics": ["particulier"],
         "services": ["assistance", "installation"],
-        "competences": ["poste_de_travail", "messagerie", "comptes_en_ligne", "recuperation_donnees", "securisation",
-                        "telephonie", "reseau", "rancongiciel"],
+        "competences": [
+            "poste_de_travail",
+            "messagerie",
+            "comptes_en_ligne",
+            "recuperation_donnees",
+            "securisation",
+            "telephonie",
+            "reseau",
+            "rancongiciel",
+        ],
         "expertcyber": False,
         "remote": False,
     },
@@ -40,8 +49,16 @@ _PROFILES = [
         "name": "Démo Cyber Conseil",
         "publics": ["entreprise", "collectivite"],
         "services": ["assistance", "maintenance"],
-        "competences": ["reseau", "rancongiciel", "securisation", "site_internet", "messagerie",
-                        "recuperation_donnees", "poste_de_travail", "comptes_en_ligne"],
+        "competences": [
+            "reseau",
+            "rancongiciel",
+            "securisation",
+            "site_internet",
+            "messagerie",
+            "recuperation_donnees",
+            "poste_de_travail",
+            "comptes_en_ligne",
+        ],
         "expertcyber": False,
         "remote": True,
     },
@@ -49,8 +66,16 @@ _PROFILES = [
         "name": "Prestataire Imaginaire",
         "publics": ["particulier", "entreprise"],
         "services": ["assistance", "installation", "maintenance"],
-        "competences": ["site_internet", "comptes_en_ligne", "securisation", "telephonie", "messagerie",
-                        "poste_de_travail", "reseau", "recuperation_donnees"],
+        "competences": [
+            "site_internet",
+            "comptes_en_ligne",
+            "securisation",
+            "telephonie",
+            "messagerie",
+            "poste_de_travail",
+            "reseau",
+            "recuperation_donnees",
+        ],
         "expertcyber": False,
         "remote": True,
     },

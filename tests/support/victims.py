@@ -3,6 +3,7 @@
 Clients may send `/intent` payloads only where the bot offered them, so the tests reach an incident as a victim
 does: by describing it. Each line must be diagnosed as its incident by the trained model (test_journey checks it).
 """
+
 DESCRIPTIONS = {
     "hameconnage": "j'ai reçu un sms de chronopost avec un lien pour payer des frais de livraison de mon colis",
     "rancongiciel": "tous les fichiers de notre serveur sont chiffrés et un message demande une rançon en bitcoin",
