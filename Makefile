@@ -67,7 +67,7 @@ stories: train
 	$(RASA) test core --stories tests/stories --model $(MODELS) --fail-on-prediction-errors --out results/stories
 
 test: browser train validate stories
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=15
 
 # Staff exported reviewed messages into bot/data/nlu: train a candidate beside the model in service and compare.
 retrain: install

@@ -6,7 +6,8 @@ Starts its own action server and Rasa server (the newest model in models/, a thr
 1. random walks for `--seconds` (tests/support/fuzzer.py): walks, turns, walks that reached the advice, failures;
 2. for each of the 18 incidents, the advice, then `--followups` held-out follow-ups (tests/dialogue/followups.yml)
    in one conversation, going back to the advice whenever a follow-up left it: follow-ups sent, dead turns
-   (no reply or the safety reply), loops (a text repeated within one reply), "not understood" answers.
+   (no reply or the safety reply), loops (a text repeated within one reply), the generic "not understood" answer,
+   and answers that contain what a kind operator's answer to that kind of follow-up contains ("sensible").
 Prints the figures; a failing walk prints its transcript. Exit code 1 when any property failed.
 """
 
@@ -17,8 +18,9 @@ import random
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,35 +32,45 @@ from tests.support import fuzzer  # noqa: E402
 
 def follow_ups(bot: Bot, seed: int, count: int) -> int:
     failures = 0
-    print(f"\nFollow-ups after the advice ({count} per incident):")
-    print(f"{'incident':26} {'sent':>5} {'dead':>5} {'loops':>6} {'not understood':>15}")
-    total = Counter()
+    print(f"\nFollow-ups after the advice ({count} per incident, held out):")
+    print(f"{'incident':26} {'sent':>5} {'dead':>5} {'loops':>6} {'generic':>8} {'sensible':>9}")
+    total: Counter = Counter()
+    by_category: Dict[str, Counter] = defaultdict(Counter)
     for incident in INCIDENT_INTENTS:
         rng = random.Random(f"{seed}-{incident}")
         walker = fuzzer.Walker(bot.say, rng)
         public = knowledge.load().sheets[incident].publics[0]
-        row = Counter()
+        row: Counter = Counter()
         try:
             fuzzer.advise(walker, incident, public)
-            for message in fuzzer.followup_messages(rng, count):
+            for category, message in fuzzer.followup_messages(rng, count):
                 replies = bot.say(walker.sender, message)
+                shown = "\n".join(fuzzer.texts(replies))
                 problem = fuzzer.check_turn(message, replies)
                 row["sent"] += 1
                 if problem and "repeated" in problem:
                     row["loops"] += 1
                 elif problem:
                     row["dead"] += 1
-                if "Je n'ai pas bien compris" in "\n".join(fuzzer.texts(replies)):
-                    row["not understood"] += 1
-                if fuzzer.ADVICE_MARK not in "\n".join(fuzzer.texts(replies)) and not replies:
-                    fuzzer.advise(walker, incident, public)
+                if "Je n'ai pas bien compris" in shown:
+                    row["generic"] += 1
+                good = fuzzer.sensible(category, shown)
+                row["sensible"] += good
+                by_category[category].update({"sent": 1, "sensible": good})
         except fuzzer.WalkFailed as failure:
             print(failure)
             row["dead"] += 1
         failures += row["dead"] + row["loops"]
         total.update(row)
-        print(f"{incident:26} {row['sent']:5} {row['dead']:5} {row['loops']:6} {row['not understood']:15}")
-    print(f"{'all':26} {total['sent']:5} {total['dead']:5} {total['loops']:6} {total['not understood']:15}")
+        print(f"{incident:26} {row['sent']:5} {row['dead']:5} {row['loops']:6} {row['generic']:8} {row['sensible']:9}")
+    print(
+        f"{'all':26} {total['sent']:5} {total['dead']:5} {total['loops']:6} {total['generic']:8} {total['sensible']:9}"
+    )
+    print("\nSensible answers per kind of follow-up (what a kind operator's answer contains, tests/support/fuzzer.py):")
+    for category, counts in sorted(by_category.items()):
+        print(
+            f"  {category:14} {counts['sensible']:4} / {counts['sent']:<4} ({100 * counts['sensible'] / counts['sent']:.0f} %)"
+        )
     return failures
 
 

@@ -16,11 +16,19 @@ _SENDER = re.compile(r"(sender(?:_id)?[ =]?['\"]?)([^'\"\s]+)")
 LOGGERS = ("rasa.core.processor", "rasa.core.agent", "rasa.core.lock_store", "rasa.core.tracker_store")
 
 
+def log_id(sender_id: str) -> str:
+    """A conversation id fit for a log line: phone numbers and Telegram ids as staff see them, and web chat session
+    ids (the only key to a web conversation) cut to their last characters."""
+    if (sender_id or "").startswith("web:"):
+        return f"web:…{sender_id[-4:]}"
+    return mask_sender(sender_id)
+
+
 class MaskSenderIds(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if "sender" in message:
-            record.msg = _SENDER.sub(lambda m: m.group(1) + mask_sender(m.group(2)), message)
+            record.msg = _SENDER.sub(lambda m: m.group(1) + log_id(m.group(2)), message)
             record.args = ()
         return True
 

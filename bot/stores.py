@@ -22,7 +22,6 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
 from bot import logs, settings
-from bot.privacy import mask_sender
 
 logger = logging.getLogger(__name__)
 logs.install()
@@ -46,7 +45,7 @@ def listening_again(tracker: Optional[DialogueStateTracker]) -> Optional[Dialogu
     if _repaired.get(tracker.sender_id) != len(tracker.events):
         logger.warning(
             "Conversation %s did not end its last turn (after %s): listening again",
-            mask_sender(tracker.sender_id),
+            logs.log_id(tracker.sender_id),
             latest.action_name,
         )
         if len(_repaired) > MAX_REMEMBERED_REPAIRS:

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot import settings
-from bot.privacy import mask_sender
+from bot.logs import log_id
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,10 @@ RATE_LIMIT_REPLY = (
 # otherwise set any fact, pick any intent, or restart a conversation. A payload is accepted only when a button of this
 # conversation (its current session) offered it; control intents never are. Anything else is read as plain text.
 CONTROL_INTENTS = frozenset({"restart", "back", "session_start"})
-_PAYLOAD_INTENT = re.compile(r"/([^\s{@]+)")
+# Rasa strips a message, then reads `/name{entities}` or `/name@confidence` as an intent (YAMLStoryReader).
+_PAYLOAD_INTENT = re.compile(r"/\s*([^{@]+)")
+# What a refused payload loses: every leading slash and space, so that what is left cannot be read as one ("/ /x").
+_PAYLOAD_LEAD = re.compile(r"^[\s/]+")
 
 
 def _normal(text: str) -> str:
@@ -154,19 +157,19 @@ async def gate_payload(app: Any, sender_id: str, text: str) -> Tuple[str, Option
 
     A refused payload is read as plain text without its leading slashes ("/restart" becomes "restart"), so the victim
     who typed it still gets an answer, and the NLU decides what it means like for any other words."""
-    if not text.startswith("/"):
+    if not text.strip().startswith("/"):
         return text, None
-    match = _PAYLOAD_INTENT.match(text)
-    if match and match.group(1) not in CONTROL_INTENTS:
+    match = _PAYLOAD_INTENT.match(text.strip())
+    if match and match.group(1).strip() not in CONTROL_INTENTS:
         try:
             tracker = await app.ctx.agent.tracker_store.retrieve(sender_id)
         except Exception:  # the database is down: the turn fails anyway, read the text as text
-            logger.exception("Could not read the tracker of %s to check a payload", mask_sender(sender_id))
+            logger.exception("Could not read the tracker of %s to check a payload", log_id(sender_id))
             tracker = None
         if tracker is not None and _normal(text) in offered_payloads(tracker.events):
             return text, None
-    logger.info("Payload not offered to %s: read as text", mask_sender(sender_id))
-    return text.lstrip("/").strip(), text
+    logger.info("Payload not offered to %s: read as text", log_id(sender_id))
+    return _PAYLOAD_LEAD.sub("", text), text
 
 
 class ReplyCollector(CollectingOutputChannel):

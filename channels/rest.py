@@ -8,8 +8,10 @@ bot messages out, each with the caller's `sender` as `recipient_id`), plus:
   `input_channel` in the body is ignored: the channel is always "rest".
 - `REST_TOKEN`, when set, is required (`Authorization: Bearer …` or `?token=…`, Rasa's own convention);
 - messages are limited per sender and per client address, like the other channels;
-- bad bodies get a clear 400, bad text is cleaned, button payloads are accepted only where the bot offered them,
-  and the victim always gets a reply, even when the action server or the database is down (channels.common).
+- bad bodies (not JSON, no sender, over MAX_BODY_BYTES) get a clear 400 or 413; the client's `metadata` is not
+  kept (Rasa's own REST channel ignores it too: nothing the caller writes may look like what the bot records);
+- bad text is cleaned, button payloads are accepted only where the bot offered them, and the victim always gets a
+  reply, even when the action server or the database is down (channels.common).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "rest"
 MAX_SENDER_CHARS = 200
+# As on the web chat: room for a 100,000-character message with JSON escapes, refused before parsing beyond it.
+MAX_BODY_BYTES = 512_000
+TOO_BIG = "Requête trop volumineuse : un message ne doit pas dépasser quelques dizaines de milliers de caractères."
 BAD_REQUEST = 'Requête invalide : envoyez un objet JSON {"sender": "identifiant", "message": "texte"}.'
 UNAUTHORIZED = "Jeton d'accès manquant ou invalide (Authorization: Bearer … ou ?token=…)."
 
@@ -65,7 +70,10 @@ def authorised(request: Request, expected: Optional[str]) -> bool:
     if expected is None:
         return True
     given = presented_token(request)
-    return given is not None and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    if given is None:
+        return False
+    # Sanic decodes header bytes with surrogateescape: encode them back the same way (a stray \xff is no 500).
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
 
 
 class RestInput(InputChannel):
@@ -85,23 +93,17 @@ class RestInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             if not authorised(request, token):
                 return response.json({"error": UNAUTHORIZED}, status=401)
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.json({"error": TOO_BIG}, status=413)
             body = parse_body(request)
-            if body is None:
+            if body is None or body.get("sender") in (None, ""):
                 return response.json({"error": BAD_REQUEST}, status=400)
-            sender = str(body.get("sender") or "default")[:MAX_SENDER_CHARS]
+            sender = str(body["sender"])[:MAX_SENDER_CHARS]
             sender_id = conversation_id(sender)
             verdicts = (_rate_limiter.check(sender_id), _ip_rate_limiter.check(client_address(request)))
             if any(verdict != RateLimiter.OK for verdict in verdicts):
                 return response.json([{"recipient_id": sender, "text": RATE_LIMIT_REPLY}], status=429)
-            metadata = body.get("metadata")
-            replies = await converse(
-                request.app,
-                on_new_message,
-                body.get("message"),
-                sender_id,
-                CHANNEL,
-                metadata if isinstance(metadata, dict) else None,
-            )
+            replies = await converse(request.app, on_new_message, body.get("message"), sender_id, CHANNEL)
             return response.json([{"recipient_id": sender, **reply} for reply in replies])
 
         return blueprint

@@ -35,7 +35,8 @@ def test_conversation_is_stored_in_the_sql_tracker_store(bot: Bot):
         types = [
             row.type_name
             for row in connection.execute(
-                sa.text("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+                sa.text("SELECT type_name FROM events WHERE sender_id = :s ORDER BY id"),
+                {"s": Bot.conversation_id(sender)},
             )
         ]
     assert "user" in types and "bot" in types

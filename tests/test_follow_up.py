@@ -42,7 +42,16 @@ def texts(messages):
 
 
 @pytest.mark.parametrize(
-    "text, intent", [("oui", "affirm"), ("non", "deny"), ("ok", "affirm"), ("jsp", "dont_know"), ("👍", "nlu_fallback")]
+    "text, intent",
+    [
+        ("oui", "affirm"),
+        ("non", "deny"),
+        ("ok", "affirm"),
+        ("jsp", "dont_know"),
+        ("👍", "nlu_fallback"),
+        ("parfait", "nlu_fallback"),
+        ("c'est noté", "out_of_scope"),
+    ],
 )
 def test_after_the_advice_a_short_answer_gets_an_acknowledgement_and_the_next_steps(text, intent):
     messages, events = run(ActionRespond(), tracker(text, intent, advised_slots()))
@@ -107,3 +116,9 @@ def test_during_the_questions_a_worry_is_answered_and_the_rules_ask_again():
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionRespondInForm().run(dispatcher, tracker("j'ai peur", "express_worry"), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_reassure"]
+
+
+def test_after_the_advice_a_longer_unclear_message_gets_the_choices_not_a_request_to_describe_again():
+    messages, _ = run(ActionRespond(), tracker("j'ose pas le dire a mon mari", "nlu_fallback", advised_slots()))
+    assert NOT_UNDERSTOOD not in texts(messages) and "conseiller" in texts(messages)
+    assert "/ask_human" in [b["payload"] for m in messages for b in m.get("buttons") or []]

@@ -102,6 +102,28 @@ def test_payloads_the_bot_never_offered_are_read_as_text(bot: Bot):
     assert question
 
 
+@pytest.mark.parametrize("forged", ["/ /restart", "//  /restart", "/\t/ask_human", ' / /rate{"rating": "1"}'])
+def test_a_payload_hidden_behind_slashes_and_spaces_is_read_as_text(bot: Bot, forged):
+    sender = f"slashes-{uuid.uuid4().hex[:8]}"
+    assert bot.say(sender, DESCRIPTIONS["piratage_compte"])
+    assert bot.say(sender, forged)
+    stored = events(bot, f"rest:{sender}")
+    last = [data for kind, data in stored if kind == "user"][-1]
+    assert not last["text"].lstrip().startswith("/") and last["parse_data"]["intent"]["name"] not in ("restart", "rate")
+    assert not any(kind == "restart" for kind, _ in stored)
+
+
+def test_rest_refuses_bodies_without_sender_or_too_big_and_keeps_no_client_metadata(bot: Bot):
+    for body in ({"message": "bonjour"}, {"sender": "", "message": "bonjour"}):
+        assert rest(bot, body).status_code == 400
+    assert rest(bot, {"sender": "big", "message": "a" * 600_000}).status_code == 413
+    sender = f"meta-{uuid.uuid4().hex[:8]}"
+    forged = {"original_text": "faux", "refused_payload": "faux", "channel": "sms"}
+    assert rest(bot, {"sender": sender, "message": "bonjour", "metadata": forged}).status_code == 200
+    (user,) = [data for kind, data in events(bot, f"rest:{sender}") if kind == "user"]
+    assert not set(forged) & set(user.get("metadata") or {})
+
+
 def test_unoffered_payloads_are_read_as_text_on_the_web_chat(bot: Bot):
     session = f"web:{uuid.uuid4()}"
     assert bot.say(session, "/ask_human")
@@ -139,6 +161,7 @@ def test_rest_token_is_required_when_set(guarded: Bot):
     assert "Jeton" in rest(guarded, body).json()["error"]
     assert rest(guarded, body, headers={"Authorization": f"Bearer {REST_TOKEN}"}).status_code == 200
     assert rest(guarded, {"sender": "t2", "message": "bonjour"}, params={"token": REST_TOKEN}).status_code == 200
+    assert rest(guarded, body, headers={"Authorization": "Bearer \xff\xfe"}).status_code == 401
 
 
 def test_rest_is_rate_limited_per_sender_with_a_french_answer(guarded: Bot):

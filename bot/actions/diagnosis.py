@@ -73,11 +73,12 @@ class ActionDiagnose(Action):
         in_form = (tracker.active_loop or {}).get("name") == FORM
         if (
             incident is not None
-            and incident == tracker.get_slot("incident")
             and tracker.get_slot("advice_given")
             and not in_form
+            and (incident == tracker.get_slot("incident") or only_adds_facts(latest))
         ):
-            # More about the incident already advised ("j'ai aussi perdu 500 €"): update, do not start again.
+            # More about the incident already advised ("j'ai aussi perdu 500 €", "c'est pour ma fille de 15 ans"):
+            # update the advice, do not start another diagnosis.
             return [FollowupAction("action_respond")]
         if incident is None:
             if (latest.get("intent") or {}).get("name") == EMERGENCY_INTENT:
@@ -121,6 +122,19 @@ class ActionDiagnose(Action):
             SlotSet("incident_candidates", None),
             FollowupAction(FORM),
         ]
+
+
+# A short message that states facts, read as another incident without much confidence, completes the case instead.
+FACT_ONLY_MAX_WORDS = 12
+FACT_ONLY_MAX_CONFIDENCE = 0.6
+FACT_ENTITIES = ("public", "amount", "payment_means", "minor_involved", *INCIDENT_FACTS)
+
+
+def only_adds_facts(latest_message: Dict[Text, Any]) -> bool:
+    confidence = float((latest_message.get("intent") or {}).get("confidence") or 0.0)
+    words = len((latest_message.get("text") or "").split())
+    stated = [e for e in latest_message.get("entities") or [] if e.get("entity") in FACT_ENTITIES]
+    return bool(stated) and words <= FACT_ONLY_MAX_WORDS and confidence < FACT_ONLY_MAX_CONFIDENCE
 
 
 def stated_facts(latest_message: Dict[Text, Any]) -> Dict[Text, Any]:

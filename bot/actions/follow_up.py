@@ -25,8 +25,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import glossary
 from bot.actions.advice import NEXT_STEPS, SMS_CHANNEL, WHAT_NEXT
 from bot.actions.diagnosis import FORM, INCIDENT_FACTS
-from bot.actions.fallback import NOT_UNDERSTOOD_INTENTS, ActionNotUnderstood
+from bot.actions.fallback import (
+    MAX_MISUNDERSTOOD,
+    NOT_UNDERSTOOD_INTENTS,
+    ActionNotUnderstood,
+    misunderstood_in_a_row,
+)
 from bot.advice import DETAIL_SLOTS, REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT, Case, case_from_slots
+from bot.text import looks_foreign
 
 LOCATION_ENTITIES = ("city", "postal_code", "departement")
 ACKNOWLEDGEMENTS = {
@@ -37,6 +43,12 @@ ACKNOWLEDGEMENTS = {
     "thank": "Avec plaisir.",
 }
 DEFAULT_ACKNOWLEDGEMENT = "C'est noté."
+# After the advice, a reaction the model cannot place ("parfait", "c'est noté", "👍") is an acknowledgement.
+SHORT_REACTION_WORDS = 4
+UNCLEAR_AFTER_ADVICE = (
+    "Je ne suis pas sûr de bien saisir votre message. Vous pouvez me poser une question sur les conseils, "
+    "m'indiquer un nouvel élément, ou choisir ci-dessous. Si cela vous pèse, un conseiller peut prendre le relais."
+)
 COMPLAINT_BUTTON = {"title": "Porter plainte ou signaler", "payload": "/ask_complaint"}
 FOLLOW_UP_STEPS = NEXT_STEPS + [COMPLAINT_BUTTON]
 UPDATED = "C'est noté, j'en tiens compte. Voici ce qui change dans mes conseils :"
@@ -132,8 +144,13 @@ class ActionRespond(Action):
         before = tracker.get_slot("advice_given")
         if case is not None and isinstance(before, dict) and facts_changed(before, case):
             return answer_new_facts(dispatcher, tracker, before, case)
-        if intent in NOT_UNDERSTOOD_INTENTS and not (before and ActionNotUnderstood.only_symbols(text)):
-            return ActionNotUnderstood().run(dispatcher, tracker, domain)
+        if intent in NOT_UNDERSTOOD_INTENTS:
+            if not before or looks_foreign(text) or misunderstood_in_a_row(tracker) > MAX_MISUNDERSTOOD:
+                return ActionNotUnderstood().run(dispatcher, tracker, domain)
+            if not ActionNotUnderstood.only_symbols(text) and len(text.split()) > SHORT_REACTION_WORDS:
+                # After the advice, asking to describe the incident again would be beside the point.
+                dispatcher.utter_message(text=UNCLEAR_AFTER_ADVICE, buttons=FOLLOW_UP_STEPS)
+                return []
         acknowledgement = ACKNOWLEDGEMENTS.get(intent or "", DEFAULT_ACKNOWLEDGEMENT)
         if case is None:
             dispatcher.utter_message(

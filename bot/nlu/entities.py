@@ -342,7 +342,10 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
             r"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai)\s(?:deja\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|investi|depense)\b",
         ),
         (True, r"\b(?:debite|debites|debitee|preleve|preleves|prelevement|prelevements|debit|debits)\b"),
-        (True, r"\b(?:j'ai|on a|il m'a fait|elle m'a fait|ai)\s(?:\w+\s)?(?:valide|fait|effectue|autorise)\s(?:un|des|le|les|deux|trois|\d+)\s(?:\w+\s)?(?:virements?|paiements?|operations?|transferts?)\b"),
+        (
+            True,
+            r"\b(?:j'ai|on a|il m'a fait|elle m'a fait|ai)\s(?:\w+\s)?(?:valide|fait|effectue|autorise)\s(?:un|des|le|les|deux|trois|\d+)\s(?:\w+\s)?(?:virements?|paiements?|operations?|transferts?)\b",
+        ),
         (True, r"\b(?:on m'a|ils m'ont|il m'a) (?:vole|pris|soutire|escroque|arnaque) (?:\d|de l'argent)"),
     ],
     "details_given": [

@@ -57,6 +57,10 @@ INTERJECTIONS = [
     "vous êtes un robot ?",
     "\x00\x01",
     "ok " * 300,
+    "bonjour",
+    "vous pouvez me renvoyer le récapitulatif ?",
+    "/restart",
+    '/inform{"money_paid":true}',
 ]
 # Requests that legitimately leave the questions: the walk stops expecting the advice after them.
 EXITS = [
@@ -181,9 +185,9 @@ def cases() -> List[Tuple[str, str]]:
     return [(incident, public) for incident in INCIDENT_INTENTS for public in sheets[incident].publics]
 
 
-def followup_messages(rng: random.Random, count: int) -> List[str]:
-    """`count` held-out follow-ups, drawn across the categories (not the exits, which end the advice state)."""
-    pool: List[str] = []
+def followup_messages(rng: random.Random, count: int) -> List[Tuple[str, str]]:
+    """`count` held-out follow-ups as (category, text), drawn across the categories that keep the advice state."""
+    pool: List[Tuple[str, str]] = []
     for category in (
         "acknowledge",
         "new_fact",
@@ -196,7 +200,7 @@ def followup_messages(rng: random.Random, count: int) -> List[str]:
         "junk",
     ):
         for item in FOLLOWUPS[category]:
-            pool.append(item["text"] if isinstance(item, dict) else item)
+            pool.append((category, item["text"] if isinstance(item, dict) else item))
     return rng.sample(pool, min(count, len(pool)))
 
 
@@ -214,7 +218,7 @@ def run_walks(say, seed: int, seconds: float, web_share: float = 0.25) -> Dict[s
         stats["walks"] += 1
         if walker.walk(incident, public):
             stats["advised"] += 1
-            walker.after_advice(followup_messages(rng, 3))
+            walker.after_advice([text for _, text in followup_messages(rng, 3)])
         stats["turns"] += walker.turns
     return dict(stats)
 
@@ -234,3 +238,20 @@ def advise(walker: Walker, incident: str, public: str) -> List[dict]:
         replies = walker.send(buttons[title]) if title in buttons else walker.send("non")
     walker.fail("no advice on the plain path")
     return replies
+
+
+# What a kind operator's answer to each kind of follow-up contains (held-out categories of followups.yml).
+SENSIBLE = {
+    "acknowledge": ("Que souhaitez-vous faire maintenant", "Avec plaisir", "Prenez soin de vous"),
+    "new_fact": ("C'est noté", "Récapitulatif", "Voici ce qui change", "Que souhaitez-vous faire"),
+    "place": ("professionnels", "commune", "département", "code postal"),
+    "complaint": ("plainte",),
+    "definition": ("En savoir plus", "Je n'ai pas d'explication toute prête"),
+    "worry": ("vous n'y êtes pour rien", "conseiller"),
+    "bot_challenge": ("assistant automatique",),
+    "recap": ("Récapitulatif",),
+}
+
+
+def sensible(category: str, shown: str) -> bool:
+    return any(mark in shown for mark in SENSIBLE.get(category, ("",)))
