@@ -122,3 +122,11 @@ def test_after_the_advice_a_longer_unclear_message_gets_the_choices_not_a_reques
     messages, _ = run(ActionRespond(), tracker("j'ose pas le dire a mon mari", "nlu_fallback", advised_slots()))
     assert NOT_UNDERSTOOD not in texts(messages) and "conseiller" in texts(messages)
     assert "/ask_human" in [b["payload"] for m in messages for b in m.get("buttons") or []]
+
+
+@pytest.mark.parametrize("place", ["Lille", "75011", "aix en provence", "dans le 93"])
+def test_a_bare_place_after_the_advice_runs_the_provider_search(place):
+    _, events = run(ActionRespond(), tracker(place, "nlu_fallback", advised_slots()))
+    assert events == [FollowupAction("action_find_providers")]
+    _, events = run(ActionRespond(), tracker(place, "nlu_fallback", {}))  # before any incident: not a request
+    assert events == []

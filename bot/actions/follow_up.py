@@ -22,7 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import glossary
+from bot import geo, glossary
 from bot.actions.advice import NEXT_STEPS, SMS_CHANNEL, WHAT_NEXT
 from bot.actions.diagnosis import FORM, INCIDENT_FACTS
 from bot.actions.fallback import (
@@ -43,6 +43,8 @@ ACKNOWLEDGEMENTS = {
     "thank": "Avec plaisir.",
 }
 DEFAULT_ACKNOWLEDGEMENT = "C'est noté."
+PLACE_MAX_WORDS = 6
+PLACE_INTENTS = ("inform", "nlu_fallback", "out_of_scope", "request_provider")
 # After the advice, a reaction the model cannot place ("parfait", "c'est noté", "👍") is an acknowledgement.
 SHORT_REACTION_WORDS = 4
 UNCLEAR_AFTER_ADVICE = (
@@ -126,6 +128,16 @@ def answer_new_facts(
     return [SlotSet("advice_given", case.as_dict())]
 
 
+def names_a_place(text: Text, tracker: Tracker) -> bool:
+    """After the advice, a short message that is only a place ("Lille", "75011", "aix en provence") asks for help
+    there: the provider search. Before the advice a place alone says nothing about the incident."""
+    if not tracker.get_slot("advice_given") or len(text.split()) > PLACE_MAX_WORDS or text.startswith("/"):
+        return False
+    if latest_intent(tracker) not in PLACE_INTENTS:  # "ça joue, merci" is a Swiss thank-you, not Joué-lès-Tours
+        return False
+    return geo.locate(text) is not None
+
+
 class ActionRespond(Action):
     """RulePolicy's core fallback: an answer to every message no rule covers (see the module docstring)."""
 
@@ -135,7 +147,7 @@ class ActionRespond(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = latest_intent(tracker)
         text = (tracker.latest_message or {}).get("text") or ""
-        if any(entity in LOCATION_ENTITIES for entity in latest_entities(tracker)):
+        if any(entity in LOCATION_ENTITIES for entity in latest_entities(tracker)) or names_a_place(text, tracker):
             return [FollowupAction("action_find_providers")]
         entry = glossary.asked_about(text)
         if entry is not None:

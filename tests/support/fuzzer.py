@@ -128,13 +128,16 @@ class Walker:
             lines += [f"    bot: {text[:160]!r}" for text in shown]
         raise WalkFailed("\n".join(lines))
 
-    def walk(self, incident: str, public: str, max_turns: int = 14) -> bool:
-        """One walk; True when it reached the advice."""
+    def walk(self, incident: str, public: str, answers_budget: int = 12, max_turns: int = 30) -> bool:
+        """One walk; True when it reached the advice. Unless the walk took an exit, the advice must come within
+        `answers_budget` answers (buttons or typed) after the latest description; interjections do not count."""
         replies = self.send(DESCRIPTIONS[incident])
-        exited = False
+        exited, answers = False, 0
         while self.turns < max_turns:
             if ADVICE_MARK in "\n".join(texts(replies)):
                 return True
+            if not exited and answers >= answers_budget:
+                self.fail(f"no advice after {answers} answers")
             roll = self.rng.random()
             if roll < 0.15:
                 replies = self.send(self.rng.choice(INTERJECTIONS))
@@ -142,11 +145,12 @@ class Walker:
                 exited = True
                 replies = self.send(self.rng.choice(EXITS))
                 if self.rng.random() < 0.5:  # and sometimes comes back to the incident
-                    exited = False
+                    exited, answers = False, 0
                     replies = self.send(DESCRIPTIONS[incident])
             elif roll < 0.25:
                 replies = self.send(self.rng.choice(FOLLOWUPS["new_fact"])["text"])
             elif pending_question(replies) and "titre personnel" in texts(replies)[-1]:
+                answers += 1
                 buttons = {b["title"]: b["payload"] for r in replies for b in r.get("buttons") or []}
                 choice = {
                     "particulier": "À titre personnel",
@@ -163,8 +167,10 @@ class Walker:
                     )
                 )
             elif pending_question(replies):
+                answers += 1
                 replies = self.press_any(replies) if self.rng.random() < 0.4 else self.send(self.rng.choice(ANSWERS))
             else:
+                answers += 1
                 replies = self.press_any(replies) if self.rng.random() < 0.3 else self.send(self.rng.choice(ANSWERS))
         if not exited:
             self.fail(f"no advice after {self.turns} turns")
