@@ -41,6 +41,7 @@ QUESTION_STARTS = (
     "Des données personnelles",
 )
 ADVICE_MARK = "Que souhaitez-vous faire maintenant"
+DESCRIBE_AGAIN = "Décrivez-moi en quelques mots ce qui vous arrive"
 ANSWERS = ["oui", "non", "je sais pas", "ouais", "nan", "jsp", "oui je crois", "non pas du tout"]
 INTERJECTIONS = [
     "ok",
@@ -128,7 +129,7 @@ class Walker:
             lines += [f"    bot: {text[:160]!r}" for text in shown]
         raise WalkFailed("\n".join(lines))
 
-    def walk(self, incident: str, public: str, answers_budget: int = 12, max_turns: int = 30) -> bool:
+    def walk(self, incident: str, public: str, answers_budget: int = 12, max_turns: int = 40) -> bool:
         """One walk; True when it reached the advice. Unless the walk took an exit, the advice must come within
         `answers_budget` answers (buttons or typed) after the latest description; interjections do not count."""
         replies = self.send(DESCRIPTIONS[incident])
@@ -138,6 +139,11 @@ class Walker:
                 return True
             if not exited and answers >= answers_budget:
                 self.fail(f"no advice after {answers} answers")
+            if DESCRIBE_AGAIN in "\n".join(texts(replies)) and not pending_question(replies):
+                # The case is gone (the victim started over, or typed "restart"): a victim describes it again.
+                exited, answers = False, 0
+                replies = self.send(DESCRIPTIONS[incident])
+                continue
             roll = self.rng.random()
             if roll < 0.15:
                 replies = self.send(self.rng.choice(INTERJECTIONS))
