@@ -13,7 +13,6 @@ Sanic's access log is off: it would print the query string, token included.
 from __future__ import annotations
 
 import argparse
-import hmac
 import logging
 import sys
 from typing import Optional
@@ -24,16 +23,12 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import settings
+from bot import settings, tokens
 
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/health"})
 NO_TOKEN = "ACTION_SERVER_TOKEN n'est pas défini : le serveur d'actions refuse de démarrer sans son secret partagé."
-
-
-def token_is_valid(given: Optional[str], expected: str) -> bool:
-    return given is not None and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def build_app(token: str, actions: str = "bot.actions") -> Sanic:
@@ -44,7 +39,7 @@ def build_app(token: str, actions: str = "bot.actions") -> Sanic:
     async def require_token(request: Request) -> Optional[HTTPResponse]:
         if request.path in OPEN_PATHS:
             return None
-        if not token_is_valid(request.args.get("token"), token):
+        if not tokens.matches(request.args.get("token"), token):
             logger.warning("Action server call refused: missing or wrong token (from %s)", request.ip)
             return response.json({"error": "forbidden"}, status=403)
         return None

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import logging
 import re
@@ -31,7 +30,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot import settings
+from bot import settings, tokens
 from channels.common import RATE_LIMIT_REPLY, RateLimiter, SeenIds, TTLCache, already_recorded, converse
 from channels.config import telegram_problem
 
@@ -439,12 +438,7 @@ async def stop_bot() -> None:
 
 
 def _authentic(request: Request) -> bool:
-    secret = settings.telegram_secret_token()
-    received = request.headers.get("X-Telegram-Bot-Api-Secret-Token")
-    if not secret or received is None:
-        return False
-    # Sanic decodes header bytes with surrogateescape: encode them back the same way.
-    return hmac.compare_digest(received.encode("utf-8", "surrogateescape"), secret.encode("utf-8"))
+    return tokens.matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), settings.telegram_secret_token())
 
 
 class TelegramInput(InputChannel):

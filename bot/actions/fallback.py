@@ -36,11 +36,6 @@ class ActionNotUnderstood(Action):
     def name(self) -> Text:
         return "action_not_understood"
 
-    @staticmethod
-    def only_symbols(text: Text) -> bool:
-        """An emoji or punctuation alone ("👍", "🙏", "..."): a reaction, not a message to understand."""
-        return bool(text.strip()) and not any(char.isalnum() for char in text)
-
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")

@@ -128,6 +128,11 @@ def answer_new_facts(
     return [SlotSet("advice_given", case.as_dict())]
 
 
+def only_symbols(text: Text) -> bool:
+    """An emoji or punctuation alone ("👍", "🙏", "..."): a reaction, not a message to understand."""
+    return bool(text.strip()) and not any(char.isalnum() for char in text)
+
+
 def names_a_place(text: Text, tracker: Tracker) -> bool:
     """After the advice, a short message that is only a place ("Lille", "75011", "aix en provence") asks for help
     there: the provider search. Before the advice a place alone says nothing about the incident."""
@@ -159,7 +164,7 @@ class ActionRespond(Action):
         if intent in NOT_UNDERSTOOD_INTENTS:
             if not before or looks_foreign(text) or misunderstood_in_a_row(tracker) > MAX_MISUNDERSTOOD:
                 return ActionNotUnderstood().run(dispatcher, tracker, domain)
-            if not ActionNotUnderstood.only_symbols(text) and len(text.split()) > SHORT_REACTION_WORDS:
+            if not only_symbols(text) and len(text.split()) > SHORT_REACTION_WORDS:
                 # After the advice, asking to describe the incident again would be beside the point.
                 dispatcher.utter_message(text=UNCLEAR_AFTER_ADVICE, buttons=FOLLOW_UP_STEPS)
                 return []

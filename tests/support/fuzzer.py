@@ -42,6 +42,12 @@ QUESTION_STARTS = (
 )
 ADVICE_MARK = "Que souhaitez-vous faire maintenant"
 DESCRIBE_AGAIN = "Décrivez-moi en quelques mots ce qui vous arrive"
+# The title of each public's button under the public question (domain.yml, utter_ask_public).
+PUBLIC_BUTTONS = {
+    "particulier": "À titre personnel",
+    "entreprise": "Entreprise ou association",
+    "collectivite": "Collectivité ou administration",
+}
 ANSWERS = ["oui", "non", "je sais pas", "ouais", "nan", "jsp", "oui je crois", "non pas du tout"]
 INTERJECTIONS = [
     "ok",
@@ -92,6 +98,11 @@ def check_turn(message, replies: List[dict]) -> Optional[str]:
     if repeated:
         return f"text repeated in one reply: {repeated[0][:80]!r}"
     return None
+
+
+def offered(replies: List[dict]) -> Dict[str, str]:
+    """Title -> payload of the buttons of a turn."""
+    return {b["title"]: b["payload"] for r in replies for b in r.get("buttons") or [] if b.get("payload")}
 
 
 def pending_question(replies: List[dict]) -> bool:
@@ -157,14 +168,8 @@ class Walker:
                 replies = self.send(self.rng.choice(FOLLOWUPS["new_fact"])["text"])
             elif pending_question(replies) and "titre personnel" in texts(replies)[-1]:
                 answers += 1
-                buttons = {b["title"]: b["payload"] for r in replies for b in r.get("buttons") or []}
-                choice = {
-                    "particulier": "À titre personnel",
-                    "entreprise": "Entreprise ou association",
-                    "collectivite": "Collectivité ou administration",
-                }[public]
                 replies = (
-                    self.send(buttons[choice])
+                    self.send(offered(replies)[PUBLIC_BUTTONS[public]])
                     if self.rng.random() < 0.7
                     else self.send(
                         {"particulier": "perso", "entreprise": "c'est pour ma boite", "collectivite": "une mairie"}[
@@ -241,12 +246,7 @@ def advise(walker: Walker, incident: str, public: str) -> List[dict]:
     for _ in range(8):
         if ADVICE_MARK in "\n".join(texts(replies)):
             return replies
-        buttons = {b["title"]: b["payload"] for r in replies for b in r.get("buttons") or []}
-        title = {
-            "particulier": "À titre personnel",
-            "entreprise": "Entreprise ou association",
-            "collectivite": "Collectivité ou administration",
-        }[public]
+        buttons, title = offered(replies), PUBLIC_BUTTONS[public]
         replies = walker.send(buttons[title]) if title in buttons else walker.send("non")
     walker.fail("no advice on the plain path")
     return replies
