@@ -49,11 +49,11 @@ def build_app(token: str, actions: str = "bot.actions") -> Sanic:
 
 def main(argv: Optional[list] = None) -> None:
     parser = argparse.ArgumentParser(description="Cyberaide action server (rasa-sdk, bot/actions)")
-    parser.add_argument("--host", default=settings.action_server_host())
+    parser.add_argument("--host", default=settings.current().action_server_host)
     parser.add_argument("--port", type=int, default=5055)  # the url of action_endpoint in endpoints.yml
     parser.add_argument("--actions", default="bot.actions", help="package of the actions (tests load fewer)")
     args = parser.parse_args(argv)
-    token = settings.action_server_token()
+    token = settings.current().action_server_token
     if not token:
         sys.exit(NO_TOKEN)
     utils.configure_colored_logging("INFO")

@@ -8,25 +8,55 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator, Optional
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
 
 from bot import settings
 
 Base = declarative_base()
 
+# Rasa's SQLTrackerStore table, as the code that reads it in bulk (review index, retention, erasure) sees it: id,
+# sender_id, type_name, timestamp, intent_name, action_name (the slot name for `slot` events), data (the event's
+# JSON). Rasa creates and owns it: its own MetaData, so that `create_all()` never creates or alters it.
+EVENTS = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255), nullable=False, index=True),
+    Column("type_name", String(255), nullable=False),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+def has_events(db: Engine) -> bool:
+    """Rasa creates `events` on its first conversation: before that there is nothing to read or delete."""
+    return inspect(db).has_table("events")
+
 
 def engine(url: Optional[str] = None) -> Engine:
     """The engine of `url`, by default DATABASE_URL (one engine per URL for the whole process)."""
-    return _engine(url or settings.database_url())
+    return _engine(url or settings.current().database_url)
+
+
+def make_sqlite_dir(url: str) -> None:
+    """SQLite creates the file, not its directory (var/ on a fresh clone)."""
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 @lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        make_sqlite_dir(url)
         db = create_engine(url, future=True, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(db, "connect")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, select, update
 
-from bot import db, settings
+from bot import db, erasure, settings
 
 WAITING, OPERATOR, BACK_TO_BOT, CLOSED = "waiting", "operator", "bot", "closed"
 ACTIVE_STATES = (WAITING, OPERATOR)
@@ -60,6 +60,9 @@ class Handover(db.Base):
     timeout_notified = Column(Boolean, nullable=False, default=False)
 
     __table_args__ = (Index("ix_handovers_queue", "state", "urgency", "requested_at"),)
+
+
+erasure.register_rows(Handover.__table__, "handovers")
 
 
 def channel_of(sender_id: str, input_channel: Optional[str] = None) -> str:
@@ -125,7 +128,7 @@ def finish(handover_id: int, operator_id: Optional[int], state: str, outcome: Op
 
 def overdue() -> List[Handover]:
     """Waiting requests older than the configured delay whose victim has not been told yet."""
-    limit = settings.handover_wait_seconds()
+    limit = settings.current().handover_wait_seconds
     now = utcnow()
     return [h for h in queue() if not h.timeout_notified and (now - h.requested_at).total_seconds() >= limit]
 
@@ -168,7 +171,7 @@ def _hour(value: dtime) -> str:
 
 def opening_hours_text(spec: Optional[str] = None) -> str:
     """The opening hours as the victim reads them: "du lundi au vendredi, de 9h à 18h"."""
-    parsed = _parse(spec or settings.handover_opening_hours())
+    parsed = _parse(spec or settings.current().handover_opening_hours)
     if parsed is None:
         return "24h/24, 7j/7"
     first, last, start, end = parsed
@@ -178,7 +181,7 @@ def opening_hours_text(spec: Optional[str] = None) -> str:
 
 def is_open(now: Optional[datetime] = None, spec: Optional[str] = None) -> bool:
     """Whether operators answer now. `spec`: "24/7" or "<day>-<day> HH:MM-HH:MM" (French day abbreviations)."""
-    parsed = _parse(spec or settings.handover_opening_hours())
+    parsed = _parse(spec or settings.current().handover_opening_hours)
     if parsed is None:
         return True
     first, last, start, end = parsed

@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
-from bot import db, privacy, settings
+from bot import db, erasure, privacy, settings
 from bot.handover import utcnow
 
 SCORES = ("1", "2", "3", "4", "5")
@@ -27,6 +27,9 @@ class Rating(db.Base):
     comment = Column(Text, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     commented_at = Column(DateTime, nullable=True)
+
+
+erasure.register_rows(Rating.__table__, "ratings")
 
 
 def normalise(value: object) -> Optional[str]:
@@ -100,7 +103,7 @@ def add_comment(sender_id: str, comment: str) -> bool:
     """Attaches the "why" to the conversation's latest rating; False when there is none."""
     _ensure_table()
     comment = (comment or "").strip()[:MAX_COMMENT_CHARS]
-    if not settings.keep_original_text():
+    if not settings.current().keep_original_text:
         comment = privacy.redact(comment)
     with db.session() as s:
         rating = s.scalar(select(Rating).where(Rating.sender_id == sender_id).order_by(Rating.id.desc()))

@@ -1,206 +1,259 @@
-"""Every setting read from the environment, with its embedded default, in one place.
+"""Every setting, read from the environment into one frozen, typed object: `settings.current()`.
 
-Both the Rasa server (tracker store, channels) and the action server import this module, so they always agree on
-the database and on which channels are on.
+Both the Rasa server (tracker store, channels, console) and the action server use it, so they always agree on the
+database and on which channels are on. Nothing is read at import: `current()` reads the environment when asked and
+keeps the result while the environment is unchanged. A bad value stops the start with an error that names the
+variable, in French (`python -m bot.settings` checks them; `make run` calls it first).
+
+`VARIABLES` is the list of every variable, its default and how it is read; the README's settings table lists the
+same names (tests/test_settings.py).
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
+
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("CYBERAIDE_VAR_DIR", PROJECT_ROOT / "var"))
 
+FALSE_WORDS = ("0", "false", "no", "non", "off")
+TRUE_WORDS = ("1", "true", "yes", "oui", "on")
 
-def database_url() -> str:
-    """SQLAlchemy URL of the database holding the tracker store and the application tables."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        return url
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{VAR_DIR / 'cyberaide.db'}"
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable and says what is expected, in French."""
 
-def redis_url() -> str | None:
-    """Redis URL for the lock store (needed with several Sanic workers or server instances); unset = in memory."""
-    return os.environ.get("REDIS_URL") or None
 
+# --- how values are read -------------------------------------------------------------------------------------------
+def _text(name: str, raw: str) -> str:
+    return raw.strip()
 
-# --- the REST channel and the action server (channels/rest.py, bot/action_server.py) ------------------------------
-def rest_token() -> str | None:
-    """REST_TOKEN: when set, every REST call must carry it (`Authorization: Bearer …` or `?token=…`)."""
-    return os.environ.get("REST_TOKEN", "").strip() or None
 
+def _optional(name: str, raw: str) -> Optional[str]:
+    return raw.strip() or None
 
-def action_server_host() -> str:
-    """ACTION_SERVER_HOST: the interface the action server listens on. Only the Rasa server calls it, so by default
-    it is not reachable from other machines; set it (e.g. to 0.0.0.0) when the Rasa server runs elsewhere."""
-    return os.environ.get("ACTION_SERVER_HOST", "").strip() or "127.0.0.1"
 
+def _integer(unit: str, minimum: int = 0) -> Callable[[str, str], int]:
+    def read(name: str, raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r} n'est pas un nombre entier {unit}") from None
+        if value < minimum:
+            raise SettingsError(f"{name}={raw!r} doit valoir au moins {minimum}")
+        return value
 
-def action_server_token() -> str | None:
-    """ACTION_SERVER_TOKEN: the secret the Rasa server sends to the action server (`token` of `action_endpoint` in
-    endpoints.yml, sent as `?token=`). The action server refuses to start without it."""
-    return os.environ.get("ACTION_SERVER_TOKEN", "").strip() or None
+    return read
 
 
-# --- staff console and human handover ---------------------------------------------------------------------------
-def staff_session_seconds() -> int:
-    """Lifetime of a staff sign-in session."""
-    return int(os.environ.get("STAFF_SESSION_HOURS", "8")) * 3600
-
-
-def handover_wait_seconds() -> int:
-    """After this long in the queue without an operator, the victim is told honestly and given alternatives."""
-    return int(os.environ.get("HANDOVER_WAIT_SECONDS", "300"))
-
-
-def handover_opening_hours() -> str:
-    """When operators answer, e.g. "24/7" or "lun-ven 09:00-18:00" (Europe/Paris time)."""
-    return os.environ.get("HANDOVER_OPENING_HOURS", "lun-ven 09:00-18:00")
-
-
-# --- Telegram and SMS channels (channels/telegram.py, channels/sms.py): each is off unless its token is set ------
-def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
-    return value or None
-
-
-def telegram_token() -> str | None:
-    """Bot token from @BotFather; the Telegram channel is off without it."""
-    return _env("TELEGRAM_TOKEN")
-
-
-def telegram_secret_token() -> str | None:
-    """Secret Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (1-256 of A-Z a-z 0-9 _ -); needed for webhooks."""
-    return _env("TELEGRAM_SECRET_TOKEN")
-
-
-def telegram_webhook_url() -> str | None:
-    """Public URL of `/webhooks/telegram/webhook`, registered with setWebhook at start-up; unset = long polling."""
-    return _env("TELEGRAM_WEBHOOK_URL")
-
-
-def telegram_api_base_url() -> str:
-    """Root of the Bot API server: Telegram's, or a self-hosted one (e.g. http://127.0.0.1:8081)."""
-    return (_env("TELEGRAM_API_BASE_URL") or "https://api.telegram.org").rstrip("/")
-
-
-def telegram_mode() -> str | None:
-    """ "webhook", "polling" (development, no public URL) or None (channel off)."""
-    if not telegram_token():
-        return None
-    return "webhook" if telegram_webhook_url() else "polling"
-
-
-def sms_auth_token() -> str | None:
-    """Twilio auth token: checks `X-Twilio-Signature`, authenticates REST calls; the SMS channel is off without it."""
-    return _env("SMS_AUTH_TOKEN")
-
-
-def sms_api_base_url() -> str | None:
-    """Root of the Twilio-compatible REST API, e.g. https://api.twilio.com."""
-    base = _env("SMS_API_BASE_URL")
-    return base.rstrip("/") if base else None
-
-
-def sms_account_sid() -> str | None:
-    return _env("SMS_ACCOUNT_SID")
-
-
-def sms_from() -> str | None:
-    """The number (E.164) the assistant sends from."""
-    return _env("SMS_FROM")
-
-
-def sms_webhook_url() -> str | None:
-    """Public URL of `/webhooks/sms/webhook` exactly as configured at the gateway (it is part of the signature).
-
-    Takes precedence over the URL rebuilt from the request and its X-Forwarded-Proto/Host headers; set it in
-    production so that the signed URL never depends on request headers.
-    """
-    return _env("SMS_WEBHOOK_URL")
-
-
-def sms_mode() -> str | None:
-    """ "rest" (replies through the REST API, and operator messages possible), "twiml" (inline replies only) or None."""
-    if not sms_auth_token():
-        return None
-    return "rest" if sms_api_base_url() and sms_account_sid() and sms_from() else "twiml"
-
-
-def channel_rate_limit() -> int:
-    """Messages a single sender may send per minute (REST, web chat, Telegram, SMS) before being asked to slow down."""
-    return int(os.environ.get("CHANNEL_RATE_LIMIT_PER_MINUTE", "20"))
-
-
-# --- provider directory -----------------------------------------------------------------------------------------
-def providers_demo_seed() -> bool:
-    """Fill an EMPTY provider directory with the fictional demonstration providers when the action server starts.
-
-    On by default so that the demo works everywhere; an imported real directory is never mixed with them. Set
-    PROVIDERS_DEMO_SEED=0 in production before importing the real directory.
-    """
-    return os.environ.get("PROVIDERS_DEMO_SEED", "1").strip().lower() not in ("0", "false", "no", "non", "off")
-
-
-# --- transcript review, privacy and retention (bot/privacy.py, console/review.py, console/retention.py) -----------
-def _flag(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "non", "off", "")
-
-
-def keep_original_text() -> bool:
-    """Keep what victims and operators wrote verbatim in the tracker store. Off by default: once a stored message is
-    older than REDACT_STORED_AFTER_MINUTES, its card numbers, IBANs, phone numbers, e-mail addresses, passwords and
-    ID numbers are replaced in the stored events too (bot/privacy.py). Staff pages and exports are always redacted."""
-    return _flag("KEEP_ORIGINAL_TEXT", "0")
-
-
-def redact_stored_after_minutes() -> int:
-    """How long a stored message keeps its original text (the bot may re-read it meanwhile; staff never see it)."""
-    return int(os.environ.get("REDACT_STORED_AFTER_MINUTES", "120"))
-
-
-def retention_days() -> int:
-    """Conversations idle for longer than this are deleted (or anonymised) by `python -m console.retention purge`."""
-    return int(os.environ.get("RETENTION_DAYS", "180"))
-
-
-def review_low_confidence() -> float:
-    """Default threshold of the review list's "low confidence" filter (lowest intent confidence in a conversation)."""
-    return float(os.environ.get("REVIEW_LOW_CONFIDENCE", "0.5"))
-
-
-def review_refresh_seconds() -> int:
-    """How often the Rasa server brings the review index (conversation_index) up to date with new tracker events."""
-    return int(os.environ.get("REVIEW_REFRESH_SECONDS", "30"))
-
-
-def review_nlu_export_dir() -> Path:
-    """Where the review console writes NLU training files (a new file per export)."""
-    return Path(os.environ.get("REVIEW_NLU_EXPORT_DIR") or PROJECT_ROOT / "bot" / "data" / "nlu")
-
-
-def review_story_export_dir() -> Path:
-    """Where the review console writes conversations as Rasa test stories: outside git, never into tests/stories/
-    (the hand-written stories `make test` runs)."""
-    return Path(os.environ.get("REVIEW_STORY_EXPORT_DIR") or VAR_DIR / "exports" / "stories")
-
-
-# --- web chat behind reverse proxies, and several server processes (channels/webchat.py) ----------------------------
-def trusted_proxies() -> int:
-    """TRUSTED_PROXIES: how many reverse proxies of ours stand in front of the server, each appending the address it
-    received the request from to X-Forwarded-For. 0 (the default): the header is ignored, since any client can write
-    it, and the client address is the connection's. With N > 0 the client address is the N-th entry from the right:
-    the one our outermost proxy saw; entries further left were written by the client and are not believed.
-    Behind a proxy with 0, every visitor has the proxy's address and shares one per-address rate limit."""
+def _share(name: str, raw: str) -> float:
     try:
-        return max(0, int(os.environ.get("TRUSTED_PROXIES", "0").strip() or "0"))
+        value = float(raw.strip().replace(",", "."))
     except ValueError:
-        return 0
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name}={raw!r} n'est pas un nombre entre 0 et 1 (par exemple 0.5)")
+    return value
 
 
-def redis_key_prefix() -> str:
-    """REDIS_KEY_PREFIX: separates the deployments (or test runs) that share one Redis server."""
-    return os.environ.get("REDIS_KEY_PREFIX", "").strip() or "cyberaide"
+def _flag(name: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS or not word:
+        return False
+    raise SettingsError(f"{name}={raw!r} doit valoir 1 (oui) ou 0 (non)")
+
+
+def _web_url(name: str, raw: str) -> Optional[str]:
+    url = raw.strip().rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"{name}={raw!r} n'est pas une adresse web (elle doit commencer par https://)")
+    return url or None
+
+
+def _redis_url(name: str, raw: str) -> Optional[str]:
+    url = raw.strip()
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"{name}={raw!r} n'est pas une URL Redis (redis://hôte:6379/0)")
+    return url or None
+
+
+def _database_url(name: str, raw: str) -> Optional[str]:
+    url = raw.strip()
+    if url:
+        try:
+            make_url(url)
+        except Exception:
+            raise SettingsError(
+                f"{name}={raw!r} n'est pas une URL de base de données (par exemple postgresql://utilisateur@hôte/base)"
+            ) from None
+    return url or None
+
+
+def _path(name: str, raw: str) -> Optional[Path]:
+    return Path(raw.strip()) if raw.strip() else None
+
+
+class Variable(NamedTuple):
+    name: str  # the environment variable
+    field: str  # the attribute of Settings
+    default: str  # as it would be written in the environment
+    read: Callable[[str, str], Any]
+
+
+VARIABLES: Tuple[Variable, ...] = (
+    Variable("CYBERAIDE_VAR_DIR", "var_dir", "", _path),
+    Variable("DATABASE_URL", "database_url", "", _database_url),
+    Variable("REDIS_URL", "redis_url", "", _redis_url),
+    Variable("REDIS_KEY_PREFIX", "redis_key_prefix", "cyberaide", _text),
+    Variable("PORT", "port", "5005", _integer("(numéro de port)", 1)),
+    Variable("TELEGRAM_TOKEN", "telegram_token", "", _optional),
+    Variable("TELEGRAM_SECRET_TOKEN", "telegram_secret_token", "", _optional),
+    Variable("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url", "", _web_url),
+    Variable("TELEGRAM_API_BASE_URL", "telegram_api_base_url", "https://api.telegram.org", _web_url),
+    Variable("SMS_AUTH_TOKEN", "sms_auth_token", "", _optional),
+    Variable("SMS_API_BASE_URL", "sms_api_base_url", "", _web_url),
+    Variable("SMS_ACCOUNT_SID", "sms_account_sid", "", _optional),
+    Variable("SMS_FROM", "sms_from", "", _optional),
+    Variable("SMS_WEBHOOK_URL", "sms_webhook_url", "", _web_url),
+    Variable("CHANNEL_RATE_LIMIT_PER_MINUTE", "channel_rate_limit", "20", _integer("de messages par minute", 1)),
+    Variable("REST_TOKEN", "rest_token", "", _optional),
+    Variable("ACTION_SERVER_TOKEN", "action_server_token", "", _optional),
+    Variable("ACTION_SERVER_HOST", "action_server_host", "127.0.0.1", _text),
+    Variable("TRUSTED_PROXIES", "trusted_proxies", "0", _integer("de proxys")),
+    Variable("HANDOVER_OPENING_HOURS", "handover_opening_hours", "lun-ven 09:00-18:00", _text),
+    Variable("HANDOVER_WAIT_SECONDS", "handover_wait_seconds", "300", _integer("de secondes", 1)),
+    Variable("STAFF_SESSION_HOURS", "staff_session_hours", "8", _integer("d'heures", 1)),
+    Variable("KEEP_ORIGINAL_TEXT", "keep_original_text", "0", _flag),
+    Variable("REDACT_STORED_AFTER_MINUTES", "redact_stored_after_minutes", "120", _integer("de minutes")),
+    Variable("RETENTION_DAYS", "retention_days", "180", _integer("de jours", 1)),
+    Variable("REVIEW_LOW_CONFIDENCE", "review_low_confidence", "0.5", _share),
+    Variable("REVIEW_REFRESH_SECONDS", "review_refresh_seconds", "30", _integer("de secondes", 1)),
+    Variable("REVIEW_NLU_EXPORT_DIR", "review_nlu_export_dir", "", _path),
+    Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
+    Variable("PROVIDERS_DEMO_SEED", "providers_demo_seed", "1", _flag),
+)
+SECRETS = frozenset({"TELEGRAM_TOKEN", "TELEGRAM_SECRET_TOKEN", "SMS_AUTH_TOKEN", "REST_TOKEN", "ACTION_SERVER_TOKEN"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What each setting means is in the README's settings table; units are in the names."""
+
+    var_dir: Path  # var/: the SQLite database, exports; outside git
+    database_url: str  # SQLAlchemy URL of the tracker store and the application tables
+    redis_url: Optional[str]  # lock store and cross-process web chat push; unset = in memory, one process
+    redis_key_prefix: str
+    port: int
+    telegram_token: Optional[str]  # the Telegram channel is off without it
+    telegram_secret_token: Optional[str]  # sent back by Telegram on every webhook call (required for webhooks)
+    telegram_webhook_url: Optional[str]  # unset = long polling (development)
+    telegram_api_base_url: str
+    sms_auth_token: Optional[str]  # the SMS channel is off without it; checks X-Twilio-Signature
+    sms_api_base_url: Optional[str]
+    sms_account_sid: Optional[str]
+    sms_from: Optional[str]
+    sms_webhook_url: Optional[str]  # the exact URL the gateway signs; set it in production
+    channel_rate_limit: int  # messages per sender per minute, every channel
+    rest_token: Optional[str]
+    action_server_token: Optional[str]
+    action_server_host: str
+    trusted_proxies: int  # see channels.inbound.client_address
+    handover_opening_hours: str
+    handover_wait_seconds: int
+    staff_session_hours: int
+    keep_original_text: bool
+    redact_stored_after_minutes: int
+    retention_days: int
+    review_low_confidence: float
+    review_refresh_seconds: int
+    review_nlu_export_dir: Path
+    review_story_export_dir: Path  # outside git: never into tests/stories/, which `make test` runs
+    providers_demo_seed: bool  # fill an EMPTY directory with the fictional demo providers
+
+    @property
+    def staff_session_seconds(self) -> int:
+        return self.staff_session_hours * 3600
+
+    @property
+    def telegram_mode(self) -> Optional[str]:
+        """ "webhook", "polling" (development, no public URL) or None (channel off)."""
+        if not self.telegram_token:
+            return None
+        return "webhook" if self.telegram_webhook_url else "polling"
+
+    @property
+    def sms_mode(self) -> Optional[str]:
+        """ "rest" (replies through the REST API, operator messages possible), "twiml" (inline replies only), None."""
+        if not self.sms_auth_token:
+            return None
+        return "rest" if self.sms_api_base_url and self.sms_account_sid and self.sms_from else "twiml"
+
+
+def load(environ: Mapping[str, str]) -> Settings:
+    """The settings of this environment; SettingsError lists every bad variable at once."""
+    values: Dict[str, Any] = {}
+    errors: List[str] = []
+    for variable in VARIABLES:
+        raw = environ.get(variable.name)
+        if raw is None or not raw.strip():
+            raw = variable.default
+        try:
+            values[variable.field] = variable.read(variable.name, raw)
+        except SettingsError as error:
+            errors.append(str(error))
+    if errors:
+        raise SettingsError(" ; ".join(errors))
+    var_dir = values["var_dir"] or PROJECT_ROOT / "var"
+    values["var_dir"] = var_dir
+    values["database_url"] = values["database_url"] or f"sqlite:///{var_dir / 'cyberaide.db'}"
+    values["review_nlu_export_dir"] = values["review_nlu_export_dir"] or PROJECT_ROOT / "bot" / "data" / "nlu"
+    values["review_story_export_dir"] = values["review_story_export_dir"] or var_dir / "exports" / "stories"
+    return Settings(**values)
+
+
+_cache: Dict[Tuple[Optional[str], ...], Settings] = {}
+
+
+def current() -> Settings:
+    """The settings of the process's environment as it is now (tests change it; a server reads it at start)."""
+    key = tuple(os.environ.get(variable.name) for variable in VARIABLES)
+    found = _cache.get(key)
+    if found is None:
+        found = load(os.environ)
+        _cache.clear()
+        _cache[key] = found
+    return found
+
+
+def describe(settings: Settings) -> List[str]:
+    """One line per setting, secrets hidden: what `python -m bot.settings` prints."""
+    by_field = {variable.field: variable.name for variable in VARIABLES}
+    lines = []
+    for field in fields(settings):
+        name = by_field[field.name]
+        value = getattr(settings, field.name)
+        shown = ("défini" if value else "absent") if name in SECRETS else ("absent" if value is None else value)
+        lines.append(f"  {name:<30} {shown}")
+    return lines
+
+
+def main() -> int:
+    try:
+        settings = current()
+    except SettingsError as error:
+        print(f"Réglage invalide : {error}.", file=sys.stderr)
+        return 2
+    if "--show" in sys.argv[1:]:
+        print("\n".join(describe(settings)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,7 +21,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
-from bot import logs, settings
+from bot import db, logs, settings
 
 logger = logging.getLogger(__name__)
 logs.install()
@@ -60,7 +60,9 @@ class DatabaseTrackerStore(SQLTrackerStore):
 
     def __init__(self, domain: Any = None, host: Optional[Text] = None, event_broker: Any = None, **kwargs: Any):
         # Rasa passes `url` from endpoints.yml as `host`; a full URL there is used as is.
-        super().__init__(domain=domain, host=host or settings.database_url(), event_broker=event_broker, **kwargs)
+        url = host or settings.current().database_url
+        db.make_sqlite_dir(url)
+        super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return listening_again(await super().retrieve(sender_id))
@@ -70,7 +72,7 @@ class EnvLockStore(LockStore):
     """Redis ticket locks when `REDIS_URL` is set, in-memory locks otherwise."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None) -> None:
-        url = settings.redis_url()
+        url = settings.current().redis_url
         if url:
             parsed = make_url(url)
             self.store: LockStore = RedisLockStore(

@@ -10,17 +10,14 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import re
-import time
 import unicodedata
-from collections import OrderedDict, deque
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot import settings
+from bot import trackers
 from bot.logs import log_id
 
 logger = logging.getLogger(__name__)
@@ -95,33 +92,12 @@ def ensure_reply(messages: List[Dict[str, Any]], paused: bool, truncated: bool =
     return messages
 
 
-async def is_paused(app: Any, sender_id: str) -> bool:
-    """True when a human operator owns the conversation (Rasa's ConversationPaused)."""
-    try:
-        tracker = await app.ctx.agent.tracker_store.retrieve(sender_id)
-    except Exception:  # the database is down: the safety reply is the right answer
-        logger.exception("Could not read the tracker of %s", sender_id)
-        return False
-    return bool(tracker and tracker.is_paused())
-
-
 def merge_metadata(*parts: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     merged: Dict[str, Any] = {}
     for part in parts:
         if isinstance(part, dict):
             merged.update(part)
     return merged
-
-
-# --- Shared by the messaging channels (Telegram, SMS, web): one turn, rate limits, duplicates, forgetting ---------
-# Rate limits keep their state in the memory of one server process: with several instances behind a load balancer,
-# a sender's messages may reach different instances, each with its own count (move them to Redis, INCR + EXPIRE,
-# to share it). Delivery ids are remembered in memory as a fast path and checked in the stored conversation too
-# (`already_recorded`), which holds across processes and restarts.
-RATE_LIMIT_REPLY = (
-    "Vous m'avez envoyé beaucoup de messages en peu de temps : patientez une minute avant de m'écrire à nouveau. "
-    "En cas de danger immédiat, appelez le 17 ou le 112."
-)
 
 
 # --- payloads: a client may send `/intent{...}` only where the bot offered it --------------------------------------
@@ -215,174 +191,6 @@ async def converse(
         logger.error("Timeout while handling a message of %s", sender_id)
     except Exception:
         logger.exception("Error while handling a message of %s", sender_id)
-    paused = await is_paused(app, sender_id)
+    paused = await trackers.is_paused(app.ctx.agent, sender_id)
     replies = ensure_reply(collector.messages, paused, cleaned.truncated)
     return [{k: v for k, v in reply.items() if k != "recipient_id"} for reply in replies]
-
-
-class TTLCache:
-    """A bounded mapping whose entries expire: least recently set entries go first when full."""
-
-    def __init__(self, max_items: int, ttl_seconds: float) -> None:
-        self.max_items = max_items
-        self.ttl = ttl_seconds
-        self._items: "OrderedDict[str, tuple]" = OrderedDict()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        item = self._items.get(key)
-        if item is None:
-            return default
-        expires, value = item
-        if expires < time.monotonic():
-            del self._items[key]
-            return default
-        return value
-
-    def set(self, key: str, value: Any) -> None:
-        self._items.pop(key, None)
-        self._items[key] = (time.monotonic() + self.ttl, value)
-        while len(self._items) > self.max_items:
-            self._items.popitem(last=False)
-
-    def pop(self, key: str, default: Any = None) -> Any:
-        value = self.get(key, default)
-        self._items.pop(key, None)
-        return value
-
-    def __contains__(self, key: str) -> bool:
-        return self.get(key, _MISSING) is not _MISSING
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-_MISSING = object()
-
-
-class SeenIds:
-    """Delivery ids already handled (Telegram `update_id`, Twilio `MessageSid`): gateways retry, victims must not get
-    two answers. Ids are remembered for a day, long after any gateway gives up retrying."""
-
-    def __init__(self, max_items: int = 100_000, ttl_seconds: float = 24 * 3600) -> None:
-        self._seen = TTLCache(max_items, ttl_seconds)
-
-    def first_time(self, delivery_id: str) -> bool:
-        if delivery_id in self._seen:
-            return False
-        self._seen.set(delivery_id, True)
-        return True
-
-
-async def already_recorded(app: Any, sender_id: str, message_id: str) -> bool:
-    """True when the stored conversation already holds the victim message `message_id` (the gateway's delivery id,
-    recorded on the UserUttered event by `converse`).
-
-    This is the check that survives a restart and works across server processes, where `SeenIds` (one process's
-    memory) cannot see an earlier delivery. The full tracker is read because a retry may come after a new session
-    started. When the database cannot be read the message is handled: a duplicate answer is better than silence.
-    Two deliveries racing on two processes can still both pass; gateways retry after seconds, not milliseconds.
-    """
-    from rasa.shared.core.events import UserUttered
-
-    try:
-        tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(sender_id)
-    except Exception:
-        logger.exception("Could not read the tracker of %s to look for a redelivery", sender_id)
-        return False
-    if tracker is None:
-        return False
-    return any(isinstance(e, UserUttered) and e.message_id == message_id for e in reversed(tracker.events))
-
-
-class RateLimiter:
-    """At most `limit` messages per sender in any `window` seconds.
-
-    `check` returns OK (handle the message), WARN (refuse it and tell the sender once) or DROP (refuse it silently:
-    answering every refused message would let anyone make us send, and pay for, unlimited SMS). Refused messages are
-    not counted, so a sender who pauses is served again as soon as the window slides.
-    """
-
-    OK, WARN, DROP = "ok", "warn", "drop"
-
-    def __init__(self, limit: int, window_seconds: float = 60.0, max_senders: int = 50_000) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self.max_senders = max_senders
-        self._senders: "OrderedDict[str, list]" = OrderedDict()  # sender -> [timestamps, warned]
-
-    def check(self, sender: str) -> str:
-        now = time.monotonic()
-        entry = self._senders.pop(sender, None) or [deque(), False]
-        self._senders[sender] = entry
-        while len(self._senders) > self.max_senders:
-            self._senders.popitem(last=False)
-        hits = entry[0]
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) < self.limit:
-            hits.append(now)
-            entry[1] = False
-            return self.OK
-        if entry[1]:
-            return self.DROP
-        entry[1] = True
-        return self.WARN
-
-    def forget(self, sender: str) -> None:
-        self._senders.pop(sender, None)
-
-
-def client_address(request: Any) -> str:
-    """The address the rate limit counts: see bot.settings.trusted_proxies. An IPv6 client gets a whole /64
-    (one subscriber's usual allocation), otherwise it could take a new address for every message."""
-    address = ""
-    hops = settings.trusted_proxies()
-    if hops:
-        forwarded = [part.strip() for part in (request.headers.get("X-Forwarded-For") or "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if forwarded:
-            address = forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
-    if not address:
-        # remote_addr is set when Sanic's own proxy settings (SANIC_PROXIES_COUNT...) are used; ip is the socket's.
-        address = getattr(request, "remote_addr", "") or getattr(request, "ip", "") or ""
-    try:
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return address or "unknown"
-    if ip.version == 6:
-        if ip.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
-def _innermost_tracker_store(store: Any) -> Any:
-    # Rasa wraps the configured store (AwaitableTrackerStore, FailSafeTrackerStore) in `_tracker_store`.
-    while hasattr(store, "_tracker_store"):
-        store = store._tracker_store
-    return store
-
-
-async def delete_conversation(agent: Any, sender_id: str) -> None:
-    """Erases every event of a conversation from the tracker store (the victim asked us to forget them).
-
-    Rasa 3.6 stores have no delete method: the SQL store's `events` rows are deleted directly, under the
-    conversation's lock so that no turn in progress writes them back.
-    """
-    from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
-    from sqlalchemy import delete
-
-    store = _innermost_tracker_store(agent.tracker_store)
-    async with agent.lock_store.lock(sender_id):
-        if isinstance(store, SQLTrackerStore):
-
-            def _delete() -> None:
-                with store.session_scope() as session:
-                    session.execute(delete(store.SQLEvent).where(store.SQLEvent.sender_id == sender_id))
-                    session.commit()
-
-            await asyncio.to_thread(_delete)
-        elif isinstance(store, InMemoryTrackerStore):
-            store.store.pop(sender_id, None)
-        else:
-            raise NotImplementedError(f"Cannot delete conversations from {type(store).__name__}")

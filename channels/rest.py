@@ -16,9 +16,8 @@ bot messages out, each with the caller's `sender` as `recipient_id`), plus:
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -26,7 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings, tokens
-from channels.common import RATE_LIMIT_REPLY, RateLimiter, client_address, converse
+from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -38,23 +37,13 @@ TOO_BIG = "Requête trop volumineuse : un message ne doit pas dépasser quelques
 BAD_REQUEST = 'Requête invalide : envoyez un objet JSON {"sender": "identifiant", "message": "texte"}.'
 UNAUTHORIZED = "Jeton d'accès manquant ou invalide (Authorization: Bearer … ou ?token=…)."
 
-_rate_limiter = RateLimiter(settings.channel_rate_limit())
 # Sender ids are the caller's to choose: the client's address is limited too (several clients may share one).
 IP_LIMIT_FACTOR = 5
-_ip_rate_limiter = RateLimiter(settings.channel_rate_limit() * IP_LIMIT_FACTOR)
 
 
 def conversation_id(sender: str) -> str:
     """The tracker id of a REST caller's conversation."""
     return f"{CHANNEL}:{sender}"
-
-
-def parse_body(request: Request) -> Optional[Dict[str, Any]]:
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def presented_token(request: Request) -> Optional[str]:
@@ -78,27 +67,24 @@ class RestInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("cyberaide_rest", __name__)
-        token = settings.rest_token()
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        token = settings.current().rest_token
+        inbound = Inbound(CHANNEL, MAX_BODY_BYTES, address_factor=IP_LIMIT_FACTOR)
+        inbound.serve_health(blueprint)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             if not authorised(request, token):
                 return response.json({"error": UNAUTHORIZED}, status=401)
-            if len(request.body or b"") > MAX_BODY_BYTES:
+            if inbound.too_big(request):
                 return response.json({"error": TOO_BIG}, status=413)
-            body = parse_body(request)
+            body = inbound.json_object(request)
             if body is None or body.get("sender") in (None, ""):
                 return response.json({"error": BAD_REQUEST}, status=400)
             sender = str(body["sender"])[:MAX_SENDER_CHARS]
             sender_id = conversation_id(sender)
-            verdicts = (_rate_limiter.check(sender_id), _ip_rate_limiter.check(client_address(request)))
-            if any(verdict != RateLimiter.OK for verdict in verdicts):
+            if inbound.admit(sender_id, request) != RateLimiter.OK:
                 return response.json([{"recipient_id": sender, "text": RATE_LIMIT_REPLY}], status=429)
-            replies = await converse(request.app, on_new_message, body.get("message"), sender_id, CHANNEL)
+            replies = await inbound.turn(request.app, on_new_message, body.get("message"), sender_id)
             return response.json([{"recipient_id": sender, **reply} for reply in replies])
 
         return blueprint

@@ -12,7 +12,7 @@
   buttons become numbered choices and "1", "2"... select them. Keywords: STOP (forget the conversation and the
   number), AIDE (help), SUITE (next part).
 - STOP deletes the conversation's events and everything the application keeps about it (handovers and their notes,
-  ratings, review index and annotations: console.retention.forget_senders), and records the opt-out in the
+  ratings, review index and annotations: every eraser registered in bot.erasure), and records the opt-out in the
   `sms_opt_outs` table as a keyed hash of the number (HMAC-SHA256 with SMS_AUTH_TOKEN), so that no process, even
   after a restart, sends anything more to the number. Writing again is consent to talk again: it clears the opt-out.
   Rotating SMS_AUTH_TOKEN makes the stored hashes unmatchable (the opt-outs are then forgotten).
@@ -46,17 +46,10 @@ from sqlalchemy import Column, DateTime, String, delete, select
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import db, settings
-from channels.common import (
-    RATE_LIMIT_REPLY,
-    SAFETY_REPLY,
-    RateLimiter,
-    SeenIds,
-    TTLCache,
-    already_recorded,
-    converse,
-    delete_conversation,
-)
+from bot import db, delivery, erasure, settings, trackers
+from channels import store
+from channels.common import SAFETY_REPLY
+from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 from channels.sms_text import chosen_payload, render_turn, split_for_sms
 
 logger = logging.getLogger(__name__)
@@ -83,10 +76,9 @@ MEDIA_REPLY = (
 MEDIA_NOTE = "J'ai lu votre texte, mais je ne peux pas voir la pièce jointe. Gardez-la : c'est une preuve utile."
 
 # Per-process memory (see channels.common about Redis with several instances).
-_seen = SeenIds()
-_rate_limiter = RateLimiter(settings.channel_rate_limit())
-_pending = TTLCache(max_items=50_000, ttl_seconds=24 * 3600)  # sender -> parts waiting for SUITE
-_choices = TTLCache(max_items=50_000, ttl_seconds=24 * 3600)  # sender -> payloads of the numbered choices
+_inbound = Inbound(CHANNEL, MAX_FORM_BYTES)
+_pending = store.space("sms:pages", max_items=50_000, ttl_seconds=24 * 3600)  # sender -> parts waiting for SUITE
+_choices = store.space("sms:choices", max_items=50_000, ttl_seconds=24 * 3600)  # sender -> the choices' payloads
 _client: Optional[httpx.AsyncClient] = None  # the server's HTTP client for the REST API, open while it runs
 
 
@@ -119,23 +111,20 @@ def number_of(sender_id: str) -> str:
 
 
 def _number_key(number: str) -> str:
-    key = (settings.sms_auth_token() or "").encode("utf-8")
+    key = (settings.current().sms_auth_token or "").encode("utf-8")
     return hmac.new(key, number.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 # --- opt-outs and forgetting (synchronous SQLAlchemy: call them through asyncio.to_thread) -------------------------
 @lru_cache(maxsize=None)
 def _tables_ready(url: str) -> bool:
-    """Creates, once per database, the opt-out table and the application tables that STOP deletes from (a server
-    may run the SMS channel without the console or before the action server created them)."""
-    import console.retention  # noqa: F401  (registers the handover, rating, note and review tables)
-
-    db.create_all(url)
+    """Creates, once per database, the opt-out table (the server may get an SMS before anything created it)."""
+    SmsOptOut.__table__.create(db.engine(url), checkfirst=True)
     return True
 
 
 def _ensure_tables() -> None:
-    _tables_ready(settings.database_url())
+    _tables_ready(settings.current().database_url)
 
 
 def is_opted_out(number: str) -> bool:
@@ -159,13 +148,6 @@ def _clear_opt_out(number: str) -> None:
         # take SQLite's write lock.
         if session.execute(select(SmsOptOut.number_hash).where(SmsOptOut.number_hash == key)).first():
             session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash == key))
-
-
-def _forget_app_data(sender_id: str) -> None:
-    from console.retention import forget_senders
-
-    _ensure_tables()
-    forget_senders([sender_id])
 
 
 def keyword(body: str) -> Optional[str]:
@@ -194,7 +176,7 @@ def _first(header: Optional[str]) -> Optional[str]:
 
 def public_url(request: Request) -> str:
     """The URL the gateway called, as it signed it."""
-    configured = settings.sms_webhook_url()
+    configured = settings.current().sms_webhook_url
     if configured:
         return configured
     scheme = _first(request.headers.get("X-Forwarded-Proto")) or request.scheme
@@ -204,7 +186,7 @@ def public_url(request: Request) -> str:
 
 
 def signature_valid(url: str, form: _Form, signature: Optional[str]) -> bool:
-    token = settings.sms_auth_token()
+    token = settings.current().sms_auth_token
     if not token or not signature:
         return False
     validator = RequestValidator(token)
@@ -231,9 +213,9 @@ def twiml(text: Optional[str] = None) -> HTTPResponse:
 
 
 async def _post_message(to: str, body: str) -> None:
-    sid, token = settings.sms_account_sid(), settings.sms_auth_token()
-    url = f"{settings.sms_api_base_url()}/2010-04-01/Accounts/{sid}/Messages.json"
-    data = {"To": to, "From": settings.sms_from(), "Body": body}
+    sid, token = settings.current().sms_account_sid, settings.current().sms_auth_token
+    url = f"{settings.current().sms_api_base_url}/2010-04-01/Accounts/{sid}/Messages.json"
+    data = {"To": to, "From": settings.current().sms_from, "Body": body}
     if _client is not None:
         result = await _client.post(url, data=data, auth=(sid, token))
     else:  # called outside the server (scripts, tests): a short-lived client
@@ -251,23 +233,23 @@ def _prepare(sender_id: str, replies: List[Dict[str, Any]]) -> Optional[str]:
     """The message to send now for a turn; the rest waits for SUITE and the choices are remembered."""
     text, payloads = render_turn(replies)
     if payloads:
-        _choices.set(sender_id, payloads)
+        _choices.put(sender_id, payloads)
     else:
-        _choices.pop(sender_id)
+        _choices.take(sender_id)
     parts = split_for_sms(text)
     if len(parts) > 1:
-        _pending.set(sender_id, parts[1:])
+        _pending.put(sender_id, parts[1:])
     else:
-        _pending.pop(sender_id)
+        _pending.take(sender_id)
     return parts[0] if parts else None
 
 
 def _next_part(sender_id: str) -> str:
-    parts = _pending.pop(sender_id) or []
+    parts = _pending.take(sender_id) or []
     if not parts:
         return split_for_sms(NO_MORE_REPLY)[0]
     if len(parts) > 1:
-        _pending.set(sender_id, parts[1:])
+        _pending.put(sender_id, parts[1:])
     return parts[0]
 
 
@@ -275,7 +257,7 @@ async def _answer(number: str, text: Optional[str]) -> HTTPResponse:
     """Replies through the REST API when configured, inline TwiML otherwise or when the API fails."""
     if not text:
         return twiml()
-    if settings.sms_mode() == "rest":
+    if settings.current().sms_mode == "rest":
         try:
             await _post_message(number, text)
             return twiml()
@@ -287,8 +269,8 @@ async def _answer(number: str, text: Optional[str]) -> HTTPResponse:
 async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> None:
     """Sends a message to an SMS conversation outside any request (operators), through the REST API."""
     number = number_of(sender_id)
-    _choices.pop(sender_id)  # the victim's "1" now answers the operator, not an older question
-    if settings.sms_mode() != "rest":
+    _choices.take(sender_id)  # the victim's "1" now answers the operator, not an older question
+    if settings.current().sms_mode != "rest":
         raise RuntimeError(
             "SMS messages outside a reply need the REST API: set SMS_API_BASE_URL, SMS_ACCOUNT_SID and SMS_FROM."
         )
@@ -304,19 +286,19 @@ async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> 
 async def _forget(app: Any, sender_id: str, number: str) -> None:
     """STOP: the opt-out is recorded first (so that nothing is sent while the rest is deleted), then the
     conversation's events and everything the application keeps about the conversation are deleted."""
-    _pending.pop(sender_id)
-    _choices.pop(sender_id)
-    _rate_limiter.forget(sender_id)
+    _pending.take(sender_id)
+    _choices.take(sender_id)
+    _inbound.forget(sender_id)
     try:
         await asyncio.to_thread(_record_opt_out, number)
     except Exception:
         logger.exception("Could not record an SMS opt-out")
     try:
-        await delete_conversation(app.ctx.agent, sender_id)
+        await trackers.delete(app.ctx.agent, sender_id)
     except Exception:
         logger.exception("Could not delete an SMS conversation after STOP")
     try:
-        await asyncio.to_thread(_forget_app_data, sender_id)
+        await asyncio.to_thread(erasure.forget, [sender_id])
     except Exception:
         logger.exception("Could not delete the application data of an SMS conversation after STOP")
 
@@ -352,7 +334,7 @@ async def handle_sms(
     except Exception:
         logger.exception("Could not clear an SMS opt-out")
 
-    verdict = _rate_limiter.check(sender_id)
+    verdict = _inbound.admit(sender_id)
     if verdict == RateLimiter.DROP:
         return twiml()
     if verdict == RateLimiter.WARN:
@@ -373,23 +355,39 @@ async def handle_sms(
         metadata["sms_choice"] = body.strip()
     if has_media:
         metadata["attachment"] = "mms"
-    replies = await converse(
+    replies = await _inbound.turn(
         request.app,
         on_new_message,
         payload or body,
         sender_id,
-        CHANNEL,
         metadata=metadata,
         message_id=metadata["sms_message_sid"] or None,
     )
     if not replies:  # an operator owns the conversation: the bot stays silent
-        _choices.pop(sender_id)
+        _choices.take(sender_id)
         return twiml()
     if has_media:
         replies.append({"text": MEDIA_NOTE})
     if not await _still_consenting(number):
         return twiml()
     return await _answer(number, _prepare(sender_id, replies))
+
+
+async def _start(_app: Any) -> None:
+    global _client
+    try:
+        await asyncio.to_thread(_ensure_tables)
+    except Exception:  # retried at the first STOP or operator message
+        logger.exception("Could not create the SMS opt-out table")
+    if settings.current().sms_mode == "rest":
+        _client = httpx.AsyncClient(timeout=API_TIMEOUT)
+
+
+async def _stop(_app: Any) -> None:
+    global _client
+    client, _client = _client, None
+    if client is not None:
+        await client.aclose()
 
 
 class SmsInput(InputChannel):
@@ -399,50 +397,33 @@ class SmsInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("cyberaide_sms", __name__)
-        mode = settings.sms_mode()
+        mode = settings.current().sms_mode
         if mode is None:
             logger.info("SMS channel off (SMS_AUTH_TOKEN not set).")
             return blueprint
-        if mode == "twiml" and (settings.sms_api_base_url() or settings.sms_account_sid() or settings.sms_from()):
+        if mode == "twiml" and (
+            settings.current().sms_api_base_url or settings.current().sms_account_sid or settings.current().sms_from
+        ):
             logger.warning("SMS REST API needs SMS_API_BASE_URL, SMS_ACCOUNT_SID and SMS_FROM: replying with TwiML.")
         logger.info("SMS channel on (%s replies)", "REST API" if mode == "rest" else "TwiML")
 
-        @blueprint.listener("after_server_start")
-        async def start(_app: Any, _loop: Any) -> None:
-            global _client
-            try:
-                await asyncio.to_thread(_ensure_tables)
-            except Exception:  # retried at the first STOP or operator message
-                logger.exception("Could not create the SMS opt-out table")
-            if mode == "rest":
-                _client = httpx.AsyncClient(timeout=API_TIMEOUT)
-
-        @blueprint.listener("before_server_stop")
-        async def stop(_app: Any, _loop: Any) -> None:
-            global _client
-            client, _client = _client, None
-            if client is not None:
-                await client.aclose()
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "replies": mode})
+        _inbound.on_start(blueprint, _start, _stop)
+        _inbound.serve_health(blueprint, lambda: ({"status": "ok", "replies": mode}, 200))
+        if mode == "rest":  # operators' messages and notices; TwiML can only answer the victim's own message
+            delivery.register("sms", send_to)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            raw = request.body or b""
-            if len(raw) > MAX_FORM_BYTES:
+            if _inbound.too_big(request):
                 return response.text("Requête trop volumineuse.", status=413)
-            form = parse_form(raw)
+            form = parse_form(request.body or b"")
             if not signature_valid(public_url(request), form, request.headers.get("X-Twilio-Signature")):
                 return response.text("Signature invalide.", status=403)
             sid = (form.get("MessageSid") or form.get("SmsSid") or [""])[0]
-            if sid and not _seen.first_time(sid):
-                logger.info("SMS %s already handled (redelivery): skipped", sid)
-                return twiml()
             number = (form.get("From") or [""])[0].strip()
-            if sid and number and await already_recorded(request.app, sender_id_for(number), sid):
-                logger.info("SMS %s already in the conversation (redelivery to another process): skipped", sid)
+            conversation = sender_id_for(number) if number else None
+            if sid and await _inbound.redelivered(request.app.ctx.agent, sid, conversation):
+                logger.info("SMS %s already handled (redelivery): skipped", sid)
                 return twiml()
             try:
                 return await handle_sms(request, on_new_message, form)

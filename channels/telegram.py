@@ -17,22 +17,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot import settings, tokens
-from channels.common import RATE_LIMIT_REPLY, RateLimiter, SeenIds, TTLCache, already_recorded, converse
+from bot import delivery, settings, tokens
+from channels import store
 from channels.config import telegram_problem
+from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO level, and Bot API URLs contain the bot token.
@@ -42,8 +43,8 @@ CHANNEL = "telegram"
 # The update types the assistant subscribes to; the others (polls, inline queries...) are never sent to it.
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query"]
 MAX_UPDATE_BYTES = 1_000_000  # a real update is a few kB; text messages are at most 4,096 characters
-MAX_MESSAGE_CHARS = 4096  # Bot API limit for sendMessage
-MAX_CALLBACK_DATA_BYTES = 64  # Bot API limit for callback_data
+MAX_MESSAGE_CHARS = MessageLimit.MAX_TEXT_LENGTH  # Bot API limit for sendMessage
+MAX_CALLBACK_DATA_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
 
 NON_TEXT_REPLY = (
     "Je ne peux lire que les messages écrits : je ne vois ni les photos, ni les fichiers, ni les messages vocaux, "
@@ -69,9 +70,8 @@ EXPIRED_BUTTON_REPLY = "Ce bouton n'est plus valable. Écrivez-moi votre répons
 START_TEXT = "bonjour"  # what "/start" (Telegram's first message to a bot) means for the NLU
 
 # Button payloads longer than Telegram's 64-byte callback_data are kept here and sent as a short key.
-_long_payloads = TTLCache(max_items=10_000, ttl_seconds=7 * 24 * 3600)
-_seen = SeenIds()
-_rate_limiter = RateLimiter(settings.channel_rate_limit())
+_long_payloads = store.space("telegram:payloads", max_items=10_000, ttl_seconds=7 * 24 * 3600)
+_inbound = Inbound(CHANNEL, MAX_UPDATE_BYTES)
 
 
 class _Runtime:
@@ -110,7 +110,7 @@ def callback_data_for(payload: str) -> str:
     if len(payload.encode("utf-8")) <= MAX_CALLBACK_DATA_BYTES:
         return payload
     key = "#" + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-    _long_payloads.set(key, payload)
+    _long_payloads.put(key, payload)
     return key
 
 
@@ -242,7 +242,7 @@ async def _reply(chat_id: int, *texts: str) -> None:
 
 async def _allowed(chat_id: int) -> bool:
     """Applies the per-sender rate limit; tells the sender once when they go over it."""
-    verdict = _rate_limiter.check(sender_id_for(chat_id))
+    verdict = _inbound.admit(sender_id_for(chat_id))
     if verdict == RateLimiter.WARN:
         logger.warning("Telegram chat %s is over the rate limit", chat_id)
         await _reply(chat_id, RATE_LIMIT_REPLY)
@@ -251,12 +251,11 @@ async def _allowed(chat_id: int) -> bool:
 
 async def _run_bot(chat_id: int, text: str, update: Update, extra: Optional[Dict[str, Any]] = None) -> list:
     metadata = {"channel": CHANNEL, "telegram_update_id": update.update_id, **(extra or {})}
-    return await converse(
+    return await _inbound.turn(
         _runtime.sanic_app,
         _runtime.on_new_message,
         text,
         sender_id_for(chat_id),
-        CHANNEL,
         metadata=metadata,
         message_id=f"{CHANNEL}:{update.update_id}",
     )
@@ -330,17 +329,17 @@ def _chat_of(update: Update) -> Optional[int]:
 
 async def process(update: Update) -> None:
     """Handles an update once, whatever happens: duplicates are skipped, errors are logged."""
-    if not _seen.first_time(str(update.update_id)):
-        logger.info("Telegram update %s already handled (redelivery): skipped", update.update_id)
-        return
     try:
-        # This process's memory misses a redelivery after a restart or to another worker: the stored conversation
-        # has the update id on the victim's message (see _run_bot).
+        # The stored conversation has the update id on the victim's message (see _run_bot): it also catches a
+        # redelivery after a restart or to another worker.
         chat_id = _chat_of(update)
-        if chat_id is not None and await already_recorded(
-            _runtime.sanic_app, sender_id_for(chat_id), f"{CHANNEL}:{update.update_id}"
+        if await _inbound.redelivered(
+            _runtime.sanic_app.ctx.agent,
+            str(update.update_id),
+            sender_id_for(chat_id) if chat_id is not None else None,
+            message_id=f"{CHANNEL}:{update.update_id}",
         ):
-            logger.info("Telegram update %s already in the conversation (redelivery): skipped", update.update_id)
+            logger.info("Telegram update %s already handled (redelivery): skipped", update.update_id)
             return
         await handle_update(update)
     except Exception:
@@ -349,10 +348,10 @@ async def process(update: Update) -> None:
 
 # --- lifecycle ----------------------------------------------------------------------------------------------------
 def _build_application(polling: bool) -> Application:
-    base = settings.telegram_api_base_url()
+    base = settings.current().telegram_api_base_url
     builder = (
         Application.builder()
-        .token(settings.telegram_token())
+        .token(settings.current().telegram_token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .job_queue(None)  # no scheduled jobs; avoids needing APScheduler's exact version
@@ -376,7 +375,7 @@ async def _consume(application: Application) -> None:
 async def _start(application: Application) -> None:
     """Initialises the bot once (getMe), then registers the webhook or starts polling; retries while the Bot API
     is unreachable, so that the rest of the assistant starts regardless."""
-    polling = settings.telegram_mode() == "polling"
+    polling = settings.current().telegram_mode == "polling"
     delay = 1.0
     while True:
         try:
@@ -386,8 +385,8 @@ async def _start(application: Application) -> None:
                 _runtime.tasks.append(asyncio.create_task(_consume(application)))
             else:
                 await application.bot.set_webhook(
-                    settings.telegram_webhook_url(),
-                    secret_token=settings.telegram_secret_token(),
+                    settings.current().telegram_webhook_url,
+                    secret_token=settings.current().telegram_secret_token,
                     allowed_updates=ALLOWED_UPDATES,
                 )
             _runtime.ready = True
@@ -411,7 +410,7 @@ async def _start(application: Application) -> None:
 
 async def start_bot(sanic_app: Any, on_new_message: Optional[Callable[[UserMessage], Awaitable[Any]]]) -> None:
     """Builds the bot and starts it in the background: getMe, then setWebhook or long polling."""
-    _runtime.application = _build_application(polling=settings.telegram_mode() == "polling")
+    _runtime.application = _build_application(polling=settings.current().telegram_mode == "polling")
     _runtime.sanic_app, _runtime.on_new_message, _runtime.failure = sanic_app, on_new_message, None
     _runtime.tasks.append(asyncio.create_task(_start(_runtime.application)))
 
@@ -438,7 +437,9 @@ async def stop_bot() -> None:
 
 
 def _authentic(request: Request) -> bool:
-    return tokens.matches(request.headers.get("X-Telegram-Bot-Api-Secret-Token"), settings.telegram_secret_token())
+    return tokens.matches(
+        request.headers.get("X-Telegram-Bot-Api-Secret-Token"), settings.current().telegram_secret_token
+    )
 
 
 class TelegramInput(InputChannel):
@@ -451,7 +452,7 @@ class TelegramInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = Blueprint("cyberaide_telegram", __name__)
-        mode = settings.telegram_mode()
+        mode = settings.current().telegram_mode
         if mode is None:
             logger.info("Telegram channel off (TELEGRAM_TOKEN not set).")
             return blueprint
@@ -460,21 +461,22 @@ class TelegramInput(InputChannel):
             logger.error("Telegram channel off: %s.", problem)
             return blueprint
 
-        @blueprint.listener("after_server_start")
-        async def start(app: Any, _loop: Any) -> None:
+        async def start(app: Any) -> None:
             await start_bot(app, on_new_message)
 
-        @blueprint.listener("before_server_stop")
-        async def stop(_app: Any, _loop: Any) -> None:
+        async def stop(_app: Any) -> None:
             await stop_bot()
 
-        @blueprint.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
+        def status() -> Tuple[Dict[str, Any], int]:
             if _runtime.ready:
-                return response.json({"status": "ok", "mode": mode})
+                return {"status": "ok", "mode": mode}, 200
             if _runtime.failure:
-                return response.json({"status": "off", "mode": mode, "error": _runtime.failure}, status=503)
-            return response.json({"status": "starting", "mode": mode}, status=503)
+                return {"status": "off", "mode": mode, "error": _runtime.failure}, 503
+            return {"status": "starting", "mode": mode}, 503
+
+        _inbound.on_start(blueprint, start, stop)
+        _inbound.serve_health(blueprint, status)
+        delivery.register("telegram", send_to)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -483,13 +485,12 @@ class TelegramInput(InputChannel):
                 return response.text("Accès refusé.", status=403)
             if not _runtime.ready:
                 return response.text("Le service démarre, réessayez.", status=503)  # Telegram retries
-            if len(request.body or b"") > MAX_UPDATE_BYTES:
+            if _inbound.too_big(request):
                 return response.text("Requête trop volumineuse.", status=413)
-            try:
-                data = json.loads(request.body or b"")
-            except (ValueError, UnicodeDecodeError):
+            data = _inbound.json_object(request)
+            if data is None:
                 return response.text("JSON invalide.", status=400)
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            if not isinstance(data.get("update_id"), int):
                 return response.text("Mise à jour Telegram invalide.", status=400)
             try:
                 update = Update.de_json(data, _runtime.bot())

@@ -48,8 +48,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import settings
-from channels.common import RATE_LIMIT_REPLY, RateLimiter, TTLCache, client_address, converse
+from bot import delivery, settings
+from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -83,13 +83,9 @@ TOO_BIG = (
 )
 TOO_MANY_STREAMS = "Trop de fenêtres ouvertes sur cette conversation : fermez-en quelques-unes."
 
-_rate_limiter = RateLimiter(settings.channel_rate_limit())
 # Session ids are made by the client, so a script can take a new one for every message: the client's address is
 # limited too. Several victims may share an address (a family, an office, a mobile carrier's NAT), hence a multiple.
 IP_LIMIT_FACTOR = 5
-_ip_rate_limiter = RateLimiter(settings.channel_rate_limit() * IP_LIMIT_FACTOR)
-# (session, client_id) of messages received by this process: a retry in flight is not handled twice.
-_received = TTLCache(max_items=100_000, ttl_seconds=24 * 3600)
 
 
 # --- waking the streams -------------------------------------------------------------------------------------------
@@ -123,7 +119,7 @@ def _wake_all() -> None:
 def redis_channel() -> str:
     """The pub/sub channel of stream wake-ups: REDIS_KEY_PREFIX (default "cyberaide") separates the deployments, or
     test runs, that share a Redis server."""
-    return f"{settings.redis_key_prefix()}:webchat:notify"
+    return f"{settings.current().redis_key_prefix}:webchat:notify"
 
 
 class _Bus:
@@ -137,7 +133,7 @@ class _Bus:
         self.origin = uuid.uuid4().hex
 
     async def start(self) -> None:
-        url = settings.redis_url()
+        url = settings.current().redis_url
         if not url or self.listener is not None:
             return
         import redis.asyncio as aioredis
@@ -306,18 +302,15 @@ def _notices(replies: List[Dict[str, Any]], turn: List[Dict[str, Any]]) -> List[
 
 
 # --- HTTP ---------------------------------------------------------------------------------------------------------
+def _cors(request: Request) -> Dict[str, str]:
+    setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
+    return {**CORS_HEADERS, "Cache-Control": "no-store"}
+
+
 def _json(body: Any, status: int = 200, request: Optional[Request] = None) -> HTTPResponse:
     if request is not None:
         setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
     return response.json(body, status=status, headers={**CORS_HEADERS, "Cache-Control": "no-store"})
-
-
-def _parse(raw: bytes) -> Optional[Dict[str, Any]]:
-    try:
-        body = json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _last_event_id(request: Request) -> int:
@@ -333,11 +326,12 @@ def _sse(message: Dict[str, Any]) -> str:
     return f"id: {message['id']}\ndata: {json.dumps(message, ensure_ascii=False)}\n\n"
 
 
-async def _handle_message(request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-    raw = request.body or b""
-    if len(raw) > MAX_BODY_BYTES:
+async def _handle_message(
+    inbound: Inbound, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+) -> HTTPResponse:
+    if inbound.too_big(request):
         return _json({"error": TOO_BIG}, 413, request)
-    body = _parse(raw)
+    body = inbound.json_object(request)
     if body is None or not isinstance(body.get("message"), str):
         return _json({"error": BAD_REQUEST}, 400, request)
     session = body.get("session")
@@ -347,15 +341,13 @@ async def _handle_message(request: Request, on_new_message: Callable[[UserMessag
     if not isinstance(client_id, str) or not CLIENT_ID_FORMAT.fullmatch(client_id):
         client_id = uuid.uuid4().hex
 
-    key = f"{session} {client_id}"
-    if key in _received:  # a retry while (or after) this process handled the message
+    delivery = f"{session} {client_id}"
+    if inbound.seen(delivery):  # a retry while (or after) this process handled the message
         return await _already_handled(request, session, client_id)
-    if _rate_limiter.check(session) != RateLimiter.OK:
+    if inbound.admit(session, request) != RateLimiter.OK:  # not claimed: the victim's retry later is served
         return _json({"error": RATE_LIMIT_REPLY}, 429, request)
-    if _ip_rate_limiter.check(client_address(request)) != RateLimiter.OK:
-        logger.warning("A web chat client address is over the rate limit")
-        return _json({"error": RATE_LIMIT_REPLY}, 429, request)
-    _received.set(key, True)
+    if not inbound.claim(delivery):  # the same retry raced this one
+        return await _already_handled(request, session, client_id)
     try:
         # Handled by another process, or by this one before a restart: the transcript knows.
         if _turn(widget_messages(await _events(request.app, session)), client_id) is not None:
@@ -363,7 +355,7 @@ async def _handle_message(request: Request, on_new_message: Callable[[UserMessag
     except Exception:
         logger.exception("Could not read the tracker of %s before a turn", session)
 
-    replies = await converse(request.app, on_new_message, body["message"], session, CHANNEL, message_id=client_id)
+    replies = await inbound.turn(request.app, on_new_message, body["message"], session, message_id=client_id)
     await notify(session)
     turn: List[Dict[str, Any]] = []
     try:
@@ -434,6 +426,24 @@ async def _stream(request: Request) -> Optional[HTTPResponse]:
     return None
 
 
+async def _push(sender_id: str, _text: str, _buttons: Any) -> None:
+    await notify(sender_id)  # the message is in the tracker already: the victim's streams read it from there
+
+
+async def _open(_app: Any) -> None:
+    global _closing
+    _closing = False
+    await _bus.start()  # with REDIS_URL: wake-ups from the other server processes
+
+
+async def _close(_app: Any) -> None:
+    # Open streams would otherwise hold the shutdown until Sanic's graceful timeout.
+    global _closing
+    _closing = True
+    _wake_all()
+    await _bus.stop()
+
+
 class _RootPageBlueprint(Blueprint):
     """A blueprint that also serves the demo page at `/`.
 
@@ -459,24 +469,10 @@ class WebChatInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = _RootPageBlueprint("cyberaide_webchat", __name__)
-
-        @blueprint.listener("before_server_start")
-        async def opening(_app: Any, _loop: Any) -> None:
-            global _closing
-            _closing = False
-            await _bus.start()  # with REDIS_URL: wake-ups from the other server processes
-
-        @blueprint.listener("before_server_stop")
-        async def closing(_app: Any, _loop: Any) -> None:
-            # Open streams would otherwise hold the shutdown until Sanic's graceful timeout.
-            global _closing
-            _closing = True
-            _wake_all()
-            await _bus.stop()
-
-        @blueprint.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return _json({"status": "ok"}, request=request)
+        inbound = Inbound(CHANNEL, MAX_BODY_BYTES, address_factor=IP_LIMIT_FACTOR)
+        inbound.on_start(blueprint, _open, _close)
+        inbound.serve_health(blueprint, headers=_cors)
+        delivery.register("web", _push)
 
         @blueprint.route("/static/<name>", methods=["GET", "HEAD"])
         async def static(request: Request, name: str) -> HTTPResponse:
@@ -491,7 +487,7 @@ class WebChatInput(InputChannel):
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            return await _handle_message(request, on_new_message)
+            return await _handle_message(inbound, request, on_new_message)
 
         @blueprint.route("/stream", methods=["GET"])
         async def stream(request: Request) -> Optional[HTTPResponse]:

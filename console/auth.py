@@ -7,13 +7,13 @@ import secrets
 import time
 from collections import defaultdict, deque
 from datetime import timedelta
-from typing import Deque, Dict, Optional, Tuple
+from typing import Deque, Dict, Optional, Sequence, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
-from bot import db, settings
+from bot import db, erasure, privacy, settings
 from console.models import ROLES, AuditLog, StaffSession, StaffUser, utcnow
 
 COOKIE = "cyberaide_staff"
@@ -69,7 +69,7 @@ def open_session(user: StaffUser) -> Tuple[str, str]:
                 token_hash=_digest(token),
                 csrf_token=csrf,
                 user_id=user.id,
-                expires_at=now + timedelta(seconds=settings.staff_session_seconds()),
+                expires_at=now + timedelta(seconds=settings.current().staff_session_seconds),
             )
         )
     return token, csrf
@@ -98,6 +98,15 @@ def close_session(token: Optional[str]) -> None:
 def audit(user: Optional[StaffUser], action: str, target: Optional[str] = None) -> None:
     with db.session() as s:
         s.add(AuditLog(user_id=user.id if user else None, action=action, target=target))
+
+
+def _record_forgotten(sender_ids: Sequence[str], counts: Dict[str, int], user: Optional[StaffUser]) -> None:
+    """Every erasure is in the audit log: who, which conversation (masked), what was deleted (counts)."""
+    for sender_id in sender_ids:
+        audit(user, "forget", f"{privacy.mask_sender(sender_id)} : {erasure.describe(counts)}"[:255])
+
+
+erasure.on_forgotten(_record_forgotten)
 
 
 class LoginThrottle:

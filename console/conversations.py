@@ -10,9 +10,9 @@ import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
-from bot import privacy, ratings
+from bot import delivery, privacy, ratings, trackers
 from bot.handover import channel_of
 
 logger = logging.getLogger(__name__)
@@ -34,58 +34,25 @@ CLOSED_MESSAGE = (
 )
 
 
-async def _append(agent: Any, sender_id: str, *events: Any) -> None:
-    async with agent.lock_store.lock(sender_id):
-        tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
-        for event in events:
-            tracker.update(event)
-        await agent.tracker_store.save(tracker)
-
-
-async def deliver(sender_id: str, text: str, buttons: Optional[List[Dict[str, str]]] = None) -> None:
-    """Pushes a message that is already in the tracker to the victim's channel (no push on the plain REST API)."""
-    channel = channel_of(sender_id)
-    try:
-        if channel == "web":
-            from channels import webchat
-
-            await webchat.notify(sender_id)
-        elif channel == "telegram":
-            from channels import telegram
-
-            await telegram.send_to(sender_id, text, buttons)
-        elif channel == "sms":
-            from channels import sms
-
-            await sms.send_to(sender_id, text, buttons)
-    except Exception:  # the message stays in the transcript; the operator sees the error in the logs
-        logger.exception("Could not deliver a message to %s", sender_id)
-
-
-async def say(agent: Any, sender_id: str, text: str, operator: Optional[str] = None) -> None:
-    """A message to the victim, from an operator (marked with their name) or from the system."""
+async def say(agent: Any, sender_id: str, text: str, operator: Optional[str] = None) -> bool:
+    """A message to the victim, from an operator (marked with their name) or from the system; False when the
+    channel could not push it (it stays in the transcript)."""
     metadata = {"operator": operator} if operator else {"system": "handover"}
-    await _append(agent, sender_id, BotUttered(text, metadata=metadata))
-    await deliver(sender_id, text)
+    await trackers.append(agent, sender_id, BotUttered(text, metadata=metadata))
+    return await delivery.push(sender_id, text)
 
 
-async def pause(agent: Any, sender_id: str, operator: str) -> None:
+async def pause(agent: Any, sender_id: str, operator: str) -> bool:
     """The operator takes over: the bot stops predicting, the victim is told who joined."""
     text = TAKEN_MESSAGE.format(name=operator)
-    await _append(agent, sender_id, ConversationPaused(), BotUttered(text, metadata={"system": "handover"}))
-    await deliver(sender_id, text)
+    await trackers.pause(agent, sender_id, BotUttered(text, metadata={"system": "handover"}))
+    return await delivery.push(sender_id, text)
 
 
-async def resume(agent: Any, sender_id: str, text: str) -> None:
+async def resume(agent: Any, sender_id: str, text: str) -> bool:
     """Gives the conversation back to the bot, with its slots and history intact."""
-    await _append(
-        agent,
-        sender_id,
-        ConversationResumed(),
-        ActionExecuted("action_listen"),
-        BotUttered(text, metadata={"system": "handover"}),
-    )
-    await deliver(sender_id, text)
+    await trackers.resume(agent, sender_id, BotUttered(text, metadata={"system": "handover"}))
+    return await delivery.push(sender_id, text)
 
 
 async def ask_rating(agent: Any, sender_id: str) -> None:
@@ -94,8 +61,8 @@ async def ask_rating(agent: Any, sender_id: str) -> None:
     channel = channel_of(sender_id)
     text = ratings.ASK_SMS if channel == "sms" else ratings.ASK
     buttons = ratings.rating_buttons(channel)
-    await _append(agent, sender_id, BotUttered(text, data={"buttons": buttons}, metadata={"system": "rating"}))
-    await deliver(sender_id, text, buttons)
+    await trackers.append(agent, sender_id, BotUttered(text, data={"buttons": buttons}, metadata={"system": "rating"}))
+    await delivery.push(sender_id, text, buttons)
 
 
 def _when(timestamp: Optional[float]) -> str:

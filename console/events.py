@@ -1,8 +1,5 @@
-"""Rasa's tracker store table (`events`, written by rasa.core.tracker_store.SQLTrackerStore), as the console reads it.
-
-Columns: id, sender_id, type_name, timestamp, intent_name, action_name (the slot name for `slot` events), data (the
-event's JSON). Rasa creates the table; this module only describes it (its own MetaData, so that `db.create_all()`
-never creates or alters it) and knows how to redact an event's JSON.
+"""Rasa's tracker store table (`events`, described by `bot.db.EVENTS`) as the console reads it: a conversation's
+rows, an event's JSON, and that JSON redacted.
 """
 
 from __future__ import annotations
@@ -10,29 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, inspect, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from bot import privacy
-
-EVENTS = Table(
-    "events",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("sender_id", String(255), nullable=False, index=True),
-    Column("type_name", String(255), nullable=False),
-    Column("timestamp", Float),
-    Column("intent_name", String(255)),
-    Column("action_name", String(255)),
-    Column("data", Text),
-)
+from bot.db import EVENTS
 
 # Delivery identifiers in message metadata: they point back to the victim's Telegram account or SMS number.
 _IDENTIFYING_METADATA = ("telegram_update_id", "sms_message_sid", "message_id")
-
-
-def exists(engine: Engine) -> bool:
-    return inspect(engine).has_table("events")
 
 
 def load(data: Optional[str]) -> Dict[str, Any]:

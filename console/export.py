@@ -114,7 +114,7 @@ def render_nlu(groups: Dict[str, List[str]], comment: str) -> str:
 
 def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
     """Writes the confirmed and corrected messages not exported yet to a new NLU file (none when nothing is new)."""
-    out_dir = out_dir or settings.review_nlu_export_dir()
+    out_dir = out_dir or settings.current().review_nlu_export_dir
     training = read_examples(NLU_DIR)
     if out_dir != NLU_DIR:
         training.update(read_examples(out_dir))
@@ -255,9 +255,9 @@ def story_yaml(name: str, story: List[Any]) -> str:
 
 def export_story(sender_id: str, out_dir: Optional[Path] = None) -> Optional[Path]:
     """Writes the conversation as a test story; None when it has no victim message."""
-    out_dir = out_dir or settings.review_story_export_dir()
+    out_dir = out_dir or settings.current().review_story_export_dir
     engine = db.engine()
-    if not events.exists(engine):
+    if not db.has_events(engine):
         return None
     with engine.connect() as connection:
         rows = events.of_sender(connection, sender_id)

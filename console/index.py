@@ -17,19 +17,19 @@ import time
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, column, delete, func, insert, literal_column, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot import db, privacy, ratings, settings
+from bot import db, erasure, privacy, ratings, settings
+from bot.db import EVENTS
 from bot.handover import channel_of
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS
 from bot.text import fold
 from console import events
-from console.events import EVENTS
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, IndexState
 
 CI = ConversationIndex.__table__
@@ -59,8 +59,6 @@ def ensure_schema(engine: Engine) -> None:
     key = str(engine.url)
     if key in _schema_ready:
         return
-    from console import review_models  # noqa: F401
-
     db.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
@@ -238,7 +236,7 @@ def refresh(
     """
     engine = db.engine(url)
     ensure_schema(engine)
-    if not events.exists(engine):
+    if not db.has_events(engine):
         return 0
     if settle_seconds is None:
         settle_seconds = POSTGRES_SETTLE_SECONDS if engine.dialect.name == "postgresql" else 0.0
@@ -307,6 +305,13 @@ def forget_rows(connection: Connection, sender_ids: List[str]) -> int:
     return count
 
 
+def _erase(connection: Connection, sender_ids: Sequence[str], _counts: erasure.Counts) -> None:
+    forget_rows(connection, list(sender_ids))
+
+
+erasure.register("conversation_index", _erase, table=CI.name)
+
+
 def reindex(url: Optional[str] = None) -> int:
     """Drops the index and builds it again from every event (after a change in what is indexed)."""
     engine = db.engine(url)
@@ -341,7 +346,7 @@ class Filters:
     channel: str = ""
     incident: str = ""
     low_confidence: bool = False
-    threshold: float = field(default_factory=settings.review_low_confidence)
+    threshold: float = field(default_factory=lambda: settings.current().review_low_confidence)
     fallback: bool = False
     handed_over: bool = False
     rated: str = ""  # "", "yes", "negative", "no"
@@ -393,7 +398,7 @@ class Filters:
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name == "threshold":
-                if value != settings.review_low_confidence():
+                if value != settings.current().review_low_confidence:
                     values["threshold"] = str(value)
             elif isinstance(value, bool):
                 if value:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+from typing import Sequence
 
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, delete, select
+from sqlalchemy.engine import Connection
+
+from bot import erasure
 from bot.db import Base
-from bot.handover import utcnow  # noqa: F401  (one clock for every table)
+from bot.handover import Handover, utcnow  # noqa: F401  (one clock for every table)
 
 ROLES = ("operator", "supervisor", "admin")  # each role can do everything the previous one can
 
@@ -52,3 +56,17 @@ class HandoverNote(Base):
     author_id = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     text = Column(Text, nullable=False)
     at = Column(DateTime, nullable=False, default=utcnow)
+
+
+def _erase_notes(connection: Connection, sender_ids: Sequence[str], counts: erasure.Counts) -> None:
+    handovers = Handover.__table__
+    notes = HandoverNote.__table__
+    for chunk in erasure.chunks(sender_ids):
+        of_these = select(handovers.c.id).where(handovers.c.sender_id.in_(chunk))
+        erasure.add(
+            counts, "notes", connection.execute(delete(notes).where(notes.c.handover_id.in_(of_these))).rowcount
+        )
+
+
+# Notes are found through their handover: erased before the handovers are.
+erasure.register("handover_notes", _erase_notes, table=HandoverNote.__tablename__, order=-1)

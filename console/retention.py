@@ -27,17 +27,17 @@ import sys
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, List, Optional
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from bot import db, privacy, settings
+from bot import db, erasure, privacy, settings
+from bot.db import EVENTS
 from bot.handover import Handover, channel_of
 from bot.ratings import Rating
 from console import auth, events, index
-from console.events import EVENTS
-from console.models import HandoverNote, StaffUser
+from console.models import HandoverNote
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation
 
 SCRUB_BATCH = 1000
@@ -48,87 +48,12 @@ RATINGS = Rating.__table__
 HANDOVERS = Handover.__table__
 NOTES = HandoverNote.__table__
 CI = ConversationIndex.__table__
-LABELS = (
-    ("conversations", "conversation(s)"),
-    ("events", "événement(s)"),
-    ("annotations", "annotation(s)"),
-    ("tags", "étiquette(s)"),
-    ("reviews", "relecture(s)"),
-    ("ratings", "avis"),
-    ("handovers", "demande(s) de conseiller"),
-    ("notes", "note(s) interne(s)"),
-    ("anonymised", "conversation(s) anonymisée(s)"),
-)
-
-
-def describe(counts: Dict[str, int]) -> str:
-    parts = [f"{counts[key]} {label}" for key, label in LABELS if counts.get(key)]
-    return ", ".join(parts) or "rien"
-
-
-def _chunks(items: List[str], size: int = 500) -> Iterable[List[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _add(counts: Dict[str, int], key: str, value: Optional[int]) -> None:
-    counts[key] = counts.get(key, 0) + max(value or 0, 0)
-
-
-# --- deleting --------------------------------------------------------------------------------------------------------
-def delete_app_data(connection: Connection, sender_ids: List[str], counts: Dict[str, int]) -> None:
-    """Everything the application keeps about these conversations, besides Rasa's events."""
-    for chunk in _chunks(sender_ids):
-        handover_ids = [
-            r.id for r in connection.execute(select(HANDOVERS.c.id).where(HANDOVERS.c.sender_id.in_(chunk)))
-        ]
-        if handover_ids:
-            _add(
-                counts, "notes", connection.execute(delete(NOTES).where(NOTES.c.handover_id.in_(handover_ids))).rowcount
-            )
-        _add(
-            counts, "handovers", connection.execute(delete(HANDOVERS).where(HANDOVERS.c.sender_id.in_(chunk))).rowcount
-        )
-        _add(
-            counts,
-            "annotations",
-            connection.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.sender_id.in_(chunk))).rowcount,
-        )
-        _add(counts, "tags", connection.execute(delete(TAGS).where(TAGS.c.sender_id.in_(chunk))).rowcount)
-        _add(counts, "reviews", connection.execute(delete(REVIEWS).where(REVIEWS.c.sender_id.in_(chunk))).rowcount)
-        _add(counts, "ratings", connection.execute(delete(RATINGS).where(RATINGS.c.sender_id.in_(chunk))).rowcount)
-    index.forget_rows(connection, sender_ids)
 
 
 def _delete_conversations(connection: Connection, sender_ids: List[str], counts: Dict[str, int]) -> None:
-    for chunk in _chunks(sender_ids):
-        _add(counts, "events", connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount)
-    delete_app_data(connection, sender_ids, counts)
-    _add(counts, "conversations", len(sender_ids))
-
-
-def forget_senders(sender_ids: List[str], user: Optional[StaffUser] = None) -> Dict[str, int]:
-    """Deletes these conversations entirely and records it in the audit log."""
-    engine = db.engine()
-    index.ensure_schema(engine)
-    counts: Dict[str, int] = {}
-    with engine.begin() as connection:
-        existing = set()
-        if events.exists(engine):
-            for chunk in _chunks(sender_ids):
-                existing |= {
-                    r.sender_id
-                    for r in connection.execute(
-                        select(EVENTS.c.sender_id).where(EVENTS.c.sender_id.in_(chunk)).distinct()
-                    )
-                }
-                _add(counts, "events", connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk))).rowcount)
-        delete_app_data(connection, sender_ids, counts)
-    if existing:
-        counts["conversations"] = len(existing)
-    for sender_id in sender_ids:
-        auth.audit(user, "forget", f"{privacy.mask_sender(sender_id)} : {describe(counts)}"[:255])
-    return counts
+    erasure.delete_events(connection, sender_ids, counts)
+    erasure.erase_app_data(connection, sender_ids, counts)
+    erasure.add(counts, "conversations", len(sender_ids))
 
 
 def normalise_phone(number: str) -> str:
@@ -171,7 +96,7 @@ def _anonymise(
     for row in rows:
         data = events.redact_event(events.load(row.data), anonymise=True)
         connection.execute(update(EVENTS).where(EVENTS.c.id == row.id).values(sender_id=new_id, data=json.dumps(data)))
-    _add(counts, "events", len(rows))
+    erasure.add(counts, "events", len(rows))
     moved = [r.id for r in rows]
     annotated = select(ANNOTATIONS).where(ANNOTATIONS.c.sender_id == sender_id)
     if event_ids is not None:
@@ -182,7 +107,7 @@ def _anonymise(
             .where(ANNOTATIONS.c.id == note.id)
             .values(sender_id=new_id, text=privacy.redact(note.text))
         )
-        _add(counts, "annotations", 1)
+        erasure.add(counts, "annotations", 1)
     if event_ids is None:  # the whole conversation: everything about it follows
         connection.execute(update(REVIEWS).where(REVIEWS.c.sender_id == sender_id).values(sender_id=new_id))
         connection.execute(update(TAGS).where(TAGS.c.sender_id == sender_id).values(sender_id=new_id))
@@ -192,14 +117,14 @@ def _anonymise(
                 .where(RATINGS.c.id == rating.id)
                 .values(sender_id=new_id, comment=privacy.redact(rating.comment) or None)
             )
-            _add(counts, "ratings", 1)
+            erasure.add(counts, "ratings", 1)
         for item in connection.execute(select(HANDOVERS).where(HANDOVERS.c.sender_id == sender_id)).all():
             connection.execute(
                 update(HANDOVERS)
                 .where(HANDOVERS.c.id == item.id)
                 .values(sender_id=new_id, summary=privacy.redact_value(item.summary))
             )
-            _add(counts, "handovers", 1)
+            erasure.add(counts, "handovers", 1)
             for note in connection.execute(select(NOTES).where(NOTES.c.handover_id == item.id)).all():
                 connection.execute(update(NOTES).where(NOTES.c.id == note.id).values(text=privacy.redact(note.text)))
         connection.execute(update(CI).where(CI.c.sender_id == sender_id).values(sender_id=new_id))
@@ -215,7 +140,7 @@ def purge(
     days: Optional[int] = None, anonymise: bool = False, dry_run: bool = False, now: Optional[float] = None
 ) -> Dict[str, int]:
     """Deletes (or anonymises) what is older than `days`; returns the counts (nothing changes with `dry_run`)."""
-    days = settings.retention_days() if days is None else days
+    days = settings.current().retention_days if days is None else days
     if days < 1:
         raise ValueError("la durée de conservation doit être d'au moins un jour")
     cutoff = (now or time.time()) - days * 86400
@@ -225,7 +150,7 @@ def purge(
     connection = engine.connect()
     transaction = connection.begin()
     try:
-        if events.exists(engine):
+        if db.has_events(engine):
             old = [
                 r.sender_id
                 for r in connection.execute(
@@ -252,9 +177,9 @@ def purge(
             r.sender_id
             for r in connection.execute(select(RATINGS.c.sender_id).where(RATINGS.c.created_at < _as_datetime(cutoff)))
         }
-        if orphans and events.exists(engine):
+        if orphans and db.has_events(engine):
             alive = set()
-            for chunk in _chunks(sorted(orphans)):
+            for chunk in erasure.chunks(sorted(orphans)):
                 alive |= {
                     r.sender_id
                     for r in connection.execute(
@@ -266,13 +191,13 @@ def purge(
         if anonymise:
             for sender_id in old:
                 _anonymise(connection, sender_id, anonymous_id(sender_id), counts)
-            _add(counts, "anonymised", len(old))
+            erasure.add(counts, "anonymised", len(old))
         else:
             _delete_conversations(connection, old, counts)
         for sender_id in partial:
             _purge_old_sessions(connection, sender_id, cutoff, anonymise, counts)
         if orphans:
-            delete_app_data(connection, sorted(orphans), counts)
+            erasure.erase_app_data(connection, sorted(orphans), counts)
         if dry_run:
             transaction.rollback()
         else:
@@ -284,7 +209,7 @@ def purge(
         connection.close()
     if not dry_run:
         action = "retention_anonymise" if anonymise else "retention_purge"
-        auth.audit(None, action, f"plus de {days} jours : {describe(counts)}"[:255])
+        auth.audit(None, action, f"plus de {days} jours : {erasure.describe(counts)}"[:255])
     return counts
 
 
@@ -324,12 +249,12 @@ def _purge_old_sessions(
         return
     if anonymise:
         _anonymise(connection, sender_id, anonymous_id(sender_id), counts, event_ids=old_ids)
-        _add(counts, "anonymised", 1)
+        erasure.add(counts, "anonymised", 1)
     else:
         for start in range(0, len(old_ids), 500):
             chunk = old_ids[start : start + 500]
-            _add(counts, "events", connection.execute(delete(EVENTS).where(EVENTS.c.id.in_(chunk))).rowcount)
-            _add(
+            erasure.add(counts, "events", connection.execute(delete(EVENTS).where(EVENTS.c.id.in_(chunk))).rowcount)
+            erasure.add(
                 counts,
                 "annotations",
                 connection.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.event_id.in_(chunk))).rowcount,
@@ -346,13 +271,13 @@ def scrub_originals(
 ) -> int:
     """Redacts the texts of stored events older than the grace period (unless KEEP_ORIGINAL_TEXT); returns how many
     events changed. Progress is kept in the "scrub" cursor, so each event is read once."""
-    if settings.keep_original_text():
+    if settings.current().keep_original_text:
         return 0
     engine = db.engine(url)
     index.ensure_schema(engine)
-    if not events.exists(engine):
+    if not db.has_events(engine):
         return 0
-    grace = settings.redact_stored_after_minutes() if grace_minutes is None else grace_minutes
+    grace = settings.current().redact_stored_after_minutes if grace_minutes is None else grace_minutes
     cutoff = (now or time.time()) - grace * 60
     deadline = time.monotonic() + budget_seconds if budget_seconds else None
     changed_total = 0
@@ -412,18 +337,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         except ValueError as error:
             print(f"Rien n'a été fait : {error}.", file=sys.stderr)
             return 2
-        days = settings.retention_days() if args.days is None else args.days
+        days = settings.current().retention_days if args.days is None else args.days
         verb = "qui seraient traitées" if args.dry_run else ("anonymisées" if args.anonymise else "supprimées")
-        print(f"Données de plus de {days} jours {verb} : {describe(counts)}.")
+        print(f"Données de plus de {days} jours {verb} : {erasure.describe(counts)}.")
     elif args.command == "forget":
         sender_id = resolve_identity(args.identity, args.phone, args.telegram)
-        counts = forget_senders([sender_id])
+        counts = erasure.forget([sender_id])
         if not any(counts.values()):
             print(f"Aucune donnée trouvée pour la conversation {privacy.mask_sender(sender_id)}.", file=sys.stderr)
             return 1
-        print(f"Conversation {privacy.mask_sender(sender_id)} supprimée : {describe(counts)}.")
+        print(f"Conversation {privacy.mask_sender(sender_id)} supprimée : {erasure.describe(counts)}.")
     else:
-        if settings.keep_original_text():
+        if settings.current().keep_original_text:
             print("KEEP_ORIGINAL_TEXT est activé : les textes d'origine sont conservés, rien n'a été masqué.")
             return 0
         print(f"{scrub_originals()} événement(s) masqué(s).")

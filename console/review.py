@@ -1,7 +1,7 @@
 """Transcript review for supervisors and admins: list, transcript, annotation, exports (pages under /console/review).
 
-Registered on the console's blueprint by `register(bp)` (console/channel.py). Operators get 403. Every page that
-shows conversation text is written to the audit log; every text shown is redacted (bot/privacy.py).
+What the review pages (console/routes/review.py) show, built here in worker threads, and the background refresh of
+the index.
 
 Command line (the same exports, for scripts and for the retraining path):
 
@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
 from bot import db, privacy, ratings, settings
+from bot.db import EVENTS
 from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
-from console import annotations, auth, events, export, index, transcripts
+from console import annotations, auth, events, export, index, retention, transcripts
 from console.review_models import ConversationIndex, MessageAnnotation
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def list_context(args: Dict[str, str]) -> Dict[str, Any]:
         "channels": CHANNEL_LABELS,
         "incidents": [(i, incident_label(i)) for i in INCIDENT_INTENTS],
         "pending": pending_exports(),
-        "default_threshold": settings.review_low_confidence(),
+        "default_threshold": settings.current().review_low_confidence,
     }
 
 
@@ -160,7 +160,7 @@ def transcript_context(item: ConversationIndex) -> Dict[str, Any]:
     }
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """A path relative to the project when it is inside it."""
     try:
         return str(path.relative_to(settings.PROJECT_ROOT))
@@ -173,10 +173,10 @@ def victim_event(sender_id: str, event_id: int) -> Optional[Dict[str, Any]]:
     engine = db.engine()
     with engine.connect() as connection:
         row = connection.execute(
-            select(events.EVENTS).where(
-                events.EVENTS.c.id == event_id,
-                events.EVENTS.c.sender_id == sender_id,
-                events.EVENTS.c.type_name == "user",
+            select(EVENTS).where(
+                EVENTS.c.id == event_id,
+                EVENTS.c.sender_id == sender_id,
+                EVENTS.c.type_name == "user",
             )
         ).first()
     return transcripts.victim_message(row.id, events.load(row.data)) if row else None
@@ -184,201 +184,14 @@ def victim_event(sender_id: str, event_id: int) -> Optional[Dict[str, Any]]:
 
 async def refresh_forever(interval: float) -> None:
     """Keeps the index (and, unless KEEP_ORIGINAL_TEXT, the redaction of stored texts) up to date in the server."""
-    from console import retention
-
     while True:
         await asyncio.sleep(interval)
         try:
             await asyncio.to_thread(index.refresh, None, BACKGROUND_REFRESH_BUDGET_SECONDS)
-            if not settings.keep_original_text():
+            if not settings.current().keep_original_text:
                 await asyncio.to_thread(retention.scrub_originals, None, BACKGROUND_REFRESH_BUDGET_SECONDS)
         except Exception:
             logger.exception("review index refresh")
-
-
-def register(bp: Any) -> None:
-    """Adds the review pages to the console's blueprint (call at the end of ConsoleInput.blueprint)."""
-    from sanic import response
-    from sanic.request import Request
-    from sanic.response import HTTPResponse
-
-    from console.channel import PREFIX, render, staff
-
-    base = f"{PREFIX}/review"
-
-    @bp.listener("after_server_start")
-    async def start_refresh(app: Any, loop: Any) -> None:
-        app.ctx.review_refresher = loop.create_task(refresh_forever(settings.review_refresh_seconds()))
-
-    @bp.listener("before_server_stop")
-    async def stop_refresh(app: Any, _loop: Any) -> None:
-        task = getattr(app.ctx, "review_refresher", None)
-        if task:
-            task.cancel()
-
-    def _form(request: Request, name: str) -> str:
-        return ((request.form.get(name) if request.form else None) or "").strip()
-
-    def _not_found(request: Request) -> HTTPResponse:
-        return render(
-            "error.html",
-            status=404,
-            user=request.ctx.user,
-            csrf=request.ctx.csrf,
-            message="Conversation introuvable : elle a peut-être été supprimée.",
-        )
-
-    def about_one_conversation(role: str = "supervisor") -> Callable[..., Any]:
-        """A route about one indexed conversation: staff of at least `role`; 404 when the conversation is gone
-        (deleted meanwhile); the handler gets the conversation instead of its id."""
-
-        def decorator(handler: Callable[..., Awaitable[HTTPResponse]]) -> Callable[..., Awaitable[HTTPResponse]]:
-            @functools.wraps(handler)
-            async def wrapper(request: Request, conversation_id: int, **kwargs: Any) -> HTTPResponse:
-                item = conversation(conversation_id)
-                if item is None:
-                    return _not_found(request)
-                return await handler(request, item, **kwargs)
-
-            return staff(role)(wrapper)
-
-        return decorator
-
-    async def _transcript_page(
-        request: Request,
-        item: ConversationIndex,
-        status: int = 200,
-        error: Optional[str] = None,
-        notice: Optional[str] = None,
-    ) -> HTTPResponse:
-        context = await asyncio.to_thread(transcript_context, item)
-        auth.audit(request.ctx.user, "view_transcript", audit_target(item))
-        return render(
-            "review_transcript.html",
-            status=status,
-            user=request.ctx.user,
-            csrf=request.ctx.csrf,
-            error=error,
-            notice=notice,
-            base=base,
-            **context,
-        )
-
-    @bp.get("/review")
-    @staff("supervisor")
-    async def review_list(request: Request) -> HTTPResponse:
-        args = {key: request.args.get(key) for key in request.args}
-        context = await asyncio.to_thread(list_context, args)
-        auth.audit(request.ctx.user, "review_list", urlencode(context["filters"].as_args())[:255] or None)
-        return render(
-            "review_list.html",
-            user=request.ctx.user,
-            csrf=request.ctx.csrf,
-            base=base,
-            notice=(request.args.get("notice") or "")[:300] or None,
-            **context,
-        )
-
-    @bp.get("/review/<conversation_id:int>")
-    @about_one_conversation()
-    async def review_transcript(request: Request, item: ConversationIndex) -> HTTPResponse:
-        return await _transcript_page(request, item, notice=(request.args.get("notice") or "")[:300] or None)
-
-    @bp.post("/review/<conversation_id:int>/messages/<event_id:int>")
-    @about_one_conversation()
-    async def review_annotate(request: Request, item: ConversationIndex, event_id: int) -> HTTPResponse:
-        message = victim_event(item.sender_id, event_id)
-        if message is None:
-            return _not_found(request)
-        try:
-            entities = annotations.parse_entities(_form(request, "entities"), message["text"])
-            annotations.annotate(
-                request.ctx.user,
-                item.sender_id,
-                event_id,
-                message["text"],
-                message["intent"],
-                message["confidence"],
-                _form(request, "intent"),
-                entities,
-                exclude=_form(request, "action") == "exclude",
-            )
-        except annotations.AnnotationError as error:
-            return await _transcript_page(request, item, status=400, error=f"Annotation non enregistrée : {error}")
-        auth.audit(request.ctx.user, "annotate", f"{audit_target(item)} message {event_id}"[:255])
-        return response.redirect(f"{base}/{item.id}#m{event_id}")
-
-    @bp.post("/review/<conversation_id:int>/reviewed")
-    @about_one_conversation()
-    async def review_mark(request: Request, item: ConversationIndex) -> HTTPResponse:
-        reviewed = _form(request, "value") != "0"
-        annotations.set_reviewed(request.ctx.user, item.sender_id, reviewed)
-        auth.audit(request.ctx.user, "review_reviewed" if reviewed else "review_unreviewed", audit_target(item))
-        return response.redirect(f"{base}/{item.id}")
-
-    @bp.post("/review/<conversation_id:int>/flag")
-    @about_one_conversation()
-    async def review_flag(request: Request, item: ConversationIndex) -> HTTPResponse:
-        flagged = _form(request, "value") != "0"
-        annotations.set_flagged(request.ctx.user, item.sender_id, flagged, privacy.redact(_form(request, "reason")))
-        auth.audit(request.ctx.user, "review_flag" if flagged else "review_unflag", audit_target(item))
-        return response.redirect(f"{base}/{item.id}")
-
-    @bp.post("/review/<conversation_id:int>/tags")
-    @about_one_conversation()
-    async def review_tag(request: Request, item: ConversationIndex) -> HTTPResponse:
-        try:
-            if _form(request, "action") == "remove":
-                annotations.remove_tag(item.sender_id, _form(request, "tag"))
-            else:
-                annotations.add_tag(request.ctx.user, item.sender_id, _form(request, "tag"))
-        except annotations.AnnotationError as error:
-            return await _transcript_page(request, item, status=400, error=f"Étiquette non ajoutée : {error}")
-        auth.audit(request.ctx.user, "review_tag", f"{audit_target(item)} {_form(request, 'tag')}"[:255])
-        return response.redirect(f"{base}/{item.id}")
-
-    @bp.post("/review/<conversation_id:int>/story")
-    @about_one_conversation()
-    async def review_story(request: Request, item: ConversationIndex) -> HTTPResponse:
-        path = await asyncio.to_thread(export.export_story, item.sender_id)
-        auth.audit(request.ctx.user, "export_story", audit_target(item))
-        notice = (
-            f"Story de test écrite dans {_shown(path)}."
-            if path
-            else "Aucun message de la victime : pas de story à écrire."
-        )
-        return response.redirect(f"{base}/{item.id}?{urlencode({'notice': notice})}")
-
-    @bp.post("/review/export-nlu")
-    @staff("supervisor")
-    async def review_export(request: Request) -> HTTPResponse:
-        result = await asyncio.to_thread(export.export_nlu)
-        auth.audit(request.ctx.user, "export_nlu", result.path.name if result.path else None)
-        return render(
-            "review_export.html",
-            user=request.ctx.user,
-            csrf=request.ctx.csrf,
-            base=base,
-            result=result,
-            path=_shown(result.path) if result.path else None,
-        )
-
-    @bp.post("/review/<conversation_id:int>/forget")
-    @about_one_conversation("admin")
-    async def review_forget(request: Request, item: ConversationIndex) -> HTTPResponse:
-        """Deletes the conversation at the victim's request, under the conversation's lock (no turn in progress
-        writes it back)."""
-        from channels.common import delete_conversation
-        from console import retention
-
-        if _form(request, "confirm") != "oui":
-            return await _transcript_page(
-                request, item, status=400, error="Cochez la case de confirmation pour supprimer la conversation."
-            )
-        await delete_conversation(request.app.ctx.agent, item.sender_id)
-        counts = await asyncio.to_thread(retention.forget_senders, [item.sender_id], request.ctx.user)
-        notice = f"Conversation supprimée ({retention.describe(counts)})."
-        return response.redirect(f"{base}?{urlencode({'notice': notice})}")
 
 
 # --- command line ----------------------------------------------------------------------------------------------------

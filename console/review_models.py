@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from bot import erasure
 from bot.db import Base
 from console.models import utcnow  # noqa: F401  (also registers staff_users, which annotations refer to)
 
@@ -110,3 +111,8 @@ class ConversationTag(Base):
     added_at = Column(DateTime, nullable=False, default=utcnow)
 
     __table_args__ = (UniqueConstraint("sender_id", "tag", name="uq_review_tags_sender_tag"),)
+
+
+erasure.register_rows(MessageAnnotation.__table__, "annotations")
+erasure.register_rows(ConversationTag.__table__, "tags")
+erasure.register_rows(ConversationReview.__table__, "reviews")

@@ -127,7 +127,7 @@ def build(sender_id: str) -> Transcript:
     engine = db.engine()
     items: List[Dict[str, Any]] = []
     timestamps: List[float] = []
-    if events.exists(engine):
+    if db.has_events(engine):
         with engine.connect() as connection:
             for row in events.of_sender(connection, sender_id):
                 item = _item(row)

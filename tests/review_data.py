@@ -25,7 +25,7 @@ from rasa.shared.core.events import (
 )
 
 from bot import db
-from console.events import EVENTS
+from bot.db import EVENTS
 
 
 @contextmanager

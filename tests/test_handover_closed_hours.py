@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from bot import handover
+from bot.db import EVENTS
 from bot.handover import Handover
 from console.conversations import TIMEOUT_MESSAGE
-from console.events import EVENTS
 from tests.conftest import Bot, start_action_server, start_rasa_server
 
 DAYS = ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]

@@ -9,9 +9,9 @@ from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy import func, select, text
 
 from bot import db, handover, ratings
+from bot.db import EVENTS
 from bot.privacy import CARD, PHONE
 from console import annotations, index, retention
-from console.events import EVENTS
 from console.models import AuditLog, HandoverNote
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation
 from tests import review_data

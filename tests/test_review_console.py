@@ -17,9 +17,9 @@ from sqlalchemy import select
 import bot.handover  # noqa: F401
 import console.models  # noqa: F401
 from bot import db, ratings
+from bot.db import EVENTS
 from bot.privacy import CARD, PASSWORD, PHONE
 from console import auth
-from console.events import EVENTS
 from console.models import AuditLog, StaffUser
 from console.review_models import ConversationIndex, MessageAnnotation
 from tests.conftest import ACTION_TOKEN, Bot, start_action_server, start_rasa_server

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from channels import sms
-from channels.common import RATE_LIMIT_REPLY, RateLimiter, SeenIds, TTLCache
+from channels.inbound import RATE_LIMIT_REPLY
 from channels.sms_text import (
     chosen_payload,
     encoding,
@@ -644,26 +644,6 @@ def test_keywords(body, expected):
     assert sms.keyword(body) == expected
 
 
-def test_rate_limiter_warns_once_then_drops_and_recovers():
-    limiter = RateLimiter(limit=3, window_seconds=0.3)
-    assert [limiter.check("a") for _ in range(6)] == ["ok", "ok", "ok", "warn", "drop", "drop"]
-    assert limiter.check("b") == "ok"
-    time.sleep(0.35)
-    assert limiter.check("a") == "ok"
-
-
-def test_seen_ids_and_ttl_cache():
-    seen = SeenIds(max_items=2, ttl_seconds=60)
-    assert seen.first_time("SM1") and not seen.first_time("SM1")
-    seen.first_time("SM2"), seen.first_time("SM3")  # SM1 is the oldest: evicted
-    assert seen.first_time("SM1")
-    cache = TTLCache(max_items=10, ttl_seconds=0.1)
-    cache.set("k", [1])
-    assert cache.get("k") == [1]
-    time.sleep(0.15)
-    assert cache.get("k") is None and "k" not in cache
-
-
 @pytest.mark.parametrize(
     "host", ["assistant.example.org:abc", "h\udcc3\udca9te.example.org"], ids=["bad-port", "undecodable"]
 )
@@ -671,40 +651,6 @@ def test_signature_check_survives_odd_hosts(monkeypatch, host):
     monkeypatch.setenv("SMS_AUTH_TOKEN", AUTH_TOKEN)
     form = sms.parse_form(urlencode(twilio_form("+33612345678", "bonjour")).encode())
     assert not sms.signature_valid(f"https://{host}/webhooks/sms/webhook", form, "abc")
-
-
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_delete_conversation_erases_that_conversation_only(tmp_path, kind):
-    """What STOP relies on, on both databases, through the wrappers Rasa puts around the tracker store."""
-    from rasa.core.lock_store import InMemoryLockStore
-    from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import BotUttered, UserUttered
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    from bot.stores import DatabaseTrackerStore
-    from channels.common import delete_conversation
-    from tests.databases import temporary_database
-
-    with temporary_database(kind, tmp_path) as url:
-        store = DatabaseTrackerStore(Domain.empty(), host=url)
-        wrapped = AwaitableTrackerStore(FailSafeTrackerStore(store))
-        agent = SimpleNamespace(tracker_store=wrapped, lock_store=InMemoryLockStore())
-
-        async def scenario():
-            for sender in ("sms:+33600000001", "sms:+33600000002"):
-                await wrapped.save(
-                    DialogueStateTracker.from_events(sender, [UserUttered("bonjour"), BotUttered("Bonjour !")])
-                )
-            await delete_conversation(agent, "sms:+33600000001")
-            return await wrapped.retrieve("sms:+33600000001"), await wrapped.retrieve("sms:+33600000002")
-
-        try:
-            gone, kept = asyncio.run(scenario())
-        finally:
-            store.engine.dispose()
-    assert gone is None
-    assert kept is not None and [e.text for e in kept.events if hasattr(e, "text")] == ["bonjour", "Bonjour !"]
 
 
 def test_after_stop_nothing_more_is_sent_to_the_number(api, monkeypatch):

@@ -18,7 +18,7 @@ import requests
 import sqlalchemy as sa
 
 from channels import telegram
-from channels.common import RATE_LIMIT_REPLY
+from channels.inbound import RATE_LIMIT_REPLY
 from tests.conftest import start_action_server, start_rasa_server
 from tests.operator import HANDOVER_ENV, Operator, create_operator
 from tests.telegram_standin import BLOCKED_CHAT_ID, BotApiStandIn

@@ -13,7 +13,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from channels.common import RATE_LIMIT_REPLY
+from channels.inbound import RATE_LIMIT_REPLY
 from tests.conftest import ACTION_TOKEN, Bot, free_port, start_action_server, start_rasa_server
 from tests.support.victims import DESCRIPTIONS
 

@@ -20,7 +20,8 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
-from channels.common import EMPTY_REPLY, RATE_LIMIT_REPLY, TRUNCATED_NOTE
+from channels.common import EMPTY_REPLY, TRUNCATED_NOTE
+from channels.inbound import RATE_LIMIT_REPLY
 from channels.webchat import IP_LIMIT_FACTOR, MAX_STREAMS_PER_SESSION
 from tests.conftest import ROOT, start_action_server, start_rasa_server
 from tests.operator import HANDOVER_ENV, NAME, Operator, create_operator
@@ -397,7 +398,7 @@ def test_a_script_rotating_session_ids_is_limited_by_its_address(server: str):
 def test_client_address(monkeypatch, proxies, forwarded, peer, expected):
     from types import SimpleNamespace
 
-    from channels.common import client_address
+    from channels.inbound import client_address
 
     monkeypatch.setenv("TRUSTED_PROXIES", proxies)
     headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}

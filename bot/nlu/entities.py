@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Tuple
 
+from bot import geo
 from bot.text import fold
 
 Entity = Dict[str, Any]
@@ -443,8 +444,6 @@ def extract_location(folded: str, text: str = "") -> List[Entity]:
 def extract_city(folded: str, text: str) -> List[Entity]:
     """A commune the victim clearly says they are in ("je suis à Lyon", "j'habite Brest"), from bot.geo: only
     anchored statements, since "j'ai écrit à Orange" names no place. The span covers the commune's name."""
-    from bot import geo  # the geography tables load once, on the first message that needs them
-
     location = geo.locate(text, anchored_only=True)
     if location is None or location.commune is None:
         return []

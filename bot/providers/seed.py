@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy import delete, func, select
 
-from bot import db, geo
+from bot import db, geo, settings
 from bot.providers.models import COMPETENCES, Provider
 
 ALL_COMPETENCES = list(COMPETENCES)
@@ -148,7 +148,5 @@ def seed(url: Optional[str] = None, if_empty: bool = False) -> int:
 
 def at_startup(url: Optional[str] = None) -> int:
     """Creates the tables and, if PROVIDERS_DEMO_SEED allows it, fills an empty directory with the demo providers."""
-    from bot import settings
-
     db.create_all(url)
-    return seed(url, if_empty=True) if settings.providers_demo_seed() else 0
+    return seed(url, if_empty=True) if settings.current().providers_demo_seed else 0

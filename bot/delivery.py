@@ -1,0 +1,50 @@
+"""Messages that reach a victim outside their own turn (an operator's reply, a handover notice, a rating request).
+
+The message is first written to the conversation's tracker (bot.trackers.append); then `push` hands it to the
+channel of the conversation, which each connector registers when it is on: the web chat wakes the victim's open
+streams, Telegram and SMS send it. A channel that registered nothing (the plain REST API, SMS without its REST API)
+cannot push: the message stays in the transcript and `push` says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Awaitable, Callable, Dict, List, Optional
+
+from bot.handover import channel_of
+from bot.logs import log_id
+
+logger = logging.getLogger(__name__)
+
+Buttons = Optional[List[Dict[str, str]]]
+Pusher = Callable[[str, str, Buttons], Awaitable[None]]
+
+_pushers: Dict[str, Pusher] = {}
+
+
+def register(channel: str, pusher: Pusher) -> None:
+    """`pusher(sender_id, text, buttons)` delivers to the conversations of `channel` (a `bot.handover.channel_of`
+    name); it raises when the message could not be sent."""
+    _pushers[channel] = pusher
+
+
+def unregister(channel: str) -> None:
+    _pushers.pop(channel, None)
+
+
+def can_push(sender_id: str) -> bool:
+    return channel_of(sender_id) in _pushers
+
+
+async def push(sender_id: str, text: str, buttons: Buttons = None) -> bool:
+    """True when the channel took the message; False when it cannot push or failed (logged)."""
+    pusher = _pushers.get(channel_of(sender_id))
+    if pusher is None:
+        logger.info("No channel can push to %s: the message stays in the transcript", log_id(sender_id))
+        return False
+    try:
+        await pusher(sender_id, text, buttons)
+    except Exception:  # the message stays in the transcript; the operator sees the error in the logs
+        logger.exception("Could not deliver a message to %s", log_id(sender_id))
+        return False
+    return True

@@ -1,0 +1,127 @@
+"""Erasing a victim: every package that stores victim data registers how to delete it, and `forget` runs them all.
+
+Callers: SMS "STOP" (channels/sms.py), the console's "Supprimer" (console/routes/review.py) and
+`python -m console.retention forget` / `purge`. A table that holds a `sender_id` and registers no eraser fails
+tests/test_erasure.py, so a new table cannot be forgotten by accident.
+
+Erasers run inside one transaction, in ascending `order` (an eraser that finds its rows through another table's
+rows, like handover notes through handovers, runs before it). Rasa's `events` rows are deleted first, here. After
+the commit, the recorders (the console's audit log) are told what was deleted, counts only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.engine import Connection
+
+from bot import db
+
+Counts = Dict[str, int]
+Eraser = Callable[[Connection, Sequence[str], Counts], None]
+Recorder = Callable[[Sequence[str], Counts, Any], None]
+
+# What `describe` says about each count, in the order it says it (shown to staff and written to the audit log).
+LABELS = (
+    ("conversations", "conversation(s)"),
+    ("events", "événement(s)"),
+    ("annotations", "annotation(s)"),
+    ("tags", "étiquette(s)"),
+    ("reviews", "relecture(s)"),
+    ("ratings", "avis"),
+    ("handovers", "demande(s) de conseiller"),
+    ("notes", "note(s) interne(s)"),
+    ("anonymised", "conversation(s) anonymisée(s)"),
+)
+
+
+class _Registered(NamedTuple):
+    order: int
+    name: str
+    erase: Eraser
+    table: Optional[str]
+
+
+_erasers: Dict[str, _Registered] = {}
+_recorders: List[Recorder] = []
+_tables_ready: set = set()
+
+
+def register(name: str, erase: Eraser, *, table: Optional[str] = None, order: int = 0) -> None:
+    """Registers (or replaces, on a module reload) the eraser `name`; `table` is the table it empties."""
+    _erasers[name] = _Registered(order, name, erase, table)
+
+
+def on_forgotten(record: Recorder) -> None:
+    """`record(sender_ids, counts, actor)` runs after every `forget`."""
+    if record not in _recorders:
+        _recorders.append(record)
+
+
+def register_rows(table: Table, count: str) -> None:
+    """Registers the eraser of a table whose rows carry the conversation id in `sender_id`; what it deletes is
+    counted under `count` (a key of LABELS)."""
+
+    def erase(connection: Connection, sender_ids: Sequence[str], counts: Counts) -> None:
+        for chunk in chunks(sender_ids):
+            add(counts, count, connection.execute(delete(table).where(table.c.sender_id.in_(chunk))).rowcount)
+
+    register(table.name, erase, table=table.name)
+
+
+def covered_tables() -> set:
+    return {e.table for e in _erasers.values() if e.table}
+
+
+def chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def add(counts: Counts, key: str, value: Optional[int]) -> None:
+    counts[key] = counts.get(key, 0) + max(value or 0, 0)
+
+
+def describe(counts: Counts) -> str:
+    parts = [f"{counts[key]} {label}" for key, label in LABELS if counts.get(key)]
+    return ", ".join(parts) or "rien"
+
+
+def erase_app_data(connection: Connection, sender_ids: Sequence[str], counts: Counts) -> None:
+    """Everything the application keeps about these conversations, besides Rasa's events."""
+    for registered in sorted(_erasers.values()):
+        registered.erase(connection, sender_ids, counts)
+
+
+def delete_events(connection: Connection, sender_ids: Sequence[str], counts: Counts) -> None:
+    for chunk in chunks(sender_ids):
+        add(counts, "events", connection.execute(delete(db.EVENTS).where(db.EVENTS.c.sender_id.in_(chunk))).rowcount)
+
+
+def forget(sender_ids: Sequence[str], actor: Any = None) -> Counts:
+    """Deletes these conversations entirely (events and application data) and tells the recorders.
+
+    Outside a turn only: the callers that run inside the server delete the tracker under its lock first
+    (bot.trackers.delete)."""
+    sender_ids = list(dict.fromkeys(sender_ids))
+    engine = db.engine()
+    if str(engine.url) not in _tables_ready:  # a table no process created yet is simply empty
+        db.create_all()
+        _tables_ready.add(str(engine.url))
+    counts: Counts = {}
+    with engine.begin() as connection:
+        if db.has_events(engine):
+            existing = set()
+            for chunk in chunks(sender_ids):
+                rows = connection.execute(
+                    select(db.EVENTS.c.sender_id).where(db.EVENTS.c.sender_id.in_(chunk)).distinct()
+                )
+                existing |= {r.sender_id for r in rows}
+            delete_events(connection, sender_ids, counts)
+            if existing:
+                counts["conversations"] = len(existing)
+        erase_app_data(connection, sender_ids, counts)
+    for record in _recorders:
+        record(sender_ids, counts, actor)
+    return counts

@@ -1,0 +1,96 @@
+"""Every operation on a conversation's tracker outside a normal turn: read whether it is paused, append events
+(operator messages, pause, resume), find a redelivered message, delete the conversation.
+
+Channels and the console call these; they go through the agent's lock store and tracker store, so the transcript of
+record stays whole. (Code that reads Rasa's `events` table in bulk uses its description, `bot.db.EVENTS`.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import sqlalchemy
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, Event, UserUttered
+
+from bot.logs import log_id
+
+logger = logging.getLogger(__name__)
+
+
+async def is_paused(agent: Any, sender_id: str) -> bool:
+    """True when a human operator owns the conversation (Rasa's ConversationPaused)."""
+    try:
+        tracker = await agent.tracker_store.retrieve(sender_id)
+    except Exception:  # the database is down: the safety reply is the right answer
+        logger.exception("Could not read the tracker of %s", log_id(sender_id))
+        return False
+    return bool(tracker and tracker.is_paused())
+
+
+async def append(agent: Any, sender_id: str, *events: Event) -> None:
+    """Adds events to the conversation under its lock (no turn in progress overwrites them)."""
+    async with agent.lock_store.lock(sender_id):
+        tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
+        for event in events:
+            tracker.update(event)
+        await agent.tracker_store.save(tracker)
+
+
+async def pause(agent: Any, sender_id: str, *then: Event) -> None:
+    """An operator takes over: the bot stops predicting; `then` (the notice to the victim) follows the pause."""
+    await append(agent, sender_id, ConversationPaused(), *then)
+
+
+async def resume(agent: Any, sender_id: str, *then: Event) -> None:
+    """The bot takes the conversation back with its slots and history intact, listening for the victim."""
+    await append(agent, sender_id, ConversationResumed(), ActionExecuted("action_listen"), *then)
+
+
+async def already_recorded(agent: Any, sender_id: str, message_id: str) -> bool:
+    """True when the stored conversation already holds the victim message `message_id` (the gateway's delivery id,
+    recorded on the UserUttered event).
+
+    This is the check that survives a restart and works across server processes, where a process's memory cannot
+    see an earlier delivery. The full tracker is read because a retry may come after a new session started. When the
+    database cannot be read the message is handled: a duplicate answer is better than silence.
+    """
+    try:
+        tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+    except Exception:
+        logger.exception("Could not read the tracker of %s to look for a redelivery", log_id(sender_id))
+        return False
+    if tracker is None:
+        return False
+    return any(isinstance(e, UserUttered) and e.message_id == message_id for e in reversed(tracker.events))
+
+
+def _innermost(store: Any) -> Any:
+    # Rasa wraps the configured store (AwaitableTrackerStore, FailSafeTrackerStore) in `_tracker_store`.
+    while hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
+async def delete(agent: Any, sender_id: str) -> None:
+    """Erases every event of a conversation from the tracker store (the victim asked us to forget them).
+
+    Rasa 3.6 stores have no delete method: the SQL store's `events` rows are deleted directly, under the
+    conversation's lock so that no turn in progress writes them back.
+    """
+    store = _innermost(agent.tracker_store)
+    async with agent.lock_store.lock(sender_id):
+        if isinstance(store, SQLTrackerStore):
+
+            def _delete() -> None:
+                with store.session_scope() as session:
+                    session.execute(sqlalchemy.delete(store.SQLEvent).where(store.SQLEvent.sender_id == sender_id))
+                    session.commit()
+
+            await asyncio.to_thread(_delete)
+        elif isinstance(store, InMemoryTrackerStore):
+            store.store.pop(sender_id, None)
+        else:
+            raise NotImplementedError(f"Cannot delete conversations from {type(store).__name__}")

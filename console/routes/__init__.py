@@ -1,0 +1,12 @@
+"""The console's pages, one module per area; `register(bp)` adds them all to the console's blueprint."""
+
+from __future__ import annotations
+
+from sanic import Blueprint
+
+from console.routes import admin, handover, review, sign_in
+
+
+def register(bp: Blueprint) -> None:
+    for area in (sign_in, handover, review, admin):
+        area.register(bp)

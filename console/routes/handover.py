@@ -1,0 +1,224 @@
+"""Operators' work: the live queue (/console/), a conversation handed over (/console/handovers/<id>): transcript,
+two-way chat, quick inserts, internal notes, take, hand back, close."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import select
+
+from bot import db, handover, knowledge, privacy
+from console import auth, conversations
+from console.models import HandoverNote, StaffUser
+from console.web import PREFIX, error_page, offload, posted_text, render, staff
+
+MAX_TEXT_CHARS = 4000
+
+
+def get_handover(handover_id: int) -> Optional[handover.Handover]:
+    with db.session() as s:
+        return s.get(handover.Handover, handover_id)
+
+
+def may_act(user: StaffUser, item: handover.Handover) -> bool:
+    return item.state == handover.OPERATOR and (item.operator_id == user.id or user.can("supervisor"))
+
+
+def may_read(user: StaffUser, item: handover.Handover) -> bool:
+    """Any operator reads a waiting request (to decide to take it); afterwards only the operator who held it and
+    supervisors do: past conversations are transcripts, which operators do not browse (console/routes/review.py)."""
+    return item.state == handover.WAITING or item.operator_id == user.id or user.can("supervisor")
+
+
+def audit_target(item: handover.Handover) -> str:
+    """How the audit log names a conversation: never by the victim's phone number or Telegram id."""
+    return f"handover {item.id} ({privacy.mask_sender(item.sender_id)})"
+
+
+def waited(item: handover.Handover) -> str:
+    """How long the victim waited (or has been waiting) for an operator, in words."""
+    end = (
+        item.taken_at or (handover.utcnow() if item.state == handover.WAITING else item.closed_at) or handover.utcnow()
+    )
+    minutes = max(0, int((end - item.requested_at).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"
+
+
+def quick_inserts(item: handover.Handover) -> list:
+    """Ready-made messages: the reporting links and first reflexes of the diagnosed incident's sheet."""
+    summary = item.summary or {}
+    inserts = list(summary.get("links") or [])
+    incident = summary.get("incident")
+    if incident in knowledge.load().sheets:
+        inserts += [a.text for a in knowledge.load().sheets[incident].urgent[:4]]
+    inserts.append("Si vous êtes en danger immédiat, appelez le 17 ou le 112 (SMS au 114).")
+    return inserts
+
+
+def queue_of(operator_id: int) -> Dict[str, List[Dict[str, Any]]]:
+    """The waiting requests, most urgent first, and the conversations this operator holds."""
+    now = handover.utcnow()
+    waiting = [
+        {
+            "id": h.id,
+            "channel": h.channel,
+            "reason": h.reason,
+            "urgency": h.urgency,
+            "title": (h.summary or {}).get("title") or "Non qualifié",
+            "waiting_seconds": int((now - h.requested_at).total_seconds()),
+        }
+        for h in handover.queue()
+    ]
+    with db.session() as s:
+        held = s.scalars(
+            select(handover.Handover).where(
+                handover.Handover.state == handover.OPERATOR, handover.Handover.operator_id == operator_id
+            )
+        )
+        mine = [
+            {"id": h.id, "title": (h.summary or {}).get("title") or "Non qualifié", "channel": h.channel} for h in held
+        ]
+    return {"waiting": waiting, "mine": mine}
+
+
+def notes_of(handover_id: int) -> List[HandoverNote]:
+    with db.session() as s:
+        return list(
+            s.scalars(select(HandoverNote).where(HandoverNote.handover_id == handover_id).order_by(HandoverNote.at))
+        )
+
+
+def add_note(handover_id: int, author_id: int, text: str) -> None:
+    # Notes are read by other staff and kept: no card number or password in them either.
+    with db.session() as s:
+        s.add(HandoverNote(handover_id=handover_id, author_id=author_id, text=privacy.redact(text[:MAX_TEXT_CHARS])))
+
+
+def register(bp: Blueprint) -> None:
+    @bp.get("/")
+    @staff()
+    async def queue_page(request: Request) -> HTTPResponse:
+        return render("queue.html", user=request.ctx.user, csrf=request.ctx.csrf)
+
+    @bp.get("/api/queue")
+    @staff(api=True)
+    async def queue_api(request: Request) -> HTTPResponse:
+        return response.json(await offload(queue_of, request.ctx.user.id))
+
+    @bp.get("/handovers/<handover_id:int>")
+    @staff()
+    async def handover_page(request: Request, handover_id: int) -> HTTPResponse:
+        item = await offload(get_handover, handover_id)
+        user = request.ctx.user
+        if item is None:
+            return error_page(request, 404, "Demande introuvable.")
+        if not may_read(user, item):
+            message = (
+                f"Cette conversation est prise en charge par {item.operator_name}."
+                if item.state == handover.OPERATOR
+                else "Cette conversation est terminée : seuls le conseiller qui l'a tenue et les superviseurs "
+                "peuvent la relire."
+            )
+            return error_page(request, 403, message)
+        await offload(auth.audit, user, "view_conversation", audit_target(item))
+        return render(
+            "handover.html",
+            user=user,
+            csrf=request.ctx.csrf,
+            item=item,
+            notes=await offload(notes_of, item.id),
+            may_act=may_act(user, item),
+            inserts=quick_inserts(item),
+            outcomes=handover.OUTCOMES,
+            summary=privacy.redact_value(item.summary or {}, phones=False),
+            waited=waited(item),
+            who=privacy.mask_sender(item.sender_id),
+            messages=await conversations.transcript(request.app.ctx.agent, item.sender_id),
+        )
+
+    @bp.get("/api/handovers/<handover_id:int>/messages")
+    @staff(api=True)
+    async def messages_api(request: Request, handover_id: int) -> HTTPResponse:
+        item = await offload(get_handover, handover_id)
+        if item is None:
+            return response.json({"error": "Demande introuvable."}, status=404)
+        if not may_read(request.ctx.user, item):
+            return response.json({"error": "Accès refusé."}, status=403)
+        after = int(request.args.get("after", -1))
+        items = await conversations.transcript(request.app.ctx.agent, item.sender_id, after)
+        return response.json({"state": item.state, "messages": items})
+
+    @bp.post("/handovers/<handover_id:int>/take")
+    @staff()
+    async def take(request: Request, handover_id: int) -> HTTPResponse:
+        user = request.ctx.user
+        item = await offload(get_handover, handover_id)
+        if item is None or not await offload(handover.take, handover_id, user.id, user.name):
+            taken_by = item.operator_name if item else None
+            return error_page(
+                request,
+                409,
+                f"Trop tard : cette conversation a déjà été prise{' par ' + taken_by if taken_by else ''}.",
+            )
+        await offload(auth.audit, user, "take", audit_target(item))
+        await conversations.pause(request.app.ctx.agent, item.sender_id, user.name)
+        return response.redirect(f"{PREFIX}/handovers/{handover_id}")
+
+    @bp.post("/handovers/<handover_id:int>/send")
+    @staff()
+    async def send(request: Request, handover_id: int) -> HTTPResponse:
+        item = await offload(get_handover, handover_id)
+        text = posted_text(request)
+        if item is None or not may_act(request.ctx.user, item):
+            return response.json({"error": "Vous ne tenez pas cette conversation."}, status=403)
+        if not text:
+            return response.json({"error": "Message vide."}, status=400)
+        await conversations.say(
+            request.app.ctx.agent, item.sender_id, text[:MAX_TEXT_CHARS], operator=request.ctx.user.name
+        )
+        return response.json({"status": "envoyé"})
+
+    @bp.post("/handovers/<handover_id:int>/note")
+    @staff()
+    async def note(request: Request, handover_id: int) -> HTTPResponse:
+        text = posted_text(request)
+        item = await offload(get_handover, handover_id)
+        if item is None or not may_read(request.ctx.user, item):
+            return error_page(request, 403, "Vous ne pouvez pas annoter cette conversation.")
+        if text:
+            await offload(add_note, handover_id, request.ctx.user.id, text)
+        return response.redirect(f"{PREFIX}/handovers/{handover_id}")
+
+    @bp.post("/handovers/<handover_id:int>/handback")
+    @staff()
+    async def handback(request: Request, handover_id: int) -> HTTPResponse:
+        return await _finish(request, handover_id, handover.BACK_TO_BOT, conversations.BACK_TO_BOT_MESSAGE)
+
+    @bp.post("/handovers/<handover_id:int>/close")
+    @staff()
+    async def close(request: Request, handover_id: int) -> HTTPResponse:
+        return await _finish(request, handover_id, handover.CLOSED, conversations.CLOSED_MESSAGE)
+
+
+async def _finish(request: Request, handover_id: int, state: str, message: str) -> HTTPResponse:
+    user = request.ctx.user
+    item = await offload(get_handover, handover_id)
+    outcome = request.form.get("outcome") if request.form else None
+    if outcome not in handover.OUTCOMES:
+        outcome = "other" if state == handover.CLOSED else None
+    holder = None if user.can("supervisor") else user.id
+    if item is None or not await offload(handover.finish, handover_id, holder, state, outcome):
+        return error_page(request, 403, "Vous ne tenez pas cette conversation.")
+    await offload(auth.audit, user, state, audit_target(item))
+    if item.state == handover.OPERATOR:
+        await conversations.resume(request.app.ctx.agent, item.sender_id, message)
+    else:  # still waiting: the bot never stopped, just tell the victim
+        await conversations.say(request.app.ctx.agent, item.sender_id, message)
+    if state == handover.CLOSED and item.state == handover.OPERATOR:  # a person helped: may they rate it?
+        await conversations.ask_rating(request.app.ctx.agent, item.sender_id)
+    return response.redirect(f"{PREFIX}/")
