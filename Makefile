@@ -17,11 +17,12 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install browser lint train run test validate stories retrain bench-nlu bench-providers bench-review bench-dialogue clean
+.PHONY: help install browser lint train run test test-unit validate stories retrain bench-nlu bench-providers bench-review bench-dialogue clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
 	@echo "make test   - install, train if needed, validate the data and run the test suite"
+	@echo "make test-unit - the tests that need no server, in under a minute"
 	@echo "make train  - train the model (only when data, config or domain changed)"
 	@echo "make lint   - ruff (lint and format check) and mypy on the domain modules; CI runs it before the tests"
 	@echo "make bench-nlu - NLU accuracy and speed on tests/nlu/ against two baselines"
@@ -68,6 +69,10 @@ stories: train
 
 test: browser train validate stories
 	$(VENV)/bin/pytest --durations=15
+
+# The tests that need no server (no Rasa or action server, browser or PostgreSQL): under a minute, no training.
+test-unit: install
+	$(VENV)/bin/pytest -m "not server" -q
 
 # Staff exported reviewed messages into bot/data/nlu: train a candidate beside the model in service and compare.
 retrain: install

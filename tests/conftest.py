@@ -24,6 +24,32 @@ PYTHON = str(VENV_BIN / "python")
 # The secret shared by the test servers (endpoints.yml `token`, bot/action_server.py).
 ACTION_TOKEN = secrets.token_urlsafe(24)
 
+# Fixtures that start the Rasa server, the action server or a browser. Tests that use one (directly or through
+# another fixture), and tests on PostgreSQL, are marked `server`; `make test-unit` runs the others alone.
+SERVER_FIXTURES = frozenset(
+    {
+        "bot",
+        "bot_without_actions",
+        "servers",
+        "other_server",
+        "two_servers",
+        "server",
+        "rasa",
+        "polling",
+        "actions",
+        "action_server",
+        "guarded",
+        "browser",
+        "context",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())) or "postgresql" in item.name:
+            item.add_marker(pytest.mark.server)
+
 
 def free_port() -> int:
     with socket.socket() as sock:
