@@ -11,15 +11,12 @@ module is the state and its rules, shared by the action server (requests) and th
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
-from datetime import time as dtime
 from typing import List, Optional
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, select, update
 
-from bot import db, erasure, settings
+from bot import db, erasure, opening_hours, settings
 
 WAITING, OPERATOR, BACK_TO_BOT, CLOSED = "waiting", "operator", "bot", "closed"
 ACTIVE_STATES = (WAITING, OPERATOR)
@@ -144,46 +141,11 @@ def mark_notified(handover_id: int) -> bool:
         return result.rowcount == 1
 
 
-_DAYS = ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"]
-_DAY_NAMES = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-_SPEC = re.compile(r"(\w{3})-(\w{3}) (\d\d):(\d\d)-(\d\d):(\d\d)")
-
-
-def _parse(spec: str) -> Optional[tuple]:
-    """None for "always open", else (first day, last day, start, end); a wrong setting fails loudly."""
-    spec = spec.strip().lower()
-    if spec in ("24/7", "24h/24", "always"):
-        return None
-    match = _SPEC.fullmatch(spec)
-    if not match or match.group(1) not in _DAYS or match.group(2) not in _DAYS:
-        raise ValueError(f"HANDOVER_OPENING_HOURS not understood: {spec!r}")
-    return (
-        _DAYS.index(match.group(1)),
-        _DAYS.index(match.group(2)),
-        dtime(int(match.group(3)), int(match.group(4))),
-        dtime(int(match.group(5)), int(match.group(6))),
-    )
-
-
-def _hour(value: dtime) -> str:
-    return f"{value.hour}h{value.minute:02d}" if value.minute else f"{value.hour}h"
-
-
 def opening_hours_text(spec: Optional[str] = None) -> str:
-    """The opening hours as the victim reads them: "du lundi au vendredi, de 9h à 18h"."""
-    parsed = _parse(spec or settings.current().handover_opening_hours)
-    if parsed is None:
-        return "24h/24, 7j/7"
-    first, last, start, end = parsed
-    days = f"le {_DAY_NAMES[first]}" if first == last else f"du {_DAY_NAMES[first]} au {_DAY_NAMES[last]}"
-    return f"{days}, de {_hour(start)} à {_hour(end)}"
+    """The opening hours as the victim reads them: "du lundi au vendredi, de 9h à 18h, sauf les jours fériés"."""
+    return opening_hours.describe(spec or settings.current().handover_opening_hours)
 
 
 def is_open(now: Optional[datetime] = None, spec: Optional[str] = None) -> bool:
-    """Whether operators answer now. `spec`: "24/7" or "<day>-<day> HH:MM-HH:MM" (French day abbreviations)."""
-    parsed = _parse(spec or settings.current().handover_opening_hours)
-    if parsed is None:
-        return True
-    first, last, start, end = parsed
-    local = (now or datetime.now(timezone.utc)).astimezone(ZoneInfo("Europe/Paris"))
-    return first <= local.weekday() <= last and start <= local.time() < end
+    """Whether operators answer now (HANDOVER_OPENING_HOURS, French public holidays: bot/opening_hours.py)."""
+    return opening_hours.is_open(spec or settings.current().handover_opening_hours, now)

@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tup
 
 from sqlalchemy.engine import make_url
 
+from bot import opening_hours
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 FALSE_WORDS = ("0", "false", "no", "non", "off")
@@ -96,6 +98,14 @@ def _database_url(name: str, raw: str) -> Optional[str]:
     return url or None
 
 
+def _opening_hours(name: str, raw: str) -> str:
+    try:
+        opening_hours.parse(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} : {error}") from None
+    return raw.strip()
+
+
 def _path(name: str, raw: str) -> Optional[Path]:
     return Path(raw.strip()) if raw.strip() else None
 
@@ -127,7 +137,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("ACTION_SERVER_TOKEN", "action_server_token", "", _optional),
     Variable("ACTION_SERVER_HOST", "action_server_host", "127.0.0.1", _text),
     Variable("TRUSTED_PROXIES", "trusted_proxies", "0", _integer("de proxys")),
-    Variable("HANDOVER_OPENING_HOURS", "handover_opening_hours", "lun-ven 09:00-18:00", _text),
+    Variable("HANDOVER_OPENING_HOURS", "handover_opening_hours", "lun-ven 09:00-18:00", _opening_hours),
     Variable("HANDOVER_WAIT_SECONDS", "handover_wait_seconds", "300", _integer("de secondes", 1)),
     Variable("STAFF_SESSION_HOURS", "staff_session_hours", "8", _integer("d'heures", 1)),
     Variable("KEEP_ORIGINAL_TEXT", "keep_original_text", "0", _flag),

@@ -67,9 +67,9 @@ def test_overdue_requests_are_reported_once(database, monkeypatch):
 @pytest.mark.parametrize(
     "spec, text",
     [
-        ("lun-ven 09:00-18:00", "du lundi au vendredi, de 9h à 18h"),
-        ("lun-sam 08:30-19:45", "du lundi au samedi, de 8h30 à 19h45"),
-        ("sam-sam 10:00-12:00", "le samedi, de 10h à 12h"),
+        ("lun-ven 09:00-18:00", "du lundi au vendredi, de 9h à 18h, sauf les jours fériés"),
+        ("lun-sam 08:30-19:45", "du lundi au samedi, de 8h30 à 19h45, sauf les jours fériés"),
+        ("sam-sam 10:00-12:00", "le samedi, de 10h à 12h, sauf les jours fériés"),
         ("24/7", "24h/24, 7j/7"),
     ],
 )
@@ -89,6 +89,14 @@ def test_wrong_opening_hours_fail_loudly():
         (datetime(2026, 11, 23, 17, 30, tzinfo=timezone.utc), "lun-ven 09:00-18:00", False),  # Monday 18:30 Paris
         (datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc), "lun-ven 09:00-18:00", False),  # Sunday
         (datetime(2026, 11, 22, 3, 0, tzinfo=timezone.utc), "24/7", True),
+        # French public holidays on a weekday, in opening hours: nobody answers (Paris time)
+        (datetime(2026, 5, 1, 10, 0, tzinfo=timezone.utc), "lun-ven 09:00-18:00", False),  # Friday 1 May
+        (datetime(2026, 7, 14, 10, 0, tzinfo=timezone.utc), "lun-ven 09:00-18:00", False),  # Tuesday 14 July
+        (datetime(2026, 12, 25, 10, 0, tzinfo=timezone.utc), "lun-ven 09:00-18:00", False),  # Friday 25 December
+        (datetime(2026, 12, 24, 10, 0, tzinfo=timezone.utc), "lun-ven 09:00-18:00", True),  # the day before
+        (datetime(2026, 12, 25, 10, 0, tzinfo=timezone.utc), "24/7", True),
+        # 24 December 23:30 UTC is already Christmas Day in Paris
+        (datetime(2026, 12, 24, 23, 30, tzinfo=timezone.utc), "lun-ven 00:00-23:59", False),
     ],
 )
 def test_opening_hours(when, spec, expected):

@@ -46,6 +46,16 @@ def test_defaults_need_no_configuration():
         ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL='127.0.0.1:6379' n'est pas une URL Redis"),
         ("DATABASE_URL", "pas une url", "DATABASE_URL='pas une url' n'est pas une URL de base de données"),
         ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES='-1' doit valoir au moins 0"),
+        (
+            "HANDOVER_OPENING_HOURS",
+            "lundi-vendredi 9h-18h",
+            "HANDOVER_OPENING_HOURS : 'lundi-vendredi 9h-18h' n'est pas compris",
+        ),
+        (
+            "HANDOVER_OPENING_HOURS",
+            "lun-ven 09:00-25:00",
+            "HANDOVER_OPENING_HOURS : 'lun-ven 09:00-25:00' contient une heure",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(name, value, expected):
