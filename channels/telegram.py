@@ -28,7 +28,7 @@ from sanic.response import HTTPResponse
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
-from telegram.ext import Application
+from telegram.ext import AIORateLimiter, Application
 
 from bot import delivery, settings, tokens
 from channels import store
@@ -45,6 +45,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_
 MAX_UPDATE_BYTES = 1_000_000  # a real update is a few kB; text messages are at most 4,096 characters
 MAX_MESSAGE_CHARS = MessageLimit.MAX_TEXT_LENGTH  # Bot API limit for sendMessage
 MAX_CALLBACK_DATA_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
+RETRIES_AFTER_429 = 3
 
 NON_TEXT_REPLY = (
     "Je ne peux lire que les messages écrits : je ne vois ni les photos, ni les fichiers, ni les messages vocaux, "
@@ -355,6 +356,9 @@ def _build_application(polling: bool) -> Application:
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .job_queue(None)  # no scheduled jobs; avoids needing APScheduler's exact version
+        # Telegram answers 429 "retry after N s" to a bot that sends too fast (a wave of victims): wait and retry
+        # instead of losing the reply; it also keeps under the Bot API's global and per-chat limits.
+        .rate_limiter(AIORateLimiter(max_retries=RETRIES_AFTER_429))
     )
     if not polling:
         builder = builder.updater(None)  # the Rasa server receives the updates

@@ -34,6 +34,8 @@ class BotApiStandIn:
         self.updates: List[dict] = []
         self._lock = threading.Condition()
         self._message_ids = itertools.count(1000)
+        self.throttled: Dict[int, int] = {}  # chat id -> sendMessage calls still to refuse with 429
+        self.refused: List[Dict[str, Any]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -64,6 +66,12 @@ class BotApiStandIn:
     def texts_to(self, chat_id: int) -> List[str]:
         return [params["text"] for params in self.calls_to("sendMessage", chat_id)]
 
+    def throttle(self, chat_id: int, calls: int = 1) -> None:
+        """The next `calls` sendMessage to this chat get 429 Too Many Requests (retry after 1 s), as Telegram
+        answers a bot that sends too fast."""
+        with self._lock:
+            self.throttled[chat_id] = calls
+
     def queue_update(self, update: dict) -> None:
         with self._lock:
             self.updates.append(update)
@@ -82,6 +90,15 @@ class BotApiStandIn:
     def _record(self, method: str, params: Dict[str, Any]) -> None:
         with self._lock:
             self.calls.append({"method": method, "params": params, "at": time.time()})
+
+    def _refuse(self, params: Dict[str, Any]) -> bool:
+        with self._lock:
+            chat_id = int(params.get("chat_id") or 0)
+            if self.throttled.get(chat_id, 0) <= 0:
+                return False
+            self.throttled[chat_id] -= 1
+            self.refused.append(params)
+            return True
 
     def _get_updates(self, params: Dict[str, Any]) -> list:
         offset = int(params.get("offset") or 0)
@@ -164,6 +181,16 @@ class BotApiStandIn:
                             params[key] = json.loads(value) if value[:1] in "[{" else value
                         except ValueError:
                             params[key] = value
+                if method == "sendMessage" and standin._refuse(params):
+                    return self._reply(
+                        429,
+                        {
+                            "ok": False,
+                            "error_code": 429,
+                            "description": "Too Many Requests: retry after 1",
+                            "parameters": {"retry_after": 1},
+                        },
+                    )
                 standin._record(method, params)
                 status, body = standin.answer(method, params)
                 self._reply(status, body)

@@ -231,6 +231,16 @@ def test_a_text_message_gets_a_french_reply_in_the_same_chat(rasa, standin):
     assert all(call.get("parse_mode") is None for call in replies)  # plain text: nothing is read as markup
 
 
+def test_a_reply_telegram_refuses_with_429_is_sent_again_after_the_delay(rasa, standin):
+    """Telegram answers 429 (retry after N s) to a bot that sends too fast, as in a wave of victims: the reply is
+    retried (python-telegram-bot's AIORateLimiter), not lost."""
+    chat = new_chat()
+    standin.throttle(chat, calls=1)
+    replies = say(rasa, standin, chat, text_update(chat, "bonjour"))
+    assert [params["chat_id"] for params in standin.refused if int(params["chat_id"]) == chat]
+    assert replies and "Bonjour" in texts(replies)
+
+
 def test_start_command_greets(rasa, standin):
     chat = new_chat()
     update = message_update(chat, text="/start", entities=[{"offset": 0, "length": 6, "type": "bot_command"}])
