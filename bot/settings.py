@@ -134,6 +134,8 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("SMS_WEBHOOK_URL", "sms_webhook_url", "", _web_url),
     Variable("CHANNEL_RATE_LIMIT_PER_MINUTE", "channel_rate_limit", "20", _integer("de messages par minute", 1)),
     Variable("REST_TOKEN", "rest_token", "", _optional),
+    Variable("METRICS_TOKEN", "metrics_token", "", _optional),
+    Variable("PROMETHEUS_MULTIPROC_DIR", "prometheus_multiproc_dir", "", _path),
     Variable("ACTION_SERVER_TOKEN", "action_server_token", "", _optional),
     Variable("ACTION_SERVER_HOST", "action_server_host", "127.0.0.1", _text),
     Variable("TRUSTED_PROXIES", "trusted_proxies", "0", _integer("de proxys")),
@@ -149,7 +151,9 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
     Variable("PROVIDERS_DEMO_SEED", "providers_demo_seed", "1", _flag),
 )
-SECRETS = frozenset({"TELEGRAM_TOKEN", "TELEGRAM_SECRET_TOKEN", "SMS_AUTH_TOKEN", "REST_TOKEN", "ACTION_SERVER_TOKEN"})
+SECRETS = frozenset(
+    {"TELEGRAM_TOKEN", "TELEGRAM_SECRET_TOKEN", "SMS_AUTH_TOKEN", "REST_TOKEN", "ACTION_SERVER_TOKEN", "METRICS_TOKEN"}
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,8 @@ class Settings:
     sms_webhook_url: Optional[str]  # the exact URL the gateway signs; set it in production
     channel_rate_limit: int  # messages per sender per minute, every channel
     rest_token: Optional[str]
+    metrics_token: Optional[str]  # /metrics answers only with it (Bearer); unset = /metrics is off
+    prometheus_multiproc_dir: Optional[Path]  # prometheus-client's multiprocess mode, with several processes
     action_server_token: Optional[str]
     action_server_host: str
     trusted_proxies: int  # see channels.inbound.client_address

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Optional
 
 import sqlalchemy
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.logs import log_id
 
 logger = logging.getLogger(__name__)
 
 
+async def read(agent: Any, sender_id: str) -> Optional[DialogueStateTracker]:
+    """The conversation's current session, or None when there is none or it cannot be read (logged)."""
+    try:
+        return await agent.tracker_store.retrieve(sender_id)
+    except Exception:  # the database is down: callers answer with the safety reply
+        logger.exception("Could not read the tracker of %s", log_id(sender_id))
+        return None
+
+
 async def is_paused(agent: Any, sender_id: str) -> bool:
     """True when a human operator owns the conversation (Rasa's ConversationPaused)."""
-    try:
-        tracker = await agent.tracker_store.retrieve(sender_id)
-    except Exception:  # the database is down: the safety reply is the right answer
-        logger.exception("Could not read the tracker of %s", log_id(sender_id))
-        return False
+    tracker = await read(agent, sender_id)
     return bool(tracker and tracker.is_paused())
 
 

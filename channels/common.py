@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 import unicodedata
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot import trackers
+from bot import metrics, trackers
 from bot.logs import log_id
 
 logger = logging.getLogger(__name__)
 
+# What the NLU answers when it did not understand (counted in bot.metrics).
+FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 # The NLU reads at most this many characters; longer messages are kept whole in the metadata.
 MAX_NLU_CHARS = 4000
 # Beyond this, even the stored copy is cut (a victim's story is never this long; a paste of binary junk can be).
@@ -176,6 +179,7 @@ async def converse(
     if refused is not None:
         cleaned.metadata["refused_payload"] = refused[:MAX_NLU_CHARS]
     collector = ReplyCollector()
+    started = time.monotonic()
     try:
         await on_new_message(
             UserMessage(
@@ -191,6 +195,14 @@ async def converse(
         logger.error("Timeout while handling a message of %s", sender_id)
     except Exception:
         logger.exception("Error while handling a message of %s", sender_id)
-    paused = await trackers.is_paused(app.ctx.agent, sender_id)
+    tracker = await trackers.read(app.ctx.agent, sender_id)
+    paused = bool(tracker and tracker.is_paused())
     replies = ensure_reply(collector.messages, paused, cleaned.truncated)
+    understood = tracker is None or (tracker.latest_message.intent or {}).get("name") not in FALLBACK_INTENTS
+    metrics.record_turn(
+        input_channel,
+        time.monotonic() - started,
+        fallback=not understood,
+        safety_reply=bool(replies) and replies[0].get("text") == SAFETY_REPLY,
+    )
     return [{k: v for k, v in reply.items() if k != "recipient_id"} for reply in replies]

@@ -23,6 +23,7 @@ RASA = str(VENV_BIN / "rasa")
 PYTHON = str(VENV_BIN / "python")
 # The secret shared by the test servers (endpoints.yml `token`, bot/action_server.py).
 ACTION_TOKEN = secrets.token_urlsafe(24)
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 # Fixtures that start the Rasa server, the action server or a browser. Tests that use one (directly or through
 # another fixture), and tests on PostgreSQL, are marked `server`; `make test-unit` runs the others alone.
@@ -105,11 +106,12 @@ def server_env(database_url: str, extra: Optional[Dict[str, str]] = None) -> Dic
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "CUDA_VISIBLE_DEVICES": "",
             "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+            "METRICS_TOKEN": METRICS_TOKEN,
             # Every test talks from 127.0.0.1: only the tests about rate limits set a low one.
             "CHANNEL_RATE_LIMIT_PER_MINUTE": "10000",
         }
     )
-    for key in ("TELEGRAM_TOKEN", "SMS_AUTH_TOKEN", "REDIS_URL", "REST_TOKEN"):
+    for key in ("TELEGRAM_TOKEN", "SMS_AUTH_TOKEN", "REDIS_URL", "REST_TOKEN", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(key, None)
     env.update(extra or {})
     return env

@@ -7,7 +7,7 @@ import requests
 import sqlalchemy as sa
 
 from channels.common import SAFETY_REPLY
-from tests.conftest import Bot, free_port, start_rasa_server
+from tests.conftest import METRICS_TOKEN, Bot, free_port, start_rasa_server
 
 
 def new_sender() -> str:
@@ -97,3 +97,38 @@ def test_action_server_down_still_gets_a_useful_french_reply(bot_without_actions
     # Responses that need no custom action still work, and the emergency numbers never depend on the actions.
     emergency = bot_without_actions.say(sender, "je vais me tuer")
     assert "3114" in emergency[0]["text"]
+
+
+# --- health and metrics (channels/health.py) ---------------------------------------------------------------------
+def test_ready_when_every_part_answers(bot: Bot):
+    answer = requests.get(f"{bot.base_url}/health/ready", timeout=30)
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "status": "ok",
+        "checks": {"model": "ok", "database": "ok", "redis": "absent", "action_server": "ok"},
+    }
+    assert requests.get(f"{bot.base_url}/health/live", timeout=30).json() == {"status": "ok"}
+
+
+def test_not_ready_when_the_action_server_is_down(bot_without_actions: Bot):
+    answer = requests.get(f"{bot_without_actions.base_url}/health/ready", timeout=30)
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["action_server"] == "en panne"
+
+
+def test_metrics_count_messages_per_channel_behind_the_token(bot: Bot):
+    url = f"{bot.base_url}/metrics"
+    assert requests.get(url, timeout=30).status_code == 401
+    assert requests.get(url, headers={"Authorization": "Bearer wrong"}, timeout=30).status_code == 401
+    bot.say(new_sender(), "zxqv wpt blorf")  # not understood
+    answer = requests.get(url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+    assert answer.status_code == 200
+    figures = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in answer.text.splitlines()
+        if line and not line.startswith("#")
+    }
+    assert figures['cyberaide_messages_total{channel="rest"}'] >= 1
+    assert figures['cyberaide_fallbacks_total{channel="rest"}'] >= 1
+    assert figures['cyberaide_reply_seconds_count{channel="rest"}'] >= 1
+    assert figures["cyberaide_handovers_waiting"] >= 0
