@@ -9,6 +9,8 @@ VENV=.venv
 mkdir -p var
 # A bad setting stops here, named, in French (bot/settings.py), before either server starts.
 "$VENV/bin/python" -m bot.settings || exit 2
+# The application tables at the latest migration (migrations/, console/schema.py); Rasa creates its own `events`.
+"$VENV/bin/python" -m console.schema upgrade || exit 2
 
 # The Rasa server and the action server share a secret (endpoints.yml, bot/action_server.py): one per session unless
 # set (production sets its own, see the README).
