@@ -10,25 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
 from bot import knowledge
-from bot.knowledge.models import FACT_KEYS, Advice, Sheet
+from bot.knowledge.models import Advice, Sheet
 from bot.taxonomy import INCIDENTS, victim_of
 from bot.text import fold
+from bot.vocabulary import FACT_KEYS, FACT_LABELS, PUBLICS
 
 UNKNOWN = "inconnu"  # slot value of a skipped question or "je ne sais pas"
 
-PUBLIC_LABELS = {
-    "particulier": "particulier",
-    "entreprise": "entreprise ou association",
-    "collectivite": "collectivité ou administration",
-}
-FACT_LABELS = {
-    "money_paid": "Argent payé ou débité",
-    "details_given": "Coordonnées bancaires, codes ou mots de passe communiqués",
-    "remote_access": "Prise de contrôle à distance accordée",
-    "ongoing": "Situation toujours en cours",
-    "minor_involved": "Mineur concerné",
-    "third_party_data": "Données personnelles de tiers concernées",
-}
 REPORT_IS_NOT_COMPLAINT = (
     "Attention : un signalement n'est pas une plainte. Le signalement alerte les autorités ou la plateforme ; "
     "seule la plainte ouvre une procédure et permet, par exemple, d'obtenir un remboursement ou une indemnisation."
@@ -160,7 +148,7 @@ class Case:
         lines = []
         public = self.facts.get("public")
         if public:
-            lines.append(f"Public : {PUBLIC_LABELS.get(public, public)}")
+            lines.append(f"Public : {PUBLICS[public].label if public in PUBLICS else public}")
         for key, label in FACT_LABELS.items():
             value = self.facts.get(key)
             if value is not None:

@@ -16,7 +16,7 @@ from typing import List, Optional
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, select, update
 
-from bot import db, erasure, opening_hours, settings
+from bot import db, erasure, opening_hours, settings, vocabulary
 
 WAITING, OPERATOR, BACK_TO_BOT, CLOSED = "waiting", "operator", "bot", "closed"
 ACTIVE_STATES = (WAITING, OPERATOR)
@@ -62,9 +62,7 @@ class Handover(db.Base):
 erasure.register_rows(Handover.__table__, "handovers")
 
 
-def channel_of(sender_id: str, input_channel: Optional[str] = None) -> str:
-    prefix = sender_id.split(":", 1)[0] if ":" in sender_id else ""
-    return prefix if prefix in ("web", "telegram", "sms", "rest") else (input_channel or "rest")
+channel_of = vocabulary.channel_of  # the channel key of a conversation id (bot/vocabulary.py)
 
 
 def active_for(sender_id: str) -> Optional[Handover]:

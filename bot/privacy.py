@@ -30,6 +30,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable, List, Optional, Tuple
 
+from bot import vocabulary
+
 CARD = "«carte bancaire masquée»"
 IBAN = "«IBAN masqué»"
 RIB = "«RIB masqué»"
@@ -504,6 +506,6 @@ def redact_value(value: Any, phones: bool = True) -> Any:
 def mask_sender(sender_id: str) -> str:
     """A conversation id as staff may see it: SMS numbers and Telegram chat ids are personal identifiers."""
     channel, sep, rest = (sender_id or "").partition(":")
-    if sep and channel in ("sms", "telegram") and rest:
+    if sep and channel in (vocabulary.SMS.key, vocabulary.TELEGRAM.key) and rest:
         return f"{channel}:…{rest[-2:]}"
     return redact(sender_id)

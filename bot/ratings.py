@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
-from bot import db, erasure, privacy, settings
+from bot import db, erasure, privacy, settings, vocabulary
 from bot.handover import utcnow
 
 SCORES = ("1", "2", "3", "4", "5")
@@ -69,7 +69,7 @@ THUMB_BUTTONS = [
 
 def rating_buttons(channel: Optional[str]) -> List[Dict[str, str]]:
     """Scores 1 to 5, or thumbs on SMS where five numbered choices would cost a segment."""
-    return THUMB_BUTTONS if channel == "sms" else SCORE_BUTTONS
+    return THUMB_BUTTONS if channel == vocabulary.SMS.key else SCORE_BUTTONS
 
 
 def label(value: Optional[str]) -> str:

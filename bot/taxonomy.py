@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, NamedTuple, Optional
 
+from bot.vocabulary import PUBLIC_KEYS
+
 
 class Incident(NamedTuple):
     victim_of: str
@@ -110,7 +112,7 @@ CONVERSATION_INTENTS = (
     "request_provider",
 )
 EMERGENCY_INTENT = "emergency_danger"
-PUBLICS = ("particulier", "entreprise", "collectivite")
+PUBLICS = PUBLIC_KEYS  # bot/vocabulary.py
 
 
 def victim_of(incident: str, facts: Mapping[str, Any]) -> str:

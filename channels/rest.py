@@ -24,12 +24,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import settings, tokens
+from bot import settings, tokens, vocabulary
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "rest"
+CHANNEL = vocabulary.REST.input_channel
 MAX_SENDER_CHARS = 200
 # As on the web chat: room for a 100,000-character message with JSON escapes, refused before parsing beyond it.
 MAX_BODY_BYTES = 512_000

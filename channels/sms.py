@@ -46,7 +46,7 @@ from sqlalchemy import Column, DateTime, String, delete, select
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import db, delivery, erasure, settings, trackers
+from bot import db, delivery, erasure, settings, trackers, vocabulary
 from channels import store
 from channels.common import SAFETY_REPLY
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
@@ -54,7 +54,7 @@ from channels.sms_text import chosen_payload, render_turn, split_for_sms
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "sms"
+CHANNEL = vocabulary.SMS.input_channel
 MAX_FORM_BYTES = 64_000  # a real webhook is about 1 kB; an SMS body is at most 1,600 characters
 API_TIMEOUT = httpx.Timeout(10.0)
 
@@ -410,7 +410,7 @@ class SmsInput(InputChannel):
         _inbound.on_start(blueprint, _start, _stop)
         _inbound.serve_health(blueprint, lambda: ({"status": "ok", "replies": mode}, 200))
         if mode == "rest":  # operators' messages and notices; TwiML can only answer the victim's own message
-            delivery.register("sms", send_to)
+            delivery.register(vocabulary.SMS.key, send_to)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

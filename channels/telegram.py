@@ -30,7 +30,7 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot import delivery, settings, tokens
+from bot import delivery, settings, tokens, vocabulary
 from channels import store
 from channels.config import telegram_problem
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO level, and Bot API URLs contain the bot token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-CHANNEL = "telegram"
+CHANNEL = vocabulary.TELEGRAM.input_channel
 # The update types the assistant subscribes to; the others (polls, inline queries...) are never sent to it.
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query"]
 MAX_UPDATE_BYTES = 1_000_000  # a real update is a few kB; text messages are at most 4,096 characters
@@ -480,7 +480,7 @@ class TelegramInput(InputChannel):
 
         _inbound.on_start(blueprint, start, stop)
         _inbound.serve_health(blueprint, status)
-        delivery.register("telegram", send_to)
+        delivery.register(vocabulary.TELEGRAM.key, send_to)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -48,12 +48,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import delivery, settings
+from bot import delivery, settings, vocabulary
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "webchat"
+CHANNEL = vocabulary.WEB.input_channel
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # The widget's files, with explicit charsets: a script is otherwise decoded in the charset of the page that
 # embeds it, and the widget's French text would be garbled on a Latin-1 site.
@@ -472,7 +472,7 @@ class WebChatInput(InputChannel):
         inbound = Inbound(CHANNEL, MAX_BODY_BYTES, address_factor=IP_LIMIT_FACTOR)
         inbound.on_start(blueprint, _open, _close)
         inbound.serve_health(blueprint, headers=_cors)
-        delivery.register("web", _push)
+        delivery.register(vocabulary.WEB.key, _push)
 
         @blueprint.route("/static/<name>", methods=["GET", "HEAD"])
         async def static(request: Request, name: str) -> HTTPResponse:

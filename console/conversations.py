@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
-from bot import delivery, privacy, ratings, trackers
+from bot import delivery, privacy, ratings, trackers, vocabulary
 from bot.handover import channel_of
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ async def ask_rating(agent: Any, sender_id: str) -> None:
     """After an operator closes the conversation: the victim may rate the help, as at the end of a conversation
     with the bot (the buttons' /rate payloads go to action_store_rating, the bot having resumed)."""
     channel = channel_of(sender_id)
-    text = ratings.ASK_SMS if channel == "sms" else ratings.ASK
+    text = ratings.ASK_SMS if channel == vocabulary.SMS.key else ratings.ASK
     buttons = ratings.rating_buttons(channel)
     await trackers.append(agent, sender_id, BotUttered(text, data={"buttons": buttons}, metadata={"system": "rating"}))
     await delivery.push(sender_id, text, buttons)

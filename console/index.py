@@ -24,7 +24,7 @@ from sqlalchemy import and_, column, delete, func, insert, literal_column, or_, 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from bot import db, erasure, privacy, ratings, settings
+from bot import db, erasure, privacy, ratings, settings, vocabulary
 from bot.db import EVENTS
 from bot.handover import channel_of
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS
@@ -35,7 +35,7 @@ from console.review_models import ConversationIndex, ConversationReview, Convers
 CI = ConversationIndex.__table__
 STATE = IndexState.__table__
 PARIS = ZoneInfo("Europe/Paris")
-CHANNELS = ("web", "telegram", "sms", "rest")
+CHANNELS = tuple(vocabulary.CHANNELS)
 BATCH = 2000
 PAGE_SIZE = 50
 COUNT_LIMIT = 1000  # beyond this the list says "more than 1,000": counting 100,000 filtered rows is not free

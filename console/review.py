@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import func, select
 
-from bot import db, privacy, ratings, settings
+from bot import db, privacy, ratings, settings, vocabulary
 from bot.db import EVENTS
 from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
 from console import annotations, auth, events, export, index, retention, transcripts
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 PAGE_REFRESH_BUDGET_SECONDS = 2.0  # a page load catches up this long at most; the background task does the rest
 BACKGROUND_REFRESH_BUDGET_SECONDS = 20.0
 
-CHANNEL_LABELS = {"web": "Web", "telegram": "Telegram", "sms": "SMS", "rest": "Autre (API)"}
+CHANNEL_LABELS = {key: channel.label for key, channel in vocabulary.CHANNELS.items()}
 CONVERSATION_LABELS = {
     "emergency_danger": "danger immédiat",
     "ask_human": "demande un conseiller",

@@ -8,12 +8,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import vocabulary
 from bot.advice import case_from_slots
 
-SMS_CHANNEL = "sms"  # channels/sms.py: short advice, the full recap on request
+SMS_CHANNEL = vocabulary.SMS.input_channel  # channels/sms.py: short advice, the full recap on request
 # The chat bubble and Telegram: the full advice, and the recap on request only (button below), instead of
 # repeating the urgent actions and the evidence right after the sheet. The REST API keeps both in one turn.
-RECAP_ON_REQUEST_CHANNELS = {"webchat", "telegram"}
+RECAP_ON_REQUEST_CHANNELS = {vocabulary.WEB.input_channel, vocabulary.TELEGRAM.input_channel}
 RECAP_ON_REQUEST = (
     "Ces conseils, avec les liens utiles, sont réunis dans un récapitulatif que vous pouvez afficher à tout moment."
 )

@@ -23,21 +23,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import geo, knowledge
+from bot import geo, knowledge, vocabulary
 from bot.providers import matching
 from bot.providers.matching import LOCAL, NEIGHBOUR, REMOTE, Offer, Result
+from bot.vocabulary import ORGANISATIONS
 
 logger = logging.getLogger(__name__)
 
 NEEDED_SLOT = "provider_location_needed"
 OFFERED_SLOT = "providers_offered"
 MAX_LOCATION_QUESTIONS = 2  # then offer remote providers rather than asking again
-ORGANISATIONS = ("entreprise", "collectivite")
-PUBLIC_PHRASES = {
-    "particulier": "les particuliers",
-    "entreprise": "les entreprises et les associations",
-    "collectivite": "les collectivités et les administrations",
-}
+PUBLIC_PHRASES = {key: public.phrase for key, public in vocabulary.PUBLICS.items()}
 NATIONAL_DIRECTORY = (
     "Vous pouvez aussi trouver un prestataire référencé en faisant le diagnostic sur cybermalveillance.gouv.fr, "
     "ou être orienté sur 17cyber.gouv.fr."
@@ -404,7 +400,7 @@ class ActionFindProviders(Action):
             for c in (location.alternatives if location else ())
         ] + [HUMAN_BUTTON]
         events.append(SlotSet(OFFERED_SLOT, offered_snapshot(result)))
-        if tracker.get_latest_input_channel() == "sms" and result.offers:
+        if vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.SMS) and result.offers:
             lines = [sms_introduction(result)] + [provider_line(offer) for offer in result.offers]
             lines += sms_notes(
                 result,

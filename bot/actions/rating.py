@@ -16,11 +16,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import ratings
+from bot import ratings, vocabulary
 
 RATE_INTENT = "rate"
 RATING_ENTITY = "rating"
-SMS_CHANNEL = "sms"
+SMS_CHANNEL = vocabulary.SMS.input_channel
 
 ASK_WHY = (
     "Merci pour votre avis ! Si vous le souhaitez, dites-nous en un message ce qui vous a aidé "

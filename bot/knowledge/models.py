@@ -12,23 +12,11 @@ from typing import Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-Public = Literal["particulier", "entreprise", "collectivite"]
-PUBLICS: tuple = ("particulier", "entreprise", "collectivite")
+from bot.vocabulary import FACT_KEYS, LURES, PUBLIC_KEYS  # noqa: F401  (FACT_KEYS, LURES: used by the schema's users)
 
-# Facts the qualification form may collect. Only these keys may appear in `when` and `questions`.
-FACT_KEYS = (
-    "public",  # particulier / entreprise / collectivite
-    "money_paid",  # money was paid or debited
-    "details_given",  # bank details, codes or passwords were given
-    "remote_access",  # remote control was granted (AnyDesk, TeamViewer...)
-    "ongoing",  # the attack or the contact is still going on
-    "minor_involved",  # a minor is the victim or involved
-    "third_party_data",  # personal data of other people (clients, staff, citizens) are concerned
-    "lure",  # how the lure arrived, when the victim's words say it (never asked): one of LURES
-)
-# The lures some advice is specific to: a fake police or justice summons ("convocation", "amende"), a fake relative
-# ("c'est mon nouveau numéro"). An unknown lure matches no `lure` condition: that advice is for those who said so.
-LURES = ("convocation", "proche")
+# The words are bot/vocabulary.py's; pydantic needs them as Literal types too (tests/test_knowledge.py checks both).
+PUBLICS = PUBLIC_KEYS
+Public = Literal["particulier", "entreprise", "collectivite"]
 Lure = Literal["convocation", "proche"]
 Question = Literal[
     "public", "money_paid", "details_given", "remote_access", "ongoing", "minor_involved", "third_party_data"

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from bot import db, geo
 from bot.providers.models import COMPETENCES, PUBLICS, SERVICES, VICTIM_SERVICE, Provider, mask
+from bot.vocabulary import DEFAULT_PUBLIC
 
 LOCAL, NEIGHBOUR, REMOTE = "local", "neighbour", "remote"
 DEFAULT_LIMIT = 3  # providers offered at once: enough to choose, few enough for an SMS
-DEFAULT_PUBLIC = "particulier"  # an unknown public is treated as the most frequent one, as the advice does
 _CANDIDATES = 50  # nearest rows read per tier; more only when they end within 1 km of the last one offered
 
 # Only what ranking needs: the lists and contact details are loaded for the few providers offered.

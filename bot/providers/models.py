@@ -17,15 +17,11 @@ from typing import Any, Dict, Iterable
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, String, event
 
-from bot import db, geo
+from bot import db, geo, vocabulary
 
 # Vocabulary -> French label, as shown to victims and staff. APPEND ONLY: a key's position is its bit in the stored
 # masks (see mask()).
-PUBLICS: Dict[str, str] = {
-    "particulier": "particuliers",
-    "entreprise": "entreprises et associations",
-    "collectivite": "collectivités et administrations",
-}
+PUBLICS: Dict[str, str] = {key: public.plural for key, public in vocabulary.PUBLICS.items()}
 SERVICES: Dict[str, str] = {
     "assistance": "assistance (dépannage après un incident)",
     "installation": "installation",
