@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
-from bot import db, erasure, privacy, settings, vocabulary
+from bot import db, erasure, privacy, responses, settings, vocabulary
 from bot.handover import utcnow
 
 SCORES = ("1", "2", "3", "4", "5")
@@ -49,11 +49,8 @@ def normalise(value: object) -> Optional[str]:
 
 
 # The question, also asked by the console when an operator closes a conversation (console/conversations.py).
-ASK = (
-    "Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? "
-    "Notez-la de 1 (pas du tout) à 5 (tout à fait). C'est facultatif."
-)
-ASK_SMS = "Une dernière chose, si vous le voulez bien : cette conversation vous a-t-elle aidé ? (facultatif)"
+ASK = responses.text("utter_ask_rating")
+ASK_SMS = responses.text("utter_ask_rating", channel=vocabulary.SMS.input_channel)
 SCORE_BUTTONS = [
     {"title": "1 – Pas du tout", "payload": '/rate{"rating": "1"}'},
     {"title": "2", "payload": '/rate{"rating": "2"}'},

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot import metrics, trackers
+from bot import metrics, responses, trackers
 from bot.logs import log_id
 
 logger = logging.getLogger(__name__)
@@ -30,22 +30,9 @@ MAX_NLU_CHARS = 4000
 # Beyond this, even the stored copy is cut (a victim's story is never this long; a paste of binary junk can be).
 MAX_STORED_CHARS = 100_000
 
-EMERGENCY_LINE = "En cas de danger immédiat, appelez le 17 ou le 112 (SMS au 114)."
-HUMAN_LINE = "Pour échanger 24h/24 avec un policier ou un gendarme : 17cyber.gouv.fr."
-SAFETY_REPLY = (
-    "Je rencontre un problème technique et ne peux pas analyser votre message pour le moment. "
-    f"{EMERGENCY_LINE} {HUMAN_LINE} "
-    "Info Escroqueries : 0 805 805 817 (gratuit, du lundi au vendredi de 9h à 18h30). "
-    "Vous pouvez réessayer dans quelques minutes."
-)
-EMPTY_REPLY = (
-    "Votre message est vide. Décrivez-moi en quelques mots ce qui vous arrive (message suspect, compte piraté, "
-    f"chantage, arnaque…). {EMERGENCY_LINE}"
-)
-TRUNCATED_NOTE = (
-    "Votre message était très long : je me suis appuyé sur son début. Si l'essentiel se trouve plus loin, "
-    "résumez-le-moi en quelques phrases."
-)
+SAFETY_REPLY = responses.text("utter_safety_reply")
+EMPTY_REPLY = responses.text("utter_empty_message")
+TRUNCATED_NOTE = responses.text("utter_truncated_note")
 
 
 class CleanInput(NamedTuple):

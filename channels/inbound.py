@@ -24,16 +24,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import settings, trackers
+from bot import responses, settings, trackers
 from channels import store
 from channels.common import converse
 
 logger = logging.getLogger(__name__)
 
-RATE_LIMIT_REPLY = (
-    "Vous m'avez envoyé beaucoup de messages en peu de temps : patientez une minute avant de m'écrire à nouveau. "
-    "En cas de danger immédiat, appelez le 17 ou le 112."
-)
+RATE_LIMIT_REPLY = responses.text("utter_rate_limited")
 # Gateways give up retrying after minutes; a day is far beyond, and bounded.
 DELIVERY_MEMORY_SECONDS = 24 * 3600
 MAX_DELIVERIES = 100_000

@@ -46,7 +46,7 @@ from sqlalchemy import Column, DateTime, String, delete, select
 from twilio.request_validator import RequestValidator, add_port, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot import db, delivery, erasure, settings, trackers, vocabulary
+from bot import db, delivery, erasure, responses, settings, trackers, vocabulary
 from channels import store
 from channels.common import SAFETY_REPLY
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
@@ -58,22 +58,11 @@ CHANNEL = vocabulary.SMS.input_channel
 MAX_FORM_BYTES = 64_000  # a real webhook is about 1 kB; an SMS body is at most 1,600 characters
 API_TIMEOUT = httpx.Timeout(10.0)
 
-HELP_REPLY = (
-    "Cyberaide aide les victimes de cybermalveillance : décrivez-moi ce qui vous arrive. "
-    "Urgence : 17 ou 112 (SMS au 114). Parler à une personne : dites-le-moi, ou 17cyber.gouv.fr 24h/24, "
-    "ou Info Escroqueries au 0 805 805 817. SUITE : lire la suite. "
-    "STOP : ne plus recevoir de SMS et effacer notre échange."
-)
-STOP_REPLY = (
-    "C'est noté : notre échange et votre numéro sont effacés et vous ne recevrez plus de SMS de notre part. "
-    "Pour revenir, écrivez-nous simplement. En cas de danger immédiat : 17 ou 112."
-)
-NO_MORE_REPLY = "Il n'y a pas de suite : vous avez reçu tout mon dernier message. Écrivez-moi votre question, ou AIDE."
-MEDIA_REPLY = (
-    "Je ne peux pas voir les photos ni les pièces jointes envoyées par MMS. Décrivez-moi par écrit ce qui vous "
-    "arrive. Gardez-les : ce sont des preuves utiles pour un signalement ou une plainte."
-)
-MEDIA_NOTE = "J'ai lu votre texte, mais je ne peux pas voir la pièce jointe. Gardez-la : c'est une preuve utile."
+HELP_REPLY = responses.text("utter_sms_help")
+STOP_REPLY = responses.text("utter_sms_stop")
+NO_MORE_REPLY = responses.text("utter_sms_no_more")
+MEDIA_REPLY = responses.text("utter_non_text", channel=CHANNEL)
+MEDIA_NOTE = responses.text("utter_attachment_note", channel=CHANNEL)
 
 # Per-process memory (see channels.common about Redis with several instances).
 _inbound = Inbound(CHANNEL, MAX_FORM_BYTES)

@@ -30,7 +30,7 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot import delivery, settings, tokens, vocabulary
+from bot import delivery, responses, settings, tokens, vocabulary
 from channels import store
 from channels.config import telegram_problem
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
@@ -47,27 +47,12 @@ MAX_MESSAGE_CHARS = MessageLimit.MAX_TEXT_LENGTH  # Bot API limit for sendMessag
 MAX_CALLBACK_DATA_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
 RETRIES_AFTER_429 = 3
 
-NON_TEXT_REPLY = (
-    "Je ne peux lire que les messages écrits : je ne vois ni les photos, ni les fichiers, ni les messages vocaux, "
-    "ni les autocollants. Décrivez-moi par écrit ce qui vous arrive. Conservez bien vos captures d'écran et vos "
-    "fichiers : ce sont des preuves utiles pour un signalement ou une plainte."
-)
-ATTACHMENT_NOTE = (
-    "J'ai lu le texte de votre message, mais je ne peux pas voir la pièce jointe. Conservez-la : c'est une preuve "
-    "utile pour un signalement ou une plainte."
-)
-LOCATION_REPLY = (
-    "Merci, mais je n'utilise pas les positions partagées. Si vous cherchez de l'aide près de chez vous, "
-    "indiquez-moi plutôt par écrit votre ville ou votre code postal."
-)
-EDITED_REPLY = (
-    "J'ai vu que vous avez modifié un message, mais je ne tiens compte que des nouveaux messages. "
-    "Envoyez-moi plutôt la correction dans un nouveau message."
-)
-PRIVATE_ONLY_REPLY = (
-    "Pour protéger la vie privée de chacun, je ne réponds qu'en conversation privée. Écrivez-moi directement{link}."
-)
-EXPIRED_BUTTON_REPLY = "Ce bouton n'est plus valable. Écrivez-moi votre réponse, s'il vous plaît."
+NON_TEXT_REPLY = responses.text("utter_non_text")
+ATTACHMENT_NOTE = responses.text("utter_attachment_note")
+LOCATION_REPLY = responses.text("utter_location_shared")
+EDITED_REPLY = responses.text("utter_message_edited")
+PRIVATE_ONLY_REPLY = responses.text("utter_private_only")
+EXPIRED_BUTTON_REPLY = responses.text("utter_expired_button")
 START_TEXT = "bonjour"  # what "/start" (Telegram's first message to a bot) means for the NLU
 
 # Button payloads longer than Telegram's 64-byte callback_data are kept here and sent as a short key.

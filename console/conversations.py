@@ -12,26 +12,14 @@ from typing import Any, Dict, List, Optional
 
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
-from bot import delivery, privacy, ratings, trackers, vocabulary
+from bot import delivery, privacy, ratings, responses, trackers, vocabulary
 from bot.handover import channel_of
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT_MESSAGE = (
-    "Aucun conseiller n'a encore pu vous répondre, pardonnez-nous. Votre demande reste enregistrée et un conseiller "
-    "vous répondra ici dès que possible. Sans attendre, vous pouvez échanger avec un policier ou un gendarme, 24h/24, "
-    "sur 17cyber.gouv.fr, ou appeler Info Escroqueries au 0 805 805 817 (gratuit, en semaine de 9h à 18h30). "
-    "En cas de danger immédiat : 17 ou 112. Vous pouvez aussi continuer à m'écrire."
-)
-TAKEN_MESSAGE = "{name}, conseiller, a rejoint la conversation. Il a lu le récapitulatif de votre situation."
-BACK_TO_BOT_MESSAGE = (
-    "Le conseiller vous a redirigé vers l'assistant automatique. Je reprends là où nous en étions : "
-    "vous pouvez me poser vos questions ou demander le récapitulatif."
-)
-CLOSED_MESSAGE = (
-    "Le conseiller a clôturé l'échange. Merci de votre confiance. Vous pouvez revenir ici à tout moment ; "
-    "en cas de danger immédiat, appelez le 17 ou le 112."
-)
+TIMEOUT_MESSAGE = responses.text("utter_handover_timeout")
+BACK_TO_BOT_MESSAGE = responses.text("utter_back_to_bot")
+CLOSED_MESSAGE = responses.text("utter_operator_closed")
 
 
 async def say(agent: Any, sender_id: str, text: str, operator: Optional[str] = None) -> bool:
@@ -44,7 +32,7 @@ async def say(agent: Any, sender_id: str, text: str, operator: Optional[str] = N
 
 async def pause(agent: Any, sender_id: str, operator: str) -> bool:
     """The operator takes over: the bot stops predicting, the victim is told who joined."""
-    text = TAKEN_MESSAGE.format(name=operator)
+    text = responses.text("utter_operator_joined", name=operator)
     await trackers.pause(agent, sender_id, BotUttered(text, metadata={"system": "handover"}))
     return await delivery.push(sender_id, text)
 

@@ -202,7 +202,7 @@ def test_sources_point_to_the_specific_official_sheet():
 GENDERED = re.compile(
     r"\b(seule?s?(?! (la|le|les|un|une|compte|service)\b)|seul·e|menacée?s?|accompagnée?s?|orientée?s?|"
     r"rassurée?s?|remboursée?s?|indemnisée?s?|inquiète?s?|inquiets?|piégée?s?|obligée?s?|sûre?s?|"
-    r"connectée?s?|informée?s?)(?=\W|$)"
+    r"connectée?s?|informée?s?|aidée?s?|redirigée?s?|prévenue?s?)(?=\W|$)"
 )
 # Agreements with a noun, not with the victim.
 NOT_ABOUT_THE_VICTIM = re.compile(
@@ -214,6 +214,15 @@ NOT_ABOUT_THE_VICTIM = re.compile(
 def test_wording_does_not_assume_the_victims_gender(intent, text):
     cleaned = NOT_ABOUT_THE_VICTIM.sub("", text.lower())
     assert not GENDERED.search(cleaned), f"{intent}: {text}"
+
+
+def test_no_response_of_domain_yml_assumes_the_victims_gender():
+    from bot import responses
+
+    for name, variations in responses._responses().items():
+        for variation in variations:
+            cleaned = NOT_ABOUT_THE_VICTIM.sub("", str(variation.get("text", "")).lower())
+            assert not GENDERED.search(cleaned), f"{name}: {variation['text']}"
 
 
 def test_report_is_not_complaint_sentence_does_not_assume_the_victims_gender():

@@ -321,13 +321,13 @@ def test_the_rating_is_asked_at_the_end_of_a_real_conversation_and_shown_in_revi
         )
     assert "Récapitulatif" in servers.text(replies)
     thanks = servers.say(sender, "merci beaucoup")
-    question = next(r for r in thanks if r.get("buttons") and "aidé" in r.get("text", ""))
+    question = next(r for r in thanks if r.get("buttons") and "été utile" in r.get("text", ""))
     assert question["buttons"][3]["payload"] == '/rate{"rating": "4"}'
     assert "Merci pour votre avis" in servers.text(servers.say(sender, '/rate{"rating": "4"}'))
     assert "bien été transmis" in servers.text(servers.say(sender, "c'etait clair, merci, mon tel 06 12 34 56 78"))
     (rating,) = ratings.for_sender(Bot.conversation_id(sender))
     assert rating.value == "4" and "06 12" not in rating.comment and PHONE in rating.comment
-    assert "aidé" not in servers.text(servers.say(sender, "merci"))  # asked once per session
+    assert "été utile" not in servers.text(servers.say(sender, "merci"))  # asked once per session
     chef = Staff(servers.base_url, "chef@example.org")
     conversation = conversation_id(chef, rated="yes", q="etait clair")
     transcript = chef.http.get(f"{chef.base}/review/{conversation}", timeout=30).text

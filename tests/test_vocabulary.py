@@ -39,3 +39,31 @@ def test_every_connector_is_a_channel_of_the_vocabulary():
 )
 def test_channel_of(sender_id, input_channel, expected):
     assert vocabulary.channel_of(sender_id, input_channel) == expected
+
+
+def test_fixed_texts_come_from_domain_yml_with_channel_variations():
+    from bot import responses
+
+    assert responses.text("utter_non_text", channel="sms") != responses.text("utter_non_text")
+    assert "MMS" in responses.text("utter_non_text", channel="sms")
+    assert responses.text("utter_non_text", channel="telegram") == responses.text("utter_non_text")
+    assert responses.text("utter_operator_joined", name="Camille").startswith("Camille, ")
+    with pytest.raises(KeyError):
+        responses.text("utter_nowhere")
+
+
+def test_every_fixed_text_the_code_names_is_in_domain_yml():
+    import re
+    from pathlib import Path
+
+    from bot import responses
+
+    root = Path(__file__).resolve().parent.parent
+    named = {
+        name
+        for package in ("bot", "channels", "console")
+        for path in (root / package).rglob("*.py")
+        for name in re.findall(r'responses\.text\(\s*"(utter_\w+)"', path.read_text(encoding="utf-8"))
+    }
+    assert len(named) >= 15
+    assert named - set(responses._responses()) == set()

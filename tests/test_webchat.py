@@ -588,7 +588,7 @@ def test_operator_messages_are_pushed_escaped_and_survive_a_network_drop(server:
     # the operator takes the conversation: the widget is told at once (the periodic re-check is 15 s)
     operator.take(handover_id)
     taken = time.time()
-    wait_for_text(page, f"{NAME}, conseiller, a rejoint la conversation", timeout=10)
+    wait_for_text(page, f"{NAME}, de l'équipe des conseillers, a rejoint la conversation", timeout=10)
     push_latency = time.time() - taken
     assert push_latency < 5, push_latency
 
