@@ -1,6 +1,6 @@
 """Exports of reviewed conversations: NLU training examples (Rasa YAML) and test stories.
 
-- `export_nlu()` writes the confirmed and corrected victim messages not exported yet to a new file
+- `export_nlu()` (Rasa's own NLU reader and writer) writes the confirmed and corrected victim messages not exported yet to a new file
   `review_export_YYYYMMDD_HHMMSS.yml` in bot/data/nlu/ (REVIEW_NLU_EXPORT_DIR), skipping those already in the
   training data (any intent: a different one is reported as a conflict), those in the held-out test sets
   (tests/nlu, tests/nlu_blind: they must stay unseen) and button payloads. Texts are redacted; square brackets and
@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,6 +21,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 from sqlalchemy import select
 
 from bot import db, privacy, settings
@@ -52,38 +55,33 @@ def example_key(text: str) -> str:
 
 
 def read_examples(directory: Path) -> Dict[str, str]:
-    """example key -> intent, for every `nlu` example of the YAML files of `directory`."""
+    """example key -> intent, for every NLU example of the YAML files of `directory` (Rasa's own reader)."""
     found: Dict[str, str] = {}
     for path in sorted(directory.glob("*.yml")) if directory.exists() else []:
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for block in content.get("nlu") or []:
-            if not isinstance(block, dict) or "intent" not in block:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    found.setdefault(example_key(line[2:]), block["intent"])
+        for message in load_data(str(path)).intent_examples:
+            found.setdefault(example_key(message.get(TEXT)), message.get(INTENT))
     return found
 
 
-def annotated_example(text: str, entities: List[Dict[str, Any]]) -> str:
-    """`text` with its entities in Rasa's inline syntax: [extrait](entité) or [extrait]{"entity": …, "value": …}."""
-    placed: List[Tuple[int, int, Dict[str, Any]]] = []
+def entity_spans(text: str, entities: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Where each annotated entity is in `text` (its first place not taken by another), as Rasa's messages hold them."""
+    placed: List[Dict[str, Any]] = []
     for entity in entities:
         span = clean_text(str(entity.get("text") or ""))
         start = text.find(span) if span else -1
-        while start >= 0 and any(start < e and start + len(span) > s for s, e, _ in placed):
+        while start >= 0 and any(start < e["end"] and start + len(span) > e["start"] for e in placed):
             start = text.find(span, start + 1)
         if start >= 0:
-            placed.append((start, start + len(span), entity))
-    for start, end, entity in sorted(placed, key=lambda p: p[0], reverse=True):
-        span, value = text[start:end], entity.get("value")
-        if value is None or str(value) == span:
-            marked = f"[{span}]({entity['entity']})"
-        else:
-            marked = f"[{span}]{json.dumps({'entity': entity['entity'], 'value': value}, ensure_ascii=False)}"
-        text = text[:start] + marked + text[end:]
-    return text
+            value = entity.get("value")
+            placed.append(
+                {
+                    "start": start,
+                    "end": start + len(span),
+                    "entity": entity["entity"],
+                    "value": span if value is None else value,
+                }
+            )
+    return sorted(placed, key=lambda e: e["start"])
 
 
 @dataclass
@@ -104,12 +102,9 @@ def _new_path(directory: Path, prefix: str, now: datetime) -> Path:
     return path
 
 
-def render_nlu(groups: Dict[str, List[str]], comment: str) -> str:
-    lines = [f"# {comment}", 'version: "3.1"', "nlu:"]
-    for intent in sorted(groups):
-        lines += [f"- intent: {intent}", "  examples: |"]
-        lines += [f"    - {example}" for example in groups[intent]]
-    return "\n".join(lines) + "\n"
+def render_nlu(messages: List[Message], comment: str) -> str:
+    """A Rasa NLU file (Rasa's own writer), with `comment` on top."""
+    return f"# {comment}\n" + TrainingData(messages).nlu_as_yaml()
 
 
 def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
@@ -123,7 +118,7 @@ def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
         test_set.update(read_examples(directory))
     now = utcnow()
     result = NluExport(path=None)
-    groups: Dict[str, List[str]] = {}
+    messages: List[Message] = []
     outcome: Dict[int, str] = {}
     with db.session() as s:
         pending = list(
@@ -151,17 +146,19 @@ def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
                 outcome[annotation.id] = "ignoré : déjà dans les données"
             else:
                 seen[key] = annotation.intent
-                groups.setdefault(annotation.intent, []).append(annotated_example(text, annotation.entities or []))
+                messages.append(
+                    Message.build(text, annotation.intent, entities=entity_spans(text, annotation.entities or []))
+                )
                 result.written += 1
                 outcome[annotation.id] = ""
-        if groups:
+        if messages:
             out_dir.mkdir(parents=True, exist_ok=True)
             result.path = _new_path(out_dir, "review_export", now)
             comment = (
                 f"Exported from the review console on {now:%Y-%m-%d %H:%M} UTC: {result.written} confirmed or "
                 f"corrected victim messages, redacted (console/export.py)."
             )
-            result.path.write_text(render_nlu(groups, comment), encoding="utf-8")
+            result.path.write_text(render_nlu(messages, comment), encoding="utf-8")
         for annotation in pending:
             annotation.exported_at = now
             annotation.export_file = outcome[annotation.id] or (result.path.name if result.path else None)
