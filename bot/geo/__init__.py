@@ -92,7 +92,7 @@ class Departement:
     lon: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # 35,000 of them: slots save a third of the memory
 class Commune:
     name: str
     postal_code: str  # the main one (the first of postal_codes)
@@ -889,9 +889,9 @@ def _match_alias(words: Tuple[str, ...]) -> Optional[Location]:
             if reference is not None and reference.lat is not None and reference.lon is not None:
                 return Location(dep, reference.lat, reference.lon)
             return Location(dep, dep.lat, dep.lon)
-        dep = geography.prefectures_by_key.get(key)
-        if dep:
-            return Location(dep, dep.lat, dep.lon)
+        prefecture_of = geography.prefectures_by_key.get(key)
+        if prefecture_of:
+            return Location(prefecture_of, prefecture_of.lat, prefecture_of.lon)
     return None
 
 

@@ -99,8 +99,8 @@ def demo_providers() -> List[Provider]:
     geography = geo.load()
     # Each département's biggest communes, those with coordinates first.
     by_departement: Dict[str, List[geo.Commune]] = {}
-    for commune in sorted(geography.communes, key=lambda c: (not c.located, -c.population, c.insee)):
-        by_departement.setdefault(commune.departement, []).append(commune)
+    for known in sorted(geography.communes, key=lambda c: (not c.located, -c.population, c.insee)):
+        by_departement.setdefault(known.departement, []).append(known)
     providers: List[Provider] = []
     for dep in sorted(geography.departements.values(), key=lambda d: d.code):
         communes = by_departement.get(dep.code, [])[: len(_PROFILES)]
