@@ -17,7 +17,7 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install browser lint train run test test-unit validate stories retrain bench-nlu bench-providers bench-review bench-dialogue clean
+.PHONY: help install browser lint train run test test-unit validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -27,6 +27,7 @@ help:
 	@echo "make lint   - ruff (lint and format check) and mypy on the domain modules; CI runs it before the tests"
 	@echo "make bench-nlu - NLU accuracy and speed on tests/nlu/ against two baselines"
 	@echo "make bench-providers - provider matching speed over 20,000 providers"
+	@echo "make bench-geo - geography load time, locate() latency and memory over 35,000 communes"
 	@echo "make bench-review - review list speed over 100,000 conversations (SQLite and PostgreSQL)"
 	@echo "make retrain - train a candidate model, compare it with the one in service (nothing is switched)"
 	@echo "make stories - rasa test on the hand-written test stories of tests/stories/"
@@ -83,6 +84,9 @@ bench-nlu: install
 
 bench-providers: install
 	$(VENV)/bin/python benchmarks/bench_providers.py
+
+bench-geo: install
+	$(VENV)/bin/python benchmarks/bench_geo.py
 
 bench-review: install
 	$(VENV)/bin/python benchmarks/bench_review.py

@@ -40,7 +40,7 @@ BIG_CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Bordeaux", "Lille", "Na
 
 
 def random_providers(count: int, rng: random.Random, shape: str):
-    communes = geo.load().communes
+    communes = [c for c in geo.load().communes if c.located]
     cities = [geo.find_commune(name) for name in BIG_CITIES]
     for number in range(count):
         commune = rng.choice(cities if shape == "concentrated" and rng.random() < 0.9 else communes)

@@ -26,6 +26,8 @@ def test_every_commune_is_consistent_with_its_postal_code_and_departement():
     assert {c.departement for c in geography.communes} == set(geography.departements)
     for commune in geography.communes:
         assert commune.departement in geo.departements_for_postal_code(commune.postal_code), commune
+        if not commune.located:  # the collectivités d'outre-mer and a few new communes (see the next tests)
+            continue
         dep = geography.departements[commune.departement]
         limit = 150 if commune.departement in METROPOLITAN else 400
         assert geo.distance_km(commune.lat, commune.lon, dep.lat, dep.lon) < limit, commune
@@ -154,7 +156,8 @@ def test_places_typed_by_victims(text, departement, commune):
         ("evry", "Évry-Courcouronnes"),
         ("Schoelcher", "Schœlcher"),
         ("saint etiene", "Saint-Étienne"),
-        ("ste maxime", None),  # not in the data, and not "Sainte-Marie" either
+        ("ste maxime", "Sainte-Maxime"),  # in the Var, not "Sainte-Marie"
+        ("je suis à Saint-Afrique", "Saint-Affrique"),  # not the Morbihan's "Le Saint"
     ],
 )
 def test_city_names_with_abbreviations_accents_and_typos(text, commune):
@@ -307,3 +310,148 @@ def test_regional_csirt():
     assert geo.csirt_for("971").name == "CSIRT-ATLANTIC"
     assert geo.csirt_for("69") is None  # Auvergne-Rhône-Alpes has no regional CSIRT
     assert geo.csirt_for("xx") is None
+
+
+# --- the official geography (bot/geo/communes.csv, built by scripts/build_communes.py) -------------------------------
+def test_every_current_commune_is_there_and_every_departement_has_some():
+    geography = geo.load()
+    # About 34,900 communes in 2026 (INSEE); the TAAF and Clipperton are left out.
+    assert 34_500 <= len(geography.communes) <= 35_500
+    assert {c.departement for c in geography.communes} == set(geography.departements)
+    assert len({c.insee for c in geography.communes}) == len(geography.communes)
+    assert sum(c.population for c in geography.communes) > 66_000_000
+    assert all(c.postal_codes and c.postal_code == c.postal_codes[0] for c in geography.communes)
+
+
+def test_nearly_every_commune_has_coordinates_and_those_without_are_known():
+    communes = geo.load().communes
+    without = [c for c in communes if not c.located]
+    assert len(without) < 120
+    # Not in the coordinates' source: the collectivités d'outre-mer, and communes created after it.
+    assert {c.departement for c in without} <= {"975", "977", "978", "986", "987", "988", "15"}
+    assert all(c.lat is None and c.lon is None for c in without)
+    assert all(c.located for c in communes if c.departement in METROPOLITAN - {"15"})
+
+
+def test_saint_affrique_is_found():
+    for text in (
+        "Saint-Affrique",
+        "je suis à Saint-Affrique",
+        "j'habite st affrique",
+        "12400",
+        "près de Saint Affrique",
+    ):
+        location = geo.locate(text)
+        assert (location.commune.name, location.departement.code) == ("Saint-Affrique", "12"), text
+        assert location.precise and location.commune.insee == "12208"
+    assert geo.locate("12400 Saint-Affrique").postal_code == "12400"
+
+
+@pytest.mark.parametrize(
+    "text, departement, postal_code",
+    [
+        ("Saint-Martin 65000", "65", "65000"),  # Tarbes' code: the Saint-Martin of the Hautes-Pyrénées
+        ("Saint-Martin 67220", "67", "67220"),  # its own code, in the Bas-Rhin
+        ("je suis à Saint-Martin 54450", "54", "54450"),
+        ("Saint-Denis 93", "93", "93200"),
+        ("Saint-Denis 974", "974", "97400"),
+        ("Saint-Denis (11)", "11", "11310"),
+        ("je suis à saint denis de la réunion", "974", "97400"),
+        ("Saint-Pierre 97500", "975", "97500"),
+    ],
+)
+def test_homonyms_told_apart_by_postal_code_or_departement(text, departement, postal_code):
+    location = geo.locate(text)
+    assert location.commune is not None and location.departement.code == departement, text
+    assert location.postal_code == postal_code and location.alternatives == ()
+
+
+def test_homonyms_without_a_hint_take_the_most_populous_and_offer_those_of_comparable_size():
+    location = geo.locate("Saint-Pierre")
+    assert location.departement.code == "974"  # 85,000 inhabitants; the others have a few thousand or less
+    assert location.alternatives == ()
+    boulogne = geo.locate("je suis à Boulogne")
+    assert boulogne.commune.name == "Boulogne-Billancourt"
+    assert [c.name for c in boulogne.alternatives] == ["Boulogne-sur-Mer"]
+    assert len(geo.locate("Saint-Martin").alternatives) <= geo.MAX_ALTERNATIVES
+
+
+def test_small_communes_are_found_when_clearly_meant():
+    for text in ("je suis à Bourg-et-Comin", "j'habite Espalion", "Espalion", "mairie de Conques-en-Rouergue"):
+        location = geo.locate(text)
+        assert location is not None and location.commune is not None and location.commune.population < 5_000, text
+    # After a mere "à" in a sentence, a village of the same name as a foreign city is not read.
+    assert geo.locate("un technicien à Montréal svp") is None
+    assert geo.locate("j'ai un ami à Espalion qui s'y connaît") is None
+    assert geo.locate("j'ai un ami à Saint-Félix-Lauragais qui s'y connaît").commune.name == "Saint-Félix-Lauragais"
+
+
+def test_overseas_communes():
+    assert geo.locate("je suis au Lamentin").commune.departement == "972"  # Le Lamentin, Martinique
+    assert geo.locate("Mamoudzou").departement.code == "976"
+    assert geo.locate("97150").commune.name == "Saint-Martin"
+    assert geo.locate("j'habite Saint-Laurent-du-Maroni").departement.code == "973"
+    papeete = geo.locate("Papeete")
+    assert papeete.departement.code == "987" and papeete.commune.name == "Papeete"
+
+
+def test_a_commune_without_coordinates_uses_its_departements_reference_point():
+    noumea = geo.locate("je suis à Nouméa")
+    assert noumea.commune.name == "Nouméa" and not noumea.commune.located and not noumea.precise
+    dep = noumea.departement
+    assert (noumea.lat, noumea.lon) == (dep.lat, dep.lon)
+    assert noumea.label == "Nouméa (Nouvelle-Calédonie)"
+    celles = geo.find_commune("Celles", "15")  # a commune nouvelle of the Cantal, too recent for the source
+    assert celles is not None and not celles.located
+    location = geo.locate("Celles 15170")
+    assert location.commune == celles and (location.lat, location.lon) == (
+        geo.departement("15").lat,
+        geo.departement("15").lon,
+    )
+    # Préfectures that are no commune stand for their territory.
+    assert geo.locate("Mata-Utu").departement.code == "986"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je suis à la maison",  # Maisons (Aude), a typo away
+        "je suis à l'hôpital",  # L'Hôpital (Moselle), written without a capital
+        "j'ai acheté un téléphone en ligne",  # Ligné (Loire-Atlantique)
+        "je suis à la rue",  # Rue (Somme): no article in its name
+        "ransomware ça veut dire quoi en français",  # Le François (Martinique), a typo away
+        "il a pris la main à distance sur mon pc en plein écran",  # Plérin
+        "merci c'est gentil",  # Gentilly
+        "comment je signale ça",  # Commentry
+        "je lui ai envoyé de l'argent",  # Argentan
+        "est-ce que je peux déduire les frais de garde",  # La Garde
+        "on a viré les fonds à un faux notaire",  # Vire Normandie
+        "site de vente de bois de chauffage",  # Bois-Colombes
+        "je suis en Suisse",  # Suisse (Moselle)
+        "appelez le 01 23 45 67 89",  # a phone number, not the Ain
+        "la personne ne répond plus",
+    ],
+)
+def test_everyday_words_are_not_read_as_communes(text):
+    assert geo.locate(text) is None, geo.locate(text)
+
+
+def test_everyday_words_are_read_as_communes_with_a_capital_or_when_clearly_given():
+    assert geo.locate("je suis à L'Hôpital").commune.departement == "57"
+    assert geo.locate("57690 L'Hôpital").commune.departement == "57"
+    assert geo.locate("je suis à Ligné").commune.name == "Ligné"
+    assert geo.locate("je suis à tours").commune.name == "Tours"  # a big town: no capital needed
+    assert geo.locate("la Réunion").commune is None  # the island, not the Lot-et-Garonne's village
+
+
+def test_locate_is_fast_over_35000_communes():
+    import time
+
+    geo.locate("warm-up à Lyon")
+    phrases = [f"je suis à {c.name} et j'ai un problème" for c in geo.load().communes[::350]]
+    phrases += ["Montpelier", "je suis à Saint-Afrique", "j'ai été piraté " * 30]
+    started = time.perf_counter()
+    for text in phrases:
+        geo.locate(text)
+        geo.locate(text, anchored_only=True)
+    assert (time.perf_counter() - started) / (2 * len(phrases)) < 0.005

@@ -172,7 +172,8 @@ def distance_phrase(offer: Offer, location: Optional[geo.Location]) -> str:
     dep = geo.departement(offer.provider.departement)
     if offer.tier == REMOTE:
         return "Peut vous aider à distance."
-    if location is None or location.commune is None or offer.distance_km is None:
+    # Without the commune's own position (none, or one without coordinates), a distance would be the préfecture's.
+    if location is None or not location.precise or offer.distance_km is None:
         return "Dans votre département." if offer.tier == LOCAL else f"Dans un département voisin ({dep.name})."
     km = round(offer.distance_km)
     if km == 0:

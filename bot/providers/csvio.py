@@ -341,10 +341,12 @@ def _validate(row: Dict[str, str], line: int, warnings: List[str]) -> Tuple[Opti
                     c for c in geo.load().communes_by_postal_code.get(postal_code, []) if c.departement == dep_code
                 ]
                 commune = by_code[0] if by_code else None
-            if commune is not None:
+            if commune is not None and commune.lat is not None and commune.lon is not None:
                 lat, lon = commune.lat, commune.lon
                 commune_name = commune_name or commune.name
-            else:
+            else:  # unknown commune, or one without coordinates in bot/geo (collectivités d'outre-mer)
+                if commune is not None:
+                    commune_name = commune_name or commune.name
                 lat, lon = dep.lat, dep.lon
                 warnings.append(
                     f"ligne {line} ({name}) : position inconnue, celle de la préfecture "

@@ -97,9 +97,13 @@ def fictional_phone(index: int) -> str:
 def demo_providers() -> List[Provider]:
     """The demonstration directory: four fictional providers in each département, in its communes."""
     geography = geo.load()
+    # Each département's biggest communes, those with coordinates first.
+    by_departement: Dict[str, List[geo.Commune]] = {}
+    for known in sorted(geography.communes, key=lambda c: (not c.located, -c.population, c.insee)):
+        by_departement.setdefault(known.departement, []).append(known)
     providers: List[Provider] = []
     for dep in sorted(geography.departements.values(), key=lambda d: d.code):
-        communes = [c for c in geography.communes if c.departement == dep.code]
+        communes = by_departement.get(dep.code, [])[: len(_PROFILES)]
         for number, profile in enumerate(_PROFILES):
             commune = communes[number % len(communes)] if communes else None
             town = commune.name if commune else dep.prefecture
@@ -112,8 +116,8 @@ def demo_providers() -> List[Provider]:
                     postal_code=commune.postal_code if commune else None,
                     commune=town,
                     departement=dep.code,
-                    lat=commune.lat if commune else dep.lat,
-                    lon=commune.lon if commune else dep.lon,
+                    lat=commune.lat if commune and commune.lat is not None else dep.lat,
+                    lon=commune.lon if commune and commune.lon is not None else dep.lon,
                     publics=list(profile["publics"]),
                     services=list(profile["services"]),
                     competences=list(profile["competences"]),
