@@ -42,6 +42,7 @@ SERVER_FIXTURES = frozenset(
         "guarded",
         "browser",
         "context",
+        "validate_env",  # runs `rasa data validate`
     }
 )
 

@@ -184,6 +184,7 @@ def listening_addresses(port: int) -> set:
     return found
 
 
+@pytest.mark.server  # starts the action server
 def test_the_action_server_answers_only_with_the_token_and_only_on_loopback(tmp_path):
     server, url = start_action_server(tmp_path, f"sqlite:///{tmp_path / 'a.db'}")
     try:
@@ -216,6 +217,7 @@ def test_the_action_server_answers_only_with_the_token_and_only_on_loopback(tmp_
     assert ACTION_TOKEN not in server.log.read_text()
 
 
+@pytest.mark.server  # starts the action server
 def test_the_action_server_refuses_to_start_without_its_token(tmp_path):
     import subprocess
 
