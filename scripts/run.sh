@@ -48,7 +48,7 @@ cat <<BANNER
   Console du personnel  : http://localhost:$PORT/console/  (premier compte : .venv/bin/python -m console create-admin)
   Serveur d'actions     : http://127.0.0.1:$ACTIONS_PORT/health (jeton partagé requis)
 $("$VENV/bin/python" -m channels.config)
-  Base de données       : ${DATABASE_URL:-sqlite (var/cyberaide.db)}
+  Base de données       : $("$VENV/bin/python" -c 'from sqlalchemy.engine import make_url; from bot import settings; print(make_url(settings.current().database_url).render_as_string(hide_password=True))')
   Ctrl-C pour arrêter.
 
 BANNER
