@@ -7,6 +7,8 @@ export PYTHONPATH := $(CURDIR)
 # TensorFlow: no GPU here, and its start-up chatter hides the useful logs.
 export TF_CPP_MIN_LOG_LEVEL := 2
 export CUDA_VISIBLE_DEVICES :=
+# Rasa's telemetry stays off: no usage report leaves a service that holds victims' words.
+export RASA_TELEMETRY_ENABLED := false
 
 # Rasa 3.6 needs Python < 3.11; the machine ships 3.10 through pyenv (uv cannot download Pythons here).
 PYTHON310 ?= $(firstword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10) $(shell command -v python3.10 2>/dev/null))
@@ -26,6 +28,7 @@ help:
 	@echo "make train  - train the model (only when data, config or domain changed)"
 	@echo "make lint   - ruff (lint and format check) and mypy on the domain modules; CI runs it before the tests"
 	@echo "make bench-nlu - NLU accuracy and speed on tests/nlu/ against two baselines"
+	@echo "make bench-privacy - redaction: the frozen pastes, false alarms on the training data, speed on hostile input"
 	@echo "make bench-providers - provider matching speed over 20,000 providers"
 	@echo "make bench-geo - geography load time, locate() latency and memory over 35,000 communes"
 	@echo "make bench-review - review list speed over 100,000 conversations (SQLite and PostgreSQL)"
@@ -78,6 +81,9 @@ test-unit: install
 # Staff exported reviewed messages into bot/data/nlu: train a candidate beside the model in service and compare.
 retrain: install
 	$(VENV)/bin/python benchmarks/retrain.py
+
+bench-privacy: install
+	$(VENV)/bin/python benchmarks/bench_privacy.py
 
 bench-nlu: install
 	$(VENV)/bin/python benchmarks/bench_nlu.py

@@ -28,9 +28,12 @@ No detector is perfect: a password made of an ordinary word written without "c'e
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Callable, Iterable, List, Optional, Tuple
 
-from bot import vocabulary
+from bot import geo, vocabulary
+from bot.phones import is_bare_international
+from bot.text import normalise
 
 CARD = "«carte bancaire masquée»"
 IBAN = "«IBAN masqué»"
@@ -41,13 +44,50 @@ PASSWORD = "«mot de passe masqué»"
 CODE = "«code masqué»"
 NIR = "«numéro de sécurité sociale masqué»"
 ID_DOCUMENT = "«numéro de pièce d'identité masqué»"
-TOKENS = (CARD, IBAN, RIB, PHONE, EMAIL, PASSWORD, CODE, NIR, ID_DOCUMENT)
+EXPIRY = "«date d'expiration masquée»"
+IDENTIFIER = "«identifiant masqué»"
+SEED = "«phrase de récupération masquée»"
+LINK_TOKEN = "«jeton masqué»"
+KEY = "«clé masquée»"
+ADDRESS = "«adresse masquée»"
+NAME = "«nom masqué»"
+TOKENS = (
+    CARD,
+    IBAN,
+    RIB,
+    PHONE,
+    EMAIL,
+    PASSWORD,
+    CODE,
+    NIR,
+    ID_DOCUMENT,
+    EXPIRY,
+    IDENTIFIER,
+    SEED,
+    LINK_TOKEN,
+    KEY,
+    ADDRESS,
+    NAME,
+)
 
 # Separators people type inside long numbers: space, no-break and narrow no-break spaces, dot, dash.
-_SEP = "[ \u00a0\u202f.\\-]"
+_SEP = "[ \u00a0\u202f.\\-/_]"
 
 # --- e-mail ----------------------------------------------------------------------------------------------------
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}(?![\w-])")
+# Written so that robots do not see them: "jean [at] gmail [dot] com", "m.roux @ free . fr", "jean arobase orange
+# point fr", "nadia(at)hotmail(point)fr".
+_AT = r"(?:\s*@\s*|\s*[\[({]\s*(?:at|arobase|@)\s*[\])}]\s*|\s+(?:arobase|at)\s+)"
+_DOT = r"(?:\s*\.\s*|\s*[\[({]\s*(?:dot|point|\.)\s*[\])}]\s*|\s+(?:dot|point)\s+)"
+_EMAIL_SPELT = re.compile(
+    rf"(?<![\w.+-])[\w+-]+(?:\s?\.\s?[\w+-]+)*{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[A-Za-z]{{2,24}}(?![\w-])",
+    re.IGNORECASE,
+)
+# "leo.marchand2009 sur gmail": the address without its domain.
+_EMAIL_ON = re.compile(
+    r"(?<![\w.+-])(?=[\w.+-]*\d)(?=[\w.+-]{6})[\w.+-]+(?=\s+(?:sur|chez|at|on)\s+(?:gmail|hotmail|outlook|yahoo|orange|free|sfr|laposte|icloud|live|wanadoo)\b)",
+    re.IGNORECASE,
+)
 
 # --- IBAN ------------------------------------------------------------------------------------------------------
 # Lengths of the IBAN registry (SWIFT); an unknown country code is accepted at any length from 15 to 34.
@@ -156,7 +196,7 @@ def iban_valid(iban: str) -> bool:
     return int(digits) % 97 == 1
 
 
-_IBAN_SEPARATORS = " \u00a0\u202f-\t"
+_IBAN_SEPARATORS = " \u00a0\u202f-\t."
 
 
 def _separator_run(text: str, i: int) -> int:
@@ -235,7 +275,7 @@ def nir_valid(number13: str, key: str) -> bool:
 
 # --- payment cards ---------------------------------------------------------------------------------------------
 # Groups of digits separated by one separator, or two (double space, tab, line break: pasted or typed in SMS).
-_DIGIT_RUN = re.compile(r"(?<![\w])\d+(?:(?:[ \u00a0\u202f.\-\t]|\r?\n){1,2}\d+)*(?![\w])")
+_DIGIT_RUN = re.compile(r"(?<!\d)\d+(?:(?:[ \u00a0\u202f.\-\t/,_]|\r?\n){1,2}\d+)*(?!\d)")
 _GROUP = re.compile(r"\d+")
 
 
@@ -260,14 +300,19 @@ def _card_spans(text: str) -> List[Tuple[int, int]]:
         groups = [(g.start() + run.start(), g.end() + run.start(), g.group()) for g in _GROUP.finditer(run.group())]
         i = 0
         while i < len(groups):
+            if groups[i][2][0] not in "23456":  # no card network starts so: skip at once (long hostile runs)
+                i += 1
+                continue
             # the longest run of whole groups starting here that is a card number ("4970 1012 3456 7890 12/26")
             found, digits, j = None, "", i
+            pairs = False
             while j < len(groups) and len(digits) + len(groups[j][2]) <= 19:
                 digits += groups[j][2]
-                if card_valid(digits):
+                pairs = pairs or len(groups[j][2]) < 3
+                # Cards are written in groups of 4 (or 4-6-5); pairs of digits are phone numbers, unless there
+                # are enough of them for a whole card ("dictated two by two").
+                if card_valid(digits) and (not pairs or len(digits) >= 15):
                     found = j
-                if len(groups[j][2]) < 3:
-                    break  # cards are written in groups of 4 (or 4-6-5); pairs of digits are phone numbers
                 j += 1
             if found is None:
                 i += 1
@@ -284,6 +329,15 @@ _PHONE_FR = re.compile(rf"(?<![\w+])0[1-9](?:{_SEP}?\d){{8}}(?![\w])")
 _PHONE_INTL = re.compile(r"(?<![\w+])(?:\+|00)[ \u00a0.\-]?[1-9](?:[ \u00a0.\-]?\(?\d\)?){7,16}(?![\w])")
 
 
+# Without the leading 0 or the +: "33612345678", "wa.me/33612345678", "6 41 85 23 70"; North American "(438) 555-0142".
+_PHONE_BARE = re.compile(
+    r"(?<![\d+.,/])[67](?: \d\d){4}(?![\d,.]\d)|\(\d{3}\)[ .\-]?\d{3}[ .\-]\d{4}(?!\d)|(?<![\d,.])\d{3}[ .]\d{3}-\d{4}(?!\d)"
+)
+
+
+_BARE_INTERNATIONAL = re.compile(r"(?<![\w+])[1-9]\d{10,12}(?!\d)")
+
+
 def _phone_intl_ok(match: "re.Match[str]") -> bool:
     digits = re.sub(r"\D", "", match.group())
     if match.group().startswith("00"):
@@ -291,8 +345,101 @@ def _phone_intl_ok(match: "re.Match[str]") -> bool:
     return 8 <= len(digits) <= 15
 
 
+# --- the card's security code and expiry date ------------------------------------------------------------------
+_CARD_CODE = re.compile(
+    r"(?:\bcrypto(?:gramme)?(?![^\W\d_])|\bcvv2?(?![^\W\d_])|\bcvc2?(?![^\W\d_])|code\s+de\s+s[ée]curit[ée]|(?:les\s+)?(?:3|trois)\s+chiffres|"
+    r"code\s+(?:au\s+dos|derri[èe]re|[àa]\s+l['’]endos))"
+    r"(?P<gap>[^\d.!?\n]{0,45}?)(?P<code>(?<!\d)\d(?: ?\d){2,3})(?!\d|\s?(?:€|euros?\b|eur\b|\$|chf\b|%))",
+    re.IGNORECASE,
+)
+_EXPIRY = re.compile(
+    r"(?P<lead>\b(?:exp\w*|date\s+d['’]\s?exp\w*|validit[ée]|valable\s+jusqu['’]?\s?(?:au|à|a)?|date)\s*(?:[:=]|le|au)?\s*)"
+    r"(?P<date>(?:0[1-9]|1[0-2])\s?[/.\-]\s?(?:\d{4}|\d{2})|(?:0[1-9]|1[0-2])\d{2})(?![\d/])",
+    re.IGNORECASE,
+)
+
+
+# A card number given in two halves: "les 8 premiers chiffres : 4975 6344", then "la suite : 1190 3916".
+_CARD_HALF = re.compile(
+    r"(?P<lead>(?:\b(?:\d{1,2}|huit|quatre|six)\s+(?:premiers|derniers)\s+chiffres|\bla\s+suite|\bla\s+fin)[^\d\n]{0,25}?)"
+    r"(?P<digits>(?<!\d)\d{4}(?:\s?\d{4}){0,2})(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def _card_details(text: str) -> str:
+    text = _CARD_HALF.sub(lambda m: m.group("lead") + CARD, text)
+    text = _CARD_CODE.sub(lambda m: m.group()[: m.start("code") - m.start()] + CODE, text)
+    return _EXPIRY.sub(lambda m: m.group("lead") + EXPIRY, text)
+
+
+# --- one-time codes: "2FA : 553201", "code reçu par sms 48 29 17", "double authentification 904 112" -----------
+_OTP = re.compile(
+    r"(?:\b2\s?fa\b|\botp\b|double\s+authentification|authentification\s+forte|code\s+(?:de\s+)?(?:validation|"
+    r"confirmation|v[ée]rification|s[ée]curit[ée]|connexion|activation|d['’]\s?identification|d['’]\s?acc[èe]s)|code\s+re[çc]u|code\s+(?:par\s+)?(?:sms|texto)|"
+    r"\bcode\b[^\d.!?\n]{0,20}par\s+paires|\bcodes?\b[^\d.!?\n]{0,30}?(?:par|en)\s+(?:sms|texto))"
+    r"(?P<gap>[^\d.!?\n]{0,40}?)(?P<code>(?<!\d)(?:\d(?: \d){3,7}|\d{2,4}(?:\s?[-–]?\s?\d{2,4}){0,3}))(?!\d)"
+    r"(?!\s?(?:€|euros?\b|eur\b|\$|chf\b|%))(?P<more>(?:\s*(?:,|puis|et|ou|/)\s*\d{2,4}(?:\s?\d{2,4}){0,2}(?!\d))*)",
+    re.IGNORECASE,
+)
+
+
+# Codes written in the message the service sent ("G-384291 est votre code de validation Google").
+_SENT_CODE = re.compile(r"(?<![\w-])G-\d{6}(?!\d)")
+# Prepaid coupons and recovery codes, often several in one sentence: every number of 4+ digits of that sentence.
+_CODE_LIST = re.compile(
+    r"(?:transcash|neosurf|paysafecard|\bpcs\b|coupons?|recharges?|cartes?[\s-]+cadeaux?|codes?\s+de\s+secours|"
+    r"codes?\s+de\s+r[ée]cup[ée]ration)[^.!?\n]*",
+    re.IGNORECASE,
+)
+_LONG_NUMBER = re.compile(
+    r"(?<![\w,.])\d{4}(?:[ -]?\d{4})*(?![\w,]|[.]\d|\s?(?:€|euros?\b|eur\b|\$|chf\b|%))|(?<![\w])[A-Z0-9]{4}(?:-[A-Z0-9]{4}){2,}(?![\w])"
+)
+
+
+def _code_lists(text: str) -> str:
+    return _CODE_LIST.sub(lambda m: _LONG_NUMBER.sub(CODE, m.group()), text)
+
+
+def _otp(text: str) -> str:
+    def replace(match: "re.Match[str]") -> str:
+        digits = re.sub(r"\D", "", match.group("code"))
+        if not 4 <= len(digits) <= 8:
+            return match.group()
+        more = re.sub(r"\d{2,4}(?:\s?\d{2,4}){0,2}", CODE, match.group("more"))
+        return match.group()[: match.start("code") - match.start()] + CODE + more
+
+    return _SENT_CODE.sub(CODE, _OTP.sub(replace, text))
+
+
 # --- identity documents ----------------------------------------------------------------------------------------
-_PASSPORT = re.compile(r"(?<![\w])\d{2}[A-Za-z]{2}\d{5}(?![\w])")
+_PASSPORT = re.compile(r"(?<![\w])\d{2} ?[A-Za-z]{2} ?\d{5}(?![\w])")
+# The machine-readable lines at the bottom of a passport or an identity card: capitals, digits and "<<".
+_MRZ = re.compile(r"(?m)^[ \t]*[A-Z0-9<]{25,44}[ \t]*$")
+# A number written after what it is, in France, Belgium, Switzerland or Québec: the number is capitals and digits,
+# in groups separated by a space, a dot or a dash ("1206 751 04582", "592-3458721-36", "T8HJ2K4L9").
+_NUMBER_CONTEXT = re.compile(
+    r"(?P<lead>(?P<what>carte\s+(?:nationale\s+)?d['’]\s?identit[ée]|\bcni\b|\beid\b|passeport|"
+    r"pi[èe]ce\s+d['’]\s?identit[ée]|titre\s+de\s+s[ée]jour|permis(?:\s+de\s+conduire)?|num[ée]ro\s+[ée]tranger|"
+    r"num[ée]ro\s+du\s+document|carte\s+d['’]\s?assurance\s+maladie|"
+    r"(?P<social>s[ée]cu(?:rit[ée]\s+sociale)?|\bnir\b|\bavs\b|\bnas\b|registre\s+national|carte\s+vitale))"
+    r"(?:\s+(?:suisse|belge|canadien(?:ne)?|fran[çc]ais(?:e)?|du\s+qu[ée]bec|biom[ée]trique))?(?:\s*\([^)\n]{0,40}\))?"
+    r"(?:\s*(?:n°|no\.?|num[ée]ro|num)\b|\s*n°)?\s*(?:est|c['’]est|:|=)?\s*)"
+    r"(?P<number>(?-i:(?=[A-Z0-9 .\-]*\d)[A-Z0-9]+(?:[ .\-][A-Z0-9]+){0,5}))(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def _numbers_in_context(text: str) -> str:
+    def replace(match: "re.Match[str]") -> str:
+        number = match.group("number")
+        if not 6 <= len(re.sub(r"\W", "", number)) <= 20:
+            return match.group()
+        return match.group("lead") + (NIR if match.group("social") else ID_DOCUMENT)
+
+    return _NUMBER_CONTEXT.sub(replace, _MRZ.sub(ID_DOCUMENT, text))
+
+
 _ID_CONTEXT = re.compile(
     r"(?:carte\s+(?:nationale\s+)?d['’]\s?identit[ée]|\bcni\b|passeport|pi[èe]ce\s+d['’]\s?identit[ée]|"
     r"titre\s+de\s+s[ée]jour|permis\s+de\s+conduire)"
@@ -306,7 +453,7 @@ _ID_CONTEXT = re.compile(
 # passe de mon compte Gmail c'est Soleil2024", "mdp wifi : livebox-1234", "mon mdp c marseille13".
 _KEYWORD = re.compile(
     r"\bmots?\s+de\s+passe\b|\bmdp\b|\bpass(?:word|wd)?\b|\bpwd\b|\bcryptogramme\b|\bcvv\b|\bcvc\b|"
-    r"\bcode(?:s)?\b(?!\s+postal)(?:\s+(?:secret|pin|cb|sms|otp|confidentiel|bancaire|re[çc]u|"
+    r"\bcl[ée]\s+(?:wifi|wi-fi|wpa2?|wep|de\s+s[ée]curit[ée]\s+r[ée]seau)\b|\bnip\b|\bcode(?:s)?\b(?!\s+(?:postal|ape|naf|insee|promo|client|article|produit))(?:\s+(?:secret|pin|cb|sms|otp|confidentiel|bancaire|re[çc]u|"
     r"par\s+(?:sms|texto|mail|e-mail|courriel)|[àa]\s+usage\s+unique|de\s+la\s+carte(?:\s+bleue)?))*|\bpin\b",
     re.IGNORECASE,
 )
@@ -343,8 +490,8 @@ def _mixed(word: str) -> bool:
 
 def _code_like(word: str, strict: bool) -> bool:
     """A code: digits, or letters and digits ("482913", "A7X2"); `strict` (a word away from "code"): 4+ digits."""
-    if "/" in word:
-        return False  # a date
+    if "/" in word or re.search(r"[€$£]", word):
+        return False  # a date, an amount
     alnum = re.sub(r"\W", "", word)
     digits = sum(c.isdigit() for c in alnum)
     return digits >= 4 if strict else (len(alnum) >= 3 and digits > 0)
@@ -353,7 +500,7 @@ def _code_like(word: str, strict: bool) -> bool:
 def _secret_spans(text: str, keyword: "re.Match[str]") -> List[Tuple[int, int, str]]:
     """The secrets in the clause after `keyword`, as (start, end, token) to replace."""
     word = keyword.group().lower()
-    is_code = not re.search(r"passe|mdp|pass|pwd", word)
+    is_code = not re.search(r"passe|mdp|pass|pwd|cl[ée]", word)
     weak = word == "pass"  # also "pass Navigo", "pass culture": only what looks like a secret
     token = CODE if is_code else PASSWORD
     tokens = list(_TOKEN.finditer(text, keyword.end(), min(len(text), keyword.end() + 200)))
@@ -375,6 +522,8 @@ def _secret_spans(text: str, keyword: "re.Match[str]") -> List[Tuple[int, int, s
         if not value or value in TOKENS:
             return False
         if is_code:
+            if re.match(r"\s?(?:€|euros?\b|eur\b|\$|chf\b|%)", text[match.end() :], re.IGNORECASE):
+                return False  # "code … 2500 €": an amount
             return _code_like(value, strict=False)
         if weak:
             return _looks_secret(value) and folded not in _ORDINARY
@@ -390,6 +539,8 @@ def _secret_spans(text: str, keyword: "re.Match[str]") -> List[Tuple[int, int, s
         value = match.group()
         folded = value.lower()
         if link:  # the secret: one word, or a few after ":" ("1234 5678", "Toto Tata")
+            if value == "\n" and link == "colon" and not found:
+                continue  # "Mot de passe :" then the password on the next line
             if value in _CLAUSE_END or value == "," or not secret(match, link, first=not found):
                 break
             found.append(span(match))
@@ -399,8 +550,9 @@ def _secret_spans(text: str, keyword: "re.Match[str]") -> List[Tuple[int, int, s
         if value in _CLAUSE_END or _KEYWORD.fullmatch(value):
             break
         if value == ",":
-            if position == 0:
-                continue  # "mon mot de passe, c'est chaton"
+            following = tokens[position + 1].group().lower() if position + 1 < len(tokens) else ""
+            if position == 0 or following in _LINK_VERBS:
+                continue  # "mon mot de passe, c'est chaton", "le code du wifi, c'est …"
             break
         if value in (":", "=", "->", "=>") or (value.endswith(":") and len(value) > 1):
             link = "colon"
@@ -418,6 +570,26 @@ def _secret_spans(text: str, keyword: "re.Match[str]") -> List[Tuple[int, int, s
 
 
 # --- the redaction ---------------------------------------------------------------------------------------------
+# Official reporting addresses victims quote: kept, like the official phone numbers.
+OFFICIAL_EMAILS = frozenset({"suspect@safeonweb.be", "phishing@cert.ch", "abuse@signal-spam.fr"})
+
+
+def _email(match: "re.Match[str]") -> str:
+    return match.group() if match.group().lower() in OFFICIAL_EMAILS else EMAIL
+
+
+# RIB written piece by piece: "code banque 30004 code guichet 00823 numéro de compte 08001234567 clé RIB 69".
+_RIB_PART = re.compile(
+    r"(?P<lead>\b(?:code\s+banque|code\s+guichet|n(?:°|um[ée]ro)\s+de\s+compte|cl[ée]\s+rib|cl[ée])\s*(?:[:=]|est)?\s*)"
+    r"(?P<part>(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{2,11})(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def _rib_parts(text: str) -> str:
+    return _RIB_PART.sub(lambda m: m.group("lead") + RIB, text)
+
+
 def _replace_spans(text: str, spans: Iterable[Tuple[int, int]], token: str) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + token + text[end:]
@@ -465,7 +637,238 @@ def _secrets(text: str) -> str:
     return text
 
 
+# --- logins and what the victim says was their password --------------------------------------------------------
+_LOGIN_PAIR = re.compile(
+    r"(?P<lead>\bidentifiants?\s*(?:sont|:|=|c['’]est)\s*)(?P<login>[^\s/]+)(?P<mid>\s*/\s*)(?P<password>\S+?)(?=[\s,;]|$)",
+    re.IGNORECASE,
+)
+_LOGIN = re.compile(
+    r"(?P<lead>\b(?:login|identifiant|username|user(?:name)?|nom\s+d['’]utilisateur)\s*(?:[:=]|c['’]est|est)?\s*)"
+    r"(?P<login>(?!(?:et|de|du|mot|mdp|pass)\b)[\w.@+-]*[\d._@][\w.@+-]*)",
+    re.IGNORECASE,
+)
+_AS_PASSWORD = re.compile(
+    r"(?P<lead>\b(?:mis|mets|mettais|utilis[ée]\w*|choisi|tap[ée]\w*|donn[ée]\w*)\s+)(?P<secret>\S+)"
+    r"(?=\s+(?:comme|en)\s+(?:mot\s+de\s+passe|mdp|code))",
+    re.IGNORECASE,
+)
+
+
+def _logins(text: str) -> str:
+    text = _LOGIN_PAIR.sub(lambda m: m.group("lead") + IDENTIFIER + m.group("mid") + PASSWORD, text)
+    text = _LOGIN.sub(lambda m: m.group("lead") + IDENTIFIER, text)
+    return _AS_PASSWORD.sub(lambda m: m.group("lead") + PASSWORD, text)
+
+
+# --- wallet recovery phrases ------------------------------------------------------------------------------------
+_SEED = re.compile(
+    r"(?P<lead>(?:phrase\s+(?:de\s+(?:r[ée]cup[ée]ration|passe)|secr[èe]te|mn[ée]monique|seed)|seed(?:\s+phrase)?|"
+    r"recovery\s+phrase|mots?\s+(?:de\s+r[ée]cup[ée]ration|secrets?)|(?:mes|les|ses)\s+(?:12|24|douze|vingt-quatre)\s+mots|"
+    r"(?:mes|les)\s+mots)[^:\n]{0,80}?(?:[:=]|c['’]est|sont)\s*)"
+    r"(?P<words>(?:[a-zà-ÿ]+(?:[ ,\t]+|\s*\n\s*|\s*\d{1,2}[.)]\s*)){11,23}[a-zà-ÿ]+)",
+    re.IGNORECASE,
+)
+
+
+_WORD_RUN = re.compile(r"(?:\b\d{1,2}[.)]\s*)?[A-Za-zÀ-ÿ]+(?:(?:[ ,\t]+|\s*\n\s*)(?:\d{1,2}[.)]\s*)?[A-Za-zÀ-ÿ]+){11,}")
+
+
+@lru_cache(maxsize=1)
+def _bip39_words() -> frozenset:
+    """The BIP-39 word lists wallets draw recovery phrases from (English and French, from `mnemonic`)."""
+    from mnemonic import Mnemonic
+
+    return frozenset(word for language in ("english", "french") for word in Mnemonic(language).wordlist)
+
+
+def _seeds(text: str) -> str:
+    text = _SEED.sub(lambda m: m.group("lead") + SEED, text)
+
+    def phrase(match: "re.Match[str]") -> str:
+        words = re.findall(r"[A-Za-zÀ-ÿ]+", match.group())
+        # 12 words or more, every one of them a BIP-39 word: a recovery phrase, whatever surrounds it.
+        run: List[str] = []
+        for word in words:
+            if word.lower() in _bip39_words():
+                run.append(word)
+            else:
+                run = []
+            if len(run) >= 12:
+                return SEED if len(run) == len(words) else _mask_words(match.group(), words)
+        return match.group()
+
+    return _WORD_RUN.sub(phrase, text)
+
+
+def _mask_words(text: str, words: List[str]) -> str:
+    """The longest run of 12+ BIP-39 words of `text` replaced by SEED (the words around it stay)."""
+    best: Tuple[int, int] = (0, 0)
+    start = None
+    positions = [m for m in re.finditer(r"[A-Za-zÀ-ÿ]+", text)]
+    for index, match in enumerate(positions):
+        if match.group().lower() in _bip39_words():
+            start = index if start is None else start
+            if index - start + 1 > best[1] - best[0]:
+                best = (start, index + 1)
+        else:
+            start = None
+    if best[1] - best[0] < 12:
+        return text
+    return text[: positions[best[0]].start()] + SEED + text[positions[best[1] - 1].end() :]
+
+
+# --- secrets in links: reset tokens, magic links, codes in the query ----------------------------------------------
+_URL = re.compile(
+    r"\b[a-z][a-z0-9+.\-]{1,15}://[^\s<>\"«»]+|www\.[^\s<>\"«»]+|(?:(?<![\w.\-])[\w-]+(?:\.[\w-]+)+|\.\.\.|…)/[^\s<>\"«»]+",
+    re.IGNORECASE,
+)
+# Keys pasted alone: payment API keys ("sk_live_…"), wallet private keys (64 hex digits, WIF), long random tokens.
+_KEY = re.compile(r"(?<![\w\-])[\w\-]{24,}(?![\w\-])")
+
+
+def _key(match: "re.Match[str]") -> str:
+    """Mixed case with digits (checked here, not by lookaheads that rescan a long word at every step)."""
+    word = match.group()
+    if re.match(r"(?:sk|pk|rk)_(?:live|test)_", word) or re.fullmatch(r"(?:0x)?[0-9a-fA-F]{64}", word):
+        return KEY
+    digits = sum(c.isdigit() for c in word)
+    if digits >= 2 and any(c.islower() for c in word) and any(c.isupper() for c in word) and len(word) <= 200:
+        return KEY
+    return word
+
+
+_QUERY_VALUE = re.compile(r"(?P<key>[?&#;][\w.\-\[\]]+=)(?P<value>[^&#\s]{4,})")
+_LONG_SEGMENT = re.compile(r"(?<=/)(?=[\w\-]*\d)(?=[\w\-]*[A-Za-z])[\w\-]{12,}(?=[/?#]|$)")
+
+
+def _link_tokens(text: str) -> str:
+    def clean(match: "re.Match[str]") -> str:
+        url = match.group()
+        url = _QUERY_VALUE.sub(lambda q: q.group("key") + LINK_TOKEN, url)
+        return _LONG_SEGMENT.sub(LINK_TOKEN, url)
+
+    return _KEY.sub(_key, _URL.sub(clean, text))
+
+
+# --- spaced single digits after "code": "le code 7 2 9 0 1 8" ------------------------------------------------------
+_SPELT_CODE = re.compile(r"(?P<lead>\bcodes?\b[^\d.!?\n]{0,20}?)(?P<code>(?<!\d)\d(?: \d){3,7})(?!\d)", re.IGNORECASE)
+
+
+# --- street addresses (the commune and its postal code stay: operators need them) -----------------------------
+_STREET_TYPES = (
+    r"rue|avenue|av\.?|boulevard|bd|chemin|ch\.|all[ée]e|impasse|imp\.?|place|pl\.|route|rte|quai|cours|square|"
+    r"passage|r[ée]sidence|lotissement|hameau|cit[ée]|faubourg|voie|sentier|rond-point|esplanade|parvis|chauss[ée]e|"
+    r"promenade|mont[ée]e|rang|ruelle|traverse|villa"
+)
+_ADDRESS = re.compile(
+    # "3 bis avenue Jean Jaurès", "4520, rue Saint-Denis", "7 CHEMIN DES VIGNES", then the rest of the street name
+    rf"(?<![\w])\d{{1,5}}(?:\s?(?:bis|ter|quater|[A-Da-d])\b)?,?\s+(?:{_STREET_TYPES})\b[^,\n\d()]{{1,60}}?"
+    r"(?=\s*(?:,|\n|\(|\d{5}|$|\.\s|\.$)|\s+(?:à|a|au|en|sur|pr[èe]s)\s)"
+    # Belgium, Switzerland: "Chaussée de Waterloo 1024", "Route de Lausanne 15", "Rue du Midi 8"
+    rf"|(?<![\w])(?=(?-i:[A-ZÉ]))(?:{_STREET_TYPES})\s+(?:d[eu']\s?|des\s+|de\s+la\s+|l['’])?[^,\n\d]{{2,40}}?\s\d{{1,4}}[a-z]?(?![\w.,]\d)"
+    # "lieu-dit La Borie Haute", "BP 42", "appartement 24", "bâtiment C", "app. 3"
+    r"|\blieu[- ]dit\s+[^,\n]{2,40}|\b(?-i:BP|CS)\s?\d{1,5}\b"
+    r"|\b(?:appartement|appt?\.|b[âa]timent|b[âa]t\.?)\s*(?-i:[A-Z0-9]{1,4})\b"
+    r"|\b(?:r[ée]sidence|lotissement|domaine)\s+(?:les?\s+|la\s+|du\s+|des\s+)?(?-i:[A-ZÉ])[\w'’-]+(?:\s+(?-i:[A-ZÉ])[\w'’-]+)?",
+    re.IGNORECASE,
+)
+
+
+def _addresses(text: str) -> str:
+    return _ADDRESS.sub(ADDRESS, text)
+
+
+# --- names of persons --------------------------------------------------------------------------------------------
+# spaCy's French NER finds the names; it reads at most this much of a message (beyond, only the patterns below).
+MAX_NER_CHARS = 5000
+# Services and platforms victims name, which the NER may take for people.
+NOT_PEOPLE = frozenset(
+    "perceval pharos thesee thésée ricardo anibis leboncoin vinted cybermalveillance escroqueries itsme twint "
+    "bancontact lydia paylib wero interac ameli belfius colissimo chronopost tiktok snapchat instagram facebook "
+    "whatsapp telegram signal messenger paypal revolut binance ledger metamask apple google microsoft amazon".split()
+)
+_TITLE = re.compile(
+    r"(?P<lead>\b(?:m\.|mme\.?|mlle\.?|monsieur|madame|mademoiselle|ma[iî]tre|(?-i:Me)|dr\.?|docteur|pr\.?)\s+)"
+    r"(?P<name>(?-i:[A-ZÉÈ][\w'’-]+(?:\s+(?:de\s+|du\s+|le\s+|la\s+)?[A-ZÉÈ][\w'’-]+){0,3}))",
+    re.IGNORECASE,
+)
+_CALLED = re.compile(
+    r"(?P<lead>\b(?:je\s+m['’]appelle|il\s+s['’]appel(?:le|ait)|elle\s+s['’]appel(?:le|ait)|un\s+certain|une\s+certaine|"
+    r"(?:pr[ée])?nom\s*:|nom\s+de\s+famille\s*:)\s*)"
+    r"(?P<name>(?-i:[A-ZÉÈ][\w'’-]+(?:\s+[A-ZÉÈ][\w'’-]+){0,3}))",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=1)
+def _ner() -> Any:
+    """spaCy's French pipeline with only its entity recogniser (loaded once per process, a few seconds)."""
+    import spacy
+
+    return spacy.load(
+        "fr_core_news_md", exclude=["tagger", "parser", "lemmatizer", "attribute_ruler", "morphologizer", "senter"]
+    )
+
+
+_NOT_FIRST = frozenset(
+    "le la les l un une des ce cet cette ces mon ma mes ton ta tes son sa ses notre votre nos vos leur leurs "
+    "monsieur madame mademoiselle m mme mlle docteur maître sieur dame".split()
+)
+_PARTICLES = frozenset("de du des le la d' d’ van von der den di da dos".split())
+
+
+def _person_spans(text: str) -> List[Tuple[int, int]]:
+    if len(text) > MAX_NER_CHARS or not re.search(r"[A-ZÉÈ][a-zà-ÿ]", text):
+        return []
+    spans = []
+    for entity in _ner()(text).ents:
+        words = entity.text.split()
+        if entity.label_ != "PER" or re.search(r"\d|«|»", entity.text) or not words:
+            continue
+        if entity.text.lower() in NOT_PEOPLE or words[0].lower() in ("bonjour", "bonsoir", "salut", "coucou"):
+            continue
+        if geo.find_communes(entity.text, fuzzy=False):
+            continue  # "Lévis", "Trois-Rivières": the place stays, operators need it
+        # A person's name is capitalised words (with "de", "du", "le"… inside), never a determiner first ("Ma
+        # Sécurité", "Ce Monsieur") nor a title alone: "le monsieur", "ma blonde", "Amzn Mktp" are not names.
+        if (
+            words[0].lower() in _NOT_FIRST
+            or not all(w[0].isupper() or w.lower() in _PARTICLES for w in words)
+            or not any(c.islower() for w in words for c in w[1:])
+        ):
+            continue
+        start, end = entity.start_char, entity.end_char
+        if len(words) == 1:
+            # One word alone is a person only next to a surname in capitals ("DUPUIS Marie-Claude"); first names
+            # alone are caught through a full name elsewhere in the message, or after "je m'appelle", "Mme"…
+            if sum(c.isupper() for c in text) > sum(c.islower() for c in text):
+                continue  # A MESSAGE IN CAPITALS: every word is next to capitals
+            before = re.search(r"(?-i:\b[A-ZÉÈ]{2,}[A-ZÉÈ'’-]*)\s+$", text[:start])
+            after = re.match(r"\s+(?-i:[A-ZÉÈ]{2,}[A-ZÉÈ'’-]*)\b", text[end:])
+            if not before and not after:
+                continue
+            start = before.start() if before else start
+            end = end + after.end() if after else end
+        spans.append((start, end))
+    return spans
+
+
+def _names(text: str) -> str:
+    named = [m.group("name") for pattern in (_TITLE, _CALLED) for m in pattern.finditer(text)]
+    text = _TITLE.sub(lambda m: m.group("lead") + NAME, text)
+    text = _CALLED.sub(lambda m: m.group("lead") + NAME, text)
+    spans = _person_spans(text)
+    named += [text[start:end] for start, end in spans]
+    # A first name or surname alone, elsewhere in the message ("Kevin Martin … Kevin"), is the same person.
+    parts = {word for name in named for word in name.split() if len(word) > 2 and word[0].isupper()}
+    text = _replace_spans(text, spans, NAME)
+    for part in sorted(parts, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w«]){re.escape(part)}(?![\w»])", NAME, text)
+    return text
+
+
 def _id_documents(text: str) -> str:
+    text = _numbers_in_context(text)
     text = _ID_CONTEXT.sub(lambda m: m.group()[: m.start("id") - m.start()] + ID_DOCUMENT, text)
     return _PASSPORT.sub(ID_DOCUMENT, text)
 
@@ -477,18 +880,33 @@ def redact(text: Any, phones: bool = True) -> str:
         return ""
     if not isinstance(text, str):
         text = str(text)
+    text = normalise(text)
     if not text:
         return text
-    text = _EMAIL.sub(EMAIL, text)
+    text = _link_tokens(text)
+    text = _EMAIL.sub(_email, text)
+    text = _EMAIL_SPELT.sub(_email, text)
+    text = _EMAIL_ON.sub(EMAIL, text)
     text = _replace_spans(text, _iban_spans(text), IBAN)
     text = _rib(text)
+    text = _rib_parts(text)
     text = _nir(text)
     text = _replace_spans(text, _card_spans(text), CARD)
+    text = _card_details(text)
+    text = _otp(text)
+    text = _code_lists(text)
     if phones:
         text = _sub(_PHONE_FR, PHONE, text)
         text = _sub(_PHONE_INTL, PHONE, text, _phone_intl_ok)
+        text = _sub(_PHONE_BARE, PHONE, text)
+        text = _sub(_BARE_INTERNATIONAL, PHONE, text, lambda m: is_bare_international(m.group()))
     text = _id_documents(text)
+    text = _seeds(text)
+    text = _logins(text)
+    text = _SPELT_CODE.sub(lambda m: m.group("lead") + CODE, text)
     text = _secrets(text)
+    text = _addresses(text)
+    text = _names(text)
     return text
 
 

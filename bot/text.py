@@ -12,6 +12,20 @@ _APOSTROPHES = re.compile(r"[\u2019\u2018\u02bc`´]")
 _SPACES = re.compile(r"\s+")
 
 
+# Format characters victims paste without seeing them (zero-width space, joiners, bidi marks, soft hyphen): they
+# split a card number or a keyword in two for every pattern. Unicode spaces (no-break, narrow, ideographic…) become
+# plain spaces; line breaks stay.
+_FORMAT = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+_UNICODE_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t\f\v]")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width digits "４９７０" become "4970", ligatures split), format characters dropped, Unicode spaces
+    made plain: what every pattern of the redaction and the NLU reads."""
+    text = unicodedata.normalize("NFKC", text or "")
+    return _UNICODE_SPACES.sub(" ", _FORMAT.sub("", text))
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents, unify apostrophes and spaces: 'J’ai  été' -> "j'ai ete"."""
     text = _APOSTROPHES.sub("'", text or "")

@@ -20,6 +20,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot import metrics, responses, trackers
 from bot.logs import log_id
+from bot.text import normalise
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def clean_input(raw: Any) -> CleanInput:
     if not isinstance(raw, str):
         raw = str(raw)
     stored = raw[:MAX_STORED_CHARS]
-    text = "".join(c if _printable(c) else " " for c in stored).replace("\ufffd", " ")
+    # Full-width digits, zero-width characters and Unicode spaces read as the plain ones (bot.text.normalise).
+    text = "".join(c if _printable(c) else " " for c in normalise(stored)).replace("\ufffd", " ")
     text = " ".join(text.split())
     metadata: Dict[str, Any] = {}
     truncated = len(text) > MAX_NLU_CHARS

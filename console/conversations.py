@@ -6,6 +6,7 @@ messages are bot utterances marked with the operator's name, pauses and resumpti
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
@@ -60,12 +61,19 @@ def _when(timestamp: Optional[float]) -> str:
 
 
 async def transcript(agent: Any, sender_id: str, after: int = -1) -> List[Dict[str, Any]]:
-    """The conversation as the console shows it: index, who (victim/bot/operator/system), text, intent, time."""
+    """The conversation as the console shows it: index, who (victim/bot/operator/system), text, intent, time.
+
+    The redaction (patterns and spaCy's named-entity recogniser) runs in a worker thread: the event loop serves
+    the victims."""
     tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
     if tracker is None:
         return []
+    return await asyncio.to_thread(_items, list(tracker.events), after)
+
+
+def _items(events: List[Any], after: int) -> List[Dict[str, Any]]:
     items = []
-    for index, event in enumerate(tracker.events):
+    for index, event in enumerate(events):
         if index <= after:
             continue
         item: Optional[Dict[str, Any]] = None

@@ -32,7 +32,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
-from bot import db, erasure, privacy, settings
+from bot import db, erasure, phones, privacy, settings
 from bot.db import EVENTS
 from bot.handover import Handover, channel_of
 from bot.ratings import Rating
@@ -57,15 +57,13 @@ def _delete_conversations(connection: Connection, sender_ids: List[str], counts:
 
 
 def normalise_phone(number: str) -> str:
-    """E.164 as the SMS channel stores it: "06 12 34 56 78" and "0033 6…" -> "+33612345678"."""
-    digits = re.sub(r"[^\d+]", "", re.sub(r"\(0\)", "", number))  # "+33 (0)6 12…": the (0) is not dialled
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif digits.startswith("0") and len(digits) == 10:
-        digits = "+33" + digits[1:]
-    elif not digits.startswith("+"):
-        digits = "+" + digits
-    return digits
+    """E.164 as the SMS channel stores it: "06 12 34 56 78" and "0033 6…" -> "+33612345678", "0692 12 34 56" (Réunion)
+    -> "+262692123456" (bot/phones.py). A number no reading makes valid is kept as typed, digits only."""
+    found = phones.e164(re.sub(r"\(0\)", "", number))  # "+33 (0)6 12…": the (0) is not dialled
+    if found:
+        return found
+    digits = re.sub(r"[^\d+]", "", number)
+    return digits if digits.startswith("+") else "+" + digits
 
 
 def resolve_identity(identity: str, phone: bool = False, telegram: bool = False) -> str:

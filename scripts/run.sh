@@ -5,6 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${PORT:-5005}"
+export RASA_TELEMETRY_ENABLED=false  # no usage report leaves a service that holds victims' words
 VENV=.venv
 mkdir -p var
 # A bad setting stops here, named, in French (bot/settings.py), before either server starts.

@@ -28,7 +28,7 @@ AMEX = "371449635398431"
         ("amex 3714 496353 98431", f"amex {CARD}"),
         # the card followed by its expiry date and CVV: only the number goes (the CVV has no keyword here)
         ("4970101234567893 12/26", f"{CARD} 12/26"),
-        ("carte\u00a04970\u00a01012\u00a03456\u00a07893", f"carte\u00a0{CARD}"),
+        ("carte\u00a04970\u00a01012\u00a03456\u00a07893", f"carte {CARD}"),
         ("4970\t1012\t3456\t7893", CARD),  # pasted from a spreadsheet
         ("ma carte 4970  1012  3456  7893 svp", f"ma carte {CARD} svp"),  # double spaces
         ("4970\n1012\n3456\n7893", CARD),  # one group per line
