@@ -32,6 +32,7 @@ HOSTILE = {
     "titles": "Mme Dupont " * 9_000,
     "streets": "12 rue " * 14_000,
     "a link": "https://a.fr/" + "x1" * 50_000,
+    "one long word": "login " + "a" * 100_000,
     "seed words": "abandon " * 12_500,
     "a story": (
         "Bonjour, je m'appelle Marie Dupont, j'habite 12 rue des Lilas à Dole, ma carte 4970 1012 3456 7893. " * 1000

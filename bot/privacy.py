@@ -644,7 +644,7 @@ _LOGIN_PAIR = re.compile(
 )
 _LOGIN = re.compile(
     r"(?P<lead>\b(?:login|identifiant|username|user(?:name)?|nom\s+d['’]utilisateur)\s*(?:[:=]|c['’]est|est)?\s*)"
-    r"(?P<login>(?!(?:et|de|du|mot|mdp|pass)\b)[\w.@+-]*[\d._@][\w.@+-]*)",
+    r"(?P<login>(?!(?:et|de|du|mot|mdp|pass)\b)(?=[\w.@+-]*[\d._@])[\w.@+-]+)",
     re.IGNORECASE,
 )
 _AS_PASSWORD = re.compile(
@@ -670,7 +670,9 @@ _SEED = re.compile(
 )
 
 
-_WORD_RUN = re.compile(r"(?:\b\d{1,2}[.)]\s*)?[A-Za-zÀ-ÿ]+(?:(?:[ ,\t]+|\s*\n\s*)(?:\d{1,2}[.)]\s*)?[A-Za-zÀ-ÿ]+){11,}")
+_WORD_RUN = re.compile(
+    r"(?:\b\d{1,2}[.)]\s*)?(?<![A-Za-zÀ-ÿ])[A-Za-zÀ-ÿ]+(?:(?:[ ,\t]+|\s*\n\s*)(?:\d{1,2}[.)]\s*)?[A-Za-zÀ-ÿ]+){11,}"
+)
 
 
 @lru_cache(maxsize=1)

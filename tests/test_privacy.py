@@ -224,6 +224,10 @@ def test_redaction_of_huge_or_hostile_input_stays_fast():
         "a@" * 50_000,
         "mot de passe " * 8000,
         "\x00\ufffd" * 10_000,
+        "1." * 50_000,  # a dotted run: once quadratic in the link finder
+        "a" * 100_000,  # one long word: once quadratic in the recovery-phrase finder
+        "login " + "a" * 100_000,
+        "mon adresse c'est " + "1" * 100_000 + " sur gmail",
     ):
         started = time.perf_counter()
         redact(text)
