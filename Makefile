@@ -19,7 +19,7 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install browser lint train run test test-unit validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue clean
+.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -78,7 +78,11 @@ test: browser train validate stories
 test-unit: install
 	$(VENV)/bin/pytest -m "not server" -q
 
-# Staff exported reviewed messages into bot/data/nlu: train a candidate beside the model in service and compare.
+# A person promotes a reviewed NLU export into the training data (redaction checked again): make promote-nlu FILE=…
+promote-nlu: install
+	$(VENV)/bin/python -m console.review promote $(FILE)
+
+# Staff promoted reviewed messages into bot/data/nlu: train a candidate beside the model in service and compare.
 retrain: install
 	$(VENV)/bin/python benchmarks/retrain.py
 

@@ -32,6 +32,7 @@ LABELS = (
     ("ratings", "avis"),
     ("handovers", "demande(s) de conseiller"),
     ("notes", "note(s) interne(s)"),
+    ("exports", "fichier(s) d'export"),
     ("anonymised", "conversation(s) anonymisée(s)"),
 )
 

@@ -147,6 +147,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("RETENTION_DAYS", "retention_days", "180", _integer("de jours", 1)),
     Variable("REVIEW_LOW_CONFIDENCE", "review_low_confidence", "0.5", _share),
     Variable("REVIEW_REFRESH_SECONDS", "review_refresh_seconds", "30", _integer("de secondes", 1)),
+    Variable("EXPORT_DIR", "export_dir", "", _path),
     Variable("REVIEW_NLU_EXPORT_DIR", "review_nlu_export_dir", "", _path),
     Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
     Variable("PROVIDERS_DEMO_SEED", "providers_demo_seed", "1", _flag),
@@ -189,6 +190,7 @@ class Settings:
     retention_days: int
     review_low_confidence: float
     review_refresh_seconds: int
+    export_dir: Path  # var/exports: every file an export writes, outside git, erased with the victim
     review_nlu_export_dir: Path
     review_story_export_dir: Path  # outside git: never into tests/stories/, which `make test` runs
     providers_demo_seed: bool  # fill an EMPTY directory with the fictional demo providers
@@ -229,8 +231,9 @@ def load(environ: Mapping[str, str]) -> Settings:
     var_dir = values["var_dir"] or PROJECT_ROOT / "var"
     values["var_dir"] = var_dir
     values["database_url"] = values["database_url"] or f"sqlite:///{var_dir / 'cyberaide.db'}"
-    values["review_nlu_export_dir"] = values["review_nlu_export_dir"] or PROJECT_ROOT / "bot" / "data" / "nlu"
-    values["review_story_export_dir"] = values["review_story_export_dir"] or var_dir / "exports" / "stories"
+    values["export_dir"] = values["export_dir"] or var_dir / "exports"
+    values["review_nlu_export_dir"] = values["review_nlu_export_dir"] or values["export_dir"] / "nlu"
+    values["review_story_export_dir"] = values["review_story_export_dir"] or values["export_dir"] / "stories"
     return Settings(**values)
 
 

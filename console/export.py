@@ -12,7 +12,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,7 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sqlalchemy import select
 
-from bot import db, privacy, settings
+from bot import db, erasure, privacy, settings
 from bot.handover import channel_of, utcnow
 from bot.settings import PROJECT_ROOT
 from console import events
@@ -119,6 +122,7 @@ def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
     now = utcnow()
     result = NluExport(path=None)
     messages: List[Message] = []
+    sources: Dict[str, List[str]] = {}  # conversation -> its examples in the file
     outcome: Dict[int, str] = {}
     with db.session() as s:
         pending = list(
@@ -149,6 +153,7 @@ def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
                 messages.append(
                     Message.build(text, annotation.intent, entities=entity_spans(text, annotation.entities or []))
                 )
+                sources.setdefault(annotation.sender_id, []).append(text)
                 result.written += 1
                 outcome[annotation.id] = ""
         if messages:
@@ -159,6 +164,8 @@ def export_nlu(out_dir: Optional[Path] = None) -> NluExport:
                 f"corrected victim messages, redacted (console/export.py)."
             )
             result.path.write_text(render_nlu(messages, comment), encoding="utf-8")
+            for sender_id, texts in sources.items():
+                record(sender_id, result.path, texts)
         for annotation in pending:
             annotation.exported_at = now
             annotation.export_file = outcome[annotation.id] or (result.path.name if result.path else None)
@@ -266,8 +273,9 @@ def export_story(sender_id: str, out_dir: Optional[Path] = None) -> Optional[Pat
     if not any(type(e).__name__ == "UserUttered" for e in story):
         return None
     now = datetime.now(timezone.utc)
-    # No identifier of the victim in the file: a short hash tells stories apart.
-    digest = hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:8]
+    # No identifier of the victim in the file: a keyed hash tells stories apart (and cannot be recomputed from a
+    # phone number without the key).
+    digest = keyed_name(sender_id)[:12]
     channel = channel_of(sender_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = _new_path(out_dir, f"review_story_{channel}_{digest}", now)
@@ -277,4 +285,113 @@ def export_story(sender_id: str, out_dir: Optional[Path] = None) -> Optional[Pat
         + story_yaml(name, story),
         encoding="utf-8",
     )
+    record(sender_id, path)
     return path
+
+
+# --- manifests: which export files hold a conversation's words, so that erasing the victim erases them too ----------
+# One manifest per conversation, named by a keyed hash of its id (the key lives in the export directory, outside
+# git): {"files": {"nlu/review_export_….yml": ["<sha256 of an example key>", …], "stories/….yml": []}}. It holds no
+# text: an NLU file is rewritten without the examples whose key hashes match; a story file is deleted.
+def _export_dir() -> Path:
+    return settings.current().export_dir
+
+
+def _name_key() -> bytes:
+    path = _export_dir() / ".name_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def keyed_name(sender_id: str) -> str:
+    """A file-name-safe keyed hash of a conversation id: useless without the key, stable with it."""
+    return hmac.new(_name_key(), sender_id.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+
+
+def _manifest_path(sender_id: str) -> Path:
+    return _export_dir() / "manifests" / f"{keyed_name(sender_id)}.json"
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(_export_dir().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _example_hash(text: str) -> str:
+    return hashlib.sha256(example_key(text).encode("utf-8")).hexdigest()
+
+
+def record(sender_id: str, path: Path, texts: Optional[List[str]] = None) -> None:
+    """Notes that `path` holds words of `sender_id` (for an NLU file, the examples `texts`)."""
+    manifest = _manifest_path(sender_id)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    content = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {"files": {}}
+    hashes = set(content["files"].get(_relative(path), [])) | {_example_hash(t) for t in texts or []}
+    content["files"][_relative(path)] = sorted(hashes)
+    manifest.write_text(json.dumps(content), encoding="utf-8")
+
+
+def _file(relative: str) -> Path:
+    path = Path(relative)
+    return path if path.is_absolute() else _export_dir() / path
+
+
+def _rewrite_nlu(path: Path, hashes: set) -> None:
+    kept = [m for m in load_data(str(path)).intent_examples if _example_hash(m.get(TEXT)) not in hashes]
+    if not kept:
+        path.unlink()
+        return
+    comment = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+    path.write_text(render_nlu(kept, comment), encoding="utf-8")
+
+
+def erase_exports(_connection: Any, sender_ids: Any, counts: Dict[str, int]) -> None:
+    """The eraser of export files (bot.erasure): story files deleted, NLU files rewritten without the examples."""
+    if not (_export_dir() / ".name_key").exists():
+        return  # nothing was ever exported here
+    for sender_id in sender_ids:
+        manifest = _manifest_path(sender_id)
+        if not manifest.exists():
+            continue
+        for relative, hashes in json.loads(manifest.read_text(encoding="utf-8"))["files"].items():
+            path = _file(relative)
+            if not path.exists():
+                continue
+            if hashes:
+                _rewrite_nlu(path, set(hashes))
+            else:
+                path.unlink()
+            counts["exports"] = counts.get("exports", 0) + 1
+        manifest.unlink()
+
+
+erasure.register("exports", erase_exports, order=-10)
+
+
+# --- promotion: a person moves reviewed examples into the training data ---------------------------------------------
+class PromotionError(ValueError):
+    pass
+
+
+def promote(path: Path, into: Path = NLU_DIR) -> Path:
+    """Copies an NLU export into the training data after checking again that the redaction changes none of its
+    examples (a newer redaction may catch what the export let through). Once committed to git, these words cannot be
+    erased any more: the README says so, and erasure only reaches the export directory."""
+    data = load_data(str(path))
+    if not data.intent_examples:
+        raise PromotionError(f"{path.name} : aucun exemple à promouvoir")
+    unsafe = [m.get(TEXT) for m in data.intent_examples if privacy.redact(m.get(TEXT)) != m.get(TEXT)]
+    if unsafe:
+        raise PromotionError(
+            f"{len(unsafe)} exemple(s) contiennent encore des données personnelles : {unsafe[0][:80]!r}"
+        )
+    target = into / path.name
+    if target.exists():
+        raise PromotionError(f"{target} existe déjà")
+    target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    return target

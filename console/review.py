@@ -5,7 +5,8 @@ the index.
 
 Command line (the same exports, for scripts and for the retraining path):
 
-    python -m console.review export-nlu [--out DIR]        # annotated messages -> bot/data/nlu/review_export_*.yml
+    python -m console.review export-nlu [--out DIR]        # annotated messages -> var/exports/nlu/review_export_*.yml
+    python -m console.review promote FILE                 # an NLU export -> bot/data/nlu (redaction checked again)
     python -m console.review export-story SENDER_ID [--out DIR]   # one conversation -> var/exports/stories/
     python -m console.review refresh                      # bring the conversation index up to date
     python -m console.review reindex                      # rebuild it from every event
@@ -203,6 +204,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     story = commands.add_parser("export-story", help="one conversation to a Rasa test story")
     story.add_argument("sender_id")
     story.add_argument("--out", type=Path, default=None, help="default REVIEW_STORY_EXPORT_DIR (var/exports/stories)")
+    promote = commands.add_parser("promote", help="an NLU export into bot/data/nlu, redaction checked again")
+    promote.add_argument("file", type=Path)
     commands.add_parser("refresh", help="bring the conversation index up to date")
     commands.add_parser("reindex", help="rebuild the conversation index from every event")
     args = parser.parse_args(argv)
@@ -223,6 +226,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
             return 1
         print(f"Story de test écrite dans {path}.")
+    elif args.command == "promote":
+        try:
+            target = export.promote(args.file)
+        except export.PromotionError as error:
+            print(f"Refusé : {error}.", file=sys.stderr)
+            return 1
+        print(f"Promu dans {target} : relancez `make retrain` pour comparer, puis commitez le fichier.")
     elif args.command == "refresh":
         print(f"{index.refresh(settle_seconds=0)} événements indexés.")
     else:

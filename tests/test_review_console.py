@@ -40,6 +40,7 @@ def servers(request, tmp_path_factory):
 
 def _servers(tmp, database_url):
     exports = {
+        "EXPORT_DIR": str(tmp),
         "REVIEW_NLU_EXPORT_DIR": str(tmp / "nlu"),
         "REVIEW_STORY_EXPORT_DIR": str(tmp / "stories"),
         # the server's background task indexes every second and redacts stored texts right away

@@ -34,7 +34,11 @@ def a_training_example(intent: str) -> str:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database(request, tmp_path, monkeypatch):
-    env = {"REVIEW_NLU_EXPORT_DIR": str(tmp_path / "nlu"), "REVIEW_STORY_EXPORT_DIR": str(tmp_path / "stories")}
+    env = {
+        "EXPORT_DIR": str(tmp_path),
+        "REVIEW_NLU_EXPORT_DIR": str(tmp_path / "nlu"),
+        "REVIEW_STORY_EXPORT_DIR": str(tmp_path / "stories"),
+    }
     with review_data.review_database(request.param, tmp_path, monkeypatch, env) as url:
         yield url
 
