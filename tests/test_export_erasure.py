@@ -10,6 +10,7 @@ from bot import db, erasure
 from console import annotations, export, transcripts
 from tests import review_data
 from tests.review_data import Conversation, staff
+from tests.test_retention import everything
 
 NOW = time.time()
 VICTIM, OTHER = "sms:+33612345678", "web:11111111-1111-4111-8111-111111111111"
@@ -46,11 +47,13 @@ def test_forget_rewrites_the_nlu_export_and_deletes_the_story(database, tmp_path
     counts = erasure.forget([VICTIM])
 
     assert counts["exports"] == 2
+    assert set(everything(VICTIM).values()) == {0}  # nor in the database: events, index, annotations…
+    assert set(everything(OTHER).values()) != {0}
     assert not stories[VICTIM].exists() and stories[OTHER].exists()
     remaining = {m.get("text") for m in RasaYAMLReader().read(nlu).training_examples}
     assert remaining == {WORDS[OTHER]}
-    everything = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in exports.rglob("*") if p.is_file())
-    assert WORDS[VICTIM] not in everything and "menaces" not in everything
+    files = "".join(p.read_text(encoding="utf-8", errors="ignore") for p in exports.rglob("*") if p.is_file())
+    assert WORDS[VICTIM] not in files and "menaces" not in files
     assert len(list((exports / "manifests").glob("*.json"))) == 1  # the other victim's
 
     erasure.forget([OTHER])
