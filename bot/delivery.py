@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable, Dict, List, Optional
 
-from bot.handover import channel_of
 from bot.logs import log_id
+from bot.vocabulary import channel_of
 
 logger = logging.getLogger(__name__)
 
@@ -23,17 +23,9 @@ _pushers: Dict[str, Pusher] = {}
 
 
 def register(channel: str, pusher: Pusher) -> None:
-    """`pusher(sender_id, text, buttons)` delivers to the conversations of `channel` (a `bot.handover.channel_of`
+    """`pusher(sender_id, text, buttons)` delivers to the conversations of `channel` (a `bot.vocabulary.channel_of`
     name); it raises when the message could not be sent."""
     _pushers[channel] = pusher
-
-
-def unregister(channel: str) -> None:
-    _pushers.pop(channel, None)
-
-
-def can_push(sender_id: str) -> bool:
-    return channel_of(sender_id) in _pushers
 
 
 async def push(sender_id: str, text: str, buttons: Buttons = None) -> bool:

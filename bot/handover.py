@@ -16,7 +16,7 @@ from typing import List, Optional
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Index, Integer, String, select, update
 
-from bot import db, erasure, opening_hours, settings, vocabulary
+from bot import db, erasure, opening_hours, settings
 
 WAITING, OPERATOR, BACK_TO_BOT, CLOSED = "waiting", "operator", "bot", "closed"
 ACTIVE_STATES = (WAITING, OPERATOR)
@@ -60,9 +60,6 @@ class Handover(db.Base):
 
 
 erasure.register_rows(Handover.__table__, "handovers")
-
-
-channel_of = vocabulary.channel_of  # the channel key of a conversation id (bot/vocabulary.py)
 
 
 def active_for(sender_id: str) -> Optional[Handover]:

@@ -30,12 +30,6 @@ async def read(agent: Any, sender_id: str) -> Optional[DialogueStateTracker]:
         return None
 
 
-async def is_paused(agent: Any, sender_id: str) -> bool:
-    """True when a human operator owns the conversation (Rasa's ConversationPaused)."""
-    tracker = await read(agent, sender_id)
-    return bool(tracker and tracker.is_paused())
-
-
 async def append(agent: Any, sender_id: str, *events: Event) -> None:
     """Adds events to the conversation under its lock (no turn in progress overwrites them)."""
     async with agent.lock_store.lock(sender_id):

@@ -14,7 +14,6 @@ from typing import Any, Dict, List, Optional
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
 from bot import delivery, privacy, ratings, responses, trackers, vocabulary
-from bot.handover import channel_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ async def resume(agent: Any, sender_id: str, text: str) -> bool:
 async def ask_rating(agent: Any, sender_id: str) -> None:
     """After an operator closes the conversation: the victim may rate the help, as at the end of a conversation
     with the bot (the buttons' /rate payloads go to action_store_rating, the bot having resumed)."""
-    channel = channel_of(sender_id)
+    channel = vocabulary.channel_of(sender_id)
     text = ratings.ASK_SMS if channel == vocabulary.SMS.key else ratings.ASK
     buttons = ratings.rating_buttons(channel)
     await trackers.append(agent, sender_id, BotUttered(text, data={"buttons": buttons}, metadata={"system": "rating"}))

@@ -31,8 +31,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sqlalchemy import select
 
 from bot import db, erasure, privacy, settings
-from bot.handover import channel_of, utcnow
+from bot.handover import utcnow
 from bot.settings import PROJECT_ROOT
+from bot.vocabulary import channel_of
 from console import events
 from console.review_models import MessageAnnotation
 

@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import db, erasure, privacy, ratings, settings, vocabulary
 from bot.db import EVENTS
-from bot.handover import channel_of
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS
 from bot.text import fold
 from console import events
@@ -92,7 +91,7 @@ def _empty(sender_id: str) -> Dict[str, Any]:
     return {
         "id": None,
         "sender_id": sender_id,
-        "channel": channel_of(sender_id),
+        "channel": vocabulary.channel_of(sender_id),
         "first_at": None,
         "last_at": None,
         "user_messages": 0,

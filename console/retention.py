@@ -34,8 +34,9 @@ from sqlalchemy.engine import Connection
 
 from bot import db, erasure, phones, privacy, settings
 from bot.db import EVENTS
-from bot.handover import Handover, channel_of
+from bot.handover import Handover
 from bot.ratings import Rating
+from bot.vocabulary import channel_of
 from console import auth, events, export, index  # noqa: F401  (export: registers the eraser of export files)
 from console.models import HandoverNote
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation

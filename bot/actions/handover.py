@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import handover
+from bot import handover, vocabulary
 from bot.actions.fallback import MAX_MISUNDERSTOOD, misunderstood_in_a_row
 from bot.advice import case_from_slots
 from bot.taxonomy import EMERGENCY_INTENT
@@ -44,7 +44,7 @@ class ActionRequestHandover(Action):
                 "advice_given": bool(tracker.get_slot("advice_given")),
             }
         reason = handover_reason(tracker, bool(case and case.serious))
-        channel = handover.channel_of(tracker.sender_id, tracker.get_latest_input_channel())
+        channel = vocabulary.channel_of(tracker.sender_id, tracker.get_latest_input_channel())
         handover.request(tracker.sender_id, channel, reason, summary)
         if handover.is_open():
             dispatcher.utter_message(response="utter_handover_requested")
