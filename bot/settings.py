@@ -151,6 +151,9 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("REVIEW_NLU_EXPORT_DIR", "review_nlu_export_dir", "", _path),
     Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
     Variable("PROVIDERS_DEMO_SEED", "providers_demo_seed", "1", _flag),
+    Variable("PUBLIC_URL", "public_url", "", _web_url),
+    Variable("CONTROLLER_NAME", "controller_name", "", _optional),
+    Variable("CONTROLLER_CONTACT", "controller_contact", "", _optional),
 )
 SECRETS = frozenset(
     {"TELEGRAM_TOKEN", "TELEGRAM_SECRET_TOKEN", "SMS_AUTH_TOKEN", "REST_TOKEN", "ACTION_SERVER_TOKEN", "METRICS_TOKEN"}
@@ -194,6 +197,13 @@ class Settings:
     review_nlu_export_dir: Path
     review_story_export_dir: Path  # outside git: never into tests/stories/, which `make test` runs
     providers_demo_seed: bool  # fill an EMPTY directory with the fictional demo providers
+    public_url: Optional[str]  # where victims reach this server (https://…): links to /confidentialite
+    controller_name: Optional[str]  # the data controller named in the privacy notice (never made up)
+    controller_contact: Optional[str]  # how victims reach the controller (e-mail, address, web form)
+
+    @property
+    def privacy_page_url(self) -> str:
+        return f"{self.public_url or f'http://localhost:{self.port}'}/confidentialite"
 
     @property
     def staff_session_seconds(self) -> int:

@@ -21,6 +21,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from bot import metrics, responses, trackers
 from bot.logs import log_id
 from bot.text import normalise
+from channels import privacy_notice, self_erasure
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def merge_metadata(*parts: Optional[Dict[str, Any]]) -> Dict[str, Any]:
 # otherwise set any fact, pick any intent, or restart a conversation. A payload is accepted only when a button of this
 # conversation (its current session) offered it; control intents never are. Anything else is read as plain text.
 CONTROL_INTENTS = frozenset({"restart", "back", "session_start"})
+# Offered everywhere (the web chat's header button, Telegram's /effacer): it only asks the confirmation question.
+ALWAYS_OFFERED = frozenset({self_erasure.REQUEST_PAYLOAD})
 # Rasa strips a message, then reads `/name{entities}` or `/name@confidence` as an intent (YAMLStoryReader).
 _PAYLOAD_INTENT = re.compile(r"/\s*([^{@]+)")
 # What a refused payload loses: every leading slash and space, so that what is left cannot be read as one ("/ /x").
@@ -125,7 +128,7 @@ async def gate_payload(app: Any, sender_id: str, text: str) -> Tuple[str, Option
 
     A refused payload is read as plain text without its leading slashes ("/restart" becomes "restart"), so the victim
     who typed it still gets an answer, and the NLU decides what it means like for any other words."""
-    if not text.strip().startswith("/"):
+    if not text.strip().startswith("/") or _normal(text) in ALWAYS_OFFERED:
         return text, None
     match = _PAYLOAD_INTENT.match(text.strip())
     if match and match.group(1).strip() not in CONTROL_INTENTS:
@@ -158,7 +161,9 @@ async def converse(
 ) -> List[Dict[str, Any]]:
     """Runs one victim message through the bot and returns its replies, completed by `ensure_reply`.
 
-    Replies are dicts as Rasa produces them (`text`, `buttons`, `image`, `custom`...), without `recipient_id`.
+    Replies are dicts as Rasa produces them (`text`, `buttons`, `image`, `custom`...), without `recipient_id`; it
+    adds `erased: True` when the victim's erasure was done (channels/self_erasure.py) and `notice:
+    "privacy"` on the privacy notice (channels/privacy_notice.py).
     An empty list means that a human operator owns the conversation and the bot must stay silent.
     """
     cleaned = clean_input(raw_text)
@@ -181,9 +186,9 @@ async def converse(
             )
         )
     except asyncio.CancelledError:
-        logger.error("Timeout while handling a message of %s", sender_id)
+        logger.error("Timeout while handling a message of %s", log_id(sender_id))
     except Exception:
-        logger.exception("Error while handling a message of %s", sender_id)
+        logger.exception("Error while handling a message of %s", log_id(sender_id))
     tracker = await trackers.read(app.ctx.agent, sender_id)
     paused = bool(tracker and tracker.is_paused())
     replies = ensure_reply(collector.messages, paused, cleaned.truncated)
@@ -194,4 +199,6 @@ async def converse(
         fallback=not understood,
         safety_reply=bool(replies) and replies[0].get("text") == SAFETY_REPLY,
     )
+    replies = await self_erasure.after_turn(app.ctx.agent, sender_id, tracker, replies)
+    replies = await privacy_notice.after_turn(app.ctx.agent, sender_id, tracker, replies)
     return [{k: v for k, v in reply.items() if k != "recipient_id"} for reply in replies]

@@ -34,7 +34,7 @@ import re
 import unicodedata
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -194,10 +194,11 @@ def signature_valid(url: str, form: _Form, signature: Optional[str]) -> bool:
 
 
 # --- output -------------------------------------------------------------------------------------------------------
-def twiml(text: Optional[str] = None) -> HTTPResponse:
+def twiml(text: Optional[str] = None, later: Sequence[str] = ()) -> HTTPResponse:
+    """Inline replies: `text`, then each of `later` as a message of its own."""
     reply = MessagingResponse()
-    if text:
-        reply.message(text)
+    for message in (text, *later) if text else ():
+        reply.message(message)
     return response.text(str(reply), content_type="application/xml; charset=utf-8")
 
 
@@ -242,17 +243,24 @@ def _next_part(sender_id: str) -> str:
     return parts[0]
 
 
-async def _answer(number: str, text: Optional[str]) -> HTTPResponse:
-    """Replies through the REST API when configured, inline TwiML otherwise or when the API fails."""
+async def _answer(number: str, text: Optional[str], later: Sequence[str] = ()) -> HTTPResponse:
+    """Replies through the REST API when configured, inline TwiML otherwise or when the API fails; `later` are
+    messages of their own after `text` (the privacy notice: the first SMS of a turn is the answer)."""
     if not text:
         return twiml()
     if settings.current().sms_mode == "rest":
         try:
             await _post_message(number, text)
-            return twiml()
         except (SmsApiError, httpx.HTTPError) as error:
             logger.warning("SMS API failed (%s); replying inline with TwiML instead", error)
-    return twiml(text)
+            return twiml(text, later)
+        try:
+            for message in later:
+                await _post_message(number, message)
+        except (SmsApiError, httpx.HTTPError) as error:
+            logger.warning("SMS API failed on a later message (%s)", error)
+        return twiml()
+    return twiml(text, later)
 
 
 async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> None:
@@ -357,9 +365,11 @@ async def handle_sms(
         return twiml()
     if has_media:
         replies.append({"text": MEDIA_NOTE})
+    later = [split_for_sms(r["text"])[0] for r in replies if r.get("notice")]
+    replies = [r for r in replies if not r.get("notice")]
     if not await _still_consenting(number):
         return twiml()
-    return await _answer(number, _prepare(sender_id, replies))
+    return await _answer(number, _prepare(sender_id, replies), later)
 
 
 async def _start(_app: Any) -> None:

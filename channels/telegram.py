@@ -10,6 +10,7 @@
 - `TELEGRAM_API_BASE_URL` points the bot at a self-hosted Bot API server (or at the tests' stand-in).
 - The conversation id is `telegram:<chat_id>`; buttons become inline keyboards whose presses (callback queries) are
   answered and fed to the bot as the victim's message; anything that is not text gets a polite French answer.
+- `/effacer` asks for the erasure of the conversation (channels/self_erasure.py), as STOP does on SMS.
 - Rasa's built-in Telegram connector is not used: it checks no secret and calls getMe for every message.
 """
 
@@ -31,7 +32,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot import delivery, responses, settings, tokens, vocabulary
-from channels import store
+from channels import self_erasure, store
 from channels.config import telegram_problem
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
@@ -295,6 +296,8 @@ async def handle_update(update: Update) -> None:
         return
     if re.fullmatch(r"/start(@\w+)?(\s.*)?", text.strip(), flags=re.DOTALL):
         text = START_TEXT
+    elif re.fullmatch(r"/effacer(@\w+)?", text.strip()):
+        text = self_erasure.REQUEST_PAYLOAD  # the dialogue asks for confirmation, then the erasure is done
     extra = {"telegram_message_id": message.message_id}
     if attachment:
         extra["attachment"] = attachment

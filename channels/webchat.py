@@ -49,6 +49,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import delivery, settings, vocabulary
+from channels import privacy_notice, self_erasure
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,9 @@ MAX_BODY_BYTES = 512_000
 RECHECK_SECONDS = 15.0  # safety net: the stream re-reads the tracker and sends a keep-alive comment this often
 RETRY_MILLISECONDS = 3000  # EventSource's reconnection delay after a network drop
 MAX_STREAMS_PER_SESSION = 8  # several tabs of the same site share a session; more is abuse
+
+# The header's "Effacer mes données" button sends this payload without any message offering it.
+ALWAYS_OFFERED = {self_erasure.REQUEST_PAYLOAD: "Effacer mes données"}
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
 # Tells Rasa's CORS extension (sanic_cors) that this response's CORS headers are set: with `rasa run --cors "*"` it
@@ -239,7 +243,8 @@ def widget_messages(events: List[Any]) -> List[Dict[str, Any]]:
             if text.startswith(EXTERNAL_MESSAGE_PREFIX):  # an intent triggered by the system, not the victim's words
                 continue
             # A pressed button is recorded as its payload ("/affirm"); the victim saw and chose its title ("Oui").
-            message = {"id": index, "who": "victim", "text": offered.get(text.strip(), text)}
+            shown = offered.get(text.strip()) or ALWAYS_OFFERED.get(text.strip(), text)
+            message = {"id": index, "who": "victim", "text": shown}
             if event.message_id:
                 message["client_id"] = event.message_id
             offered = {}
@@ -362,7 +367,10 @@ async def _handle_message(
         turn = _turn(widget_messages(await _events(request.app, session)), client_id) or []
     except Exception:  # the database is down: the replies are all notices, the victim still reads them
         logger.exception("Could not read the tracker of %s after a turn", session)
-    return _json({"messages": turn, "notices": _notices(replies, turn)}, request=request)
+    body = {"messages": turn, "notices": _notices(replies, turn)}
+    if any(reply.get("erased") for reply in replies):
+        body["erased"] = True  # the widget forgets its session: nothing on the server matches it any more
+    return _json(body, request=request)
 
 
 async def _already_handled(request: Request, session: str, client_id: str) -> HTTPResponse:
@@ -445,7 +453,7 @@ async def _close(_app: Any) -> None:
 
 
 class _RootPageBlueprint(Blueprint):
-    """A blueprint that also serves the demo page at `/`.
+    """A blueprint that also serves the demo page at `/` and the privacy page at `/confidentialite`.
 
     Rasa already registers `GET /` ("Hello from Rasa"), and Sanic refuses a second route on the same path, so the
     page is served by an app-level request middleware registered together with the blueprint.
@@ -457,8 +465,12 @@ class _RootPageBlueprint(Blueprint):
 
     @staticmethod
     async def _serve_demo_page(request: Request) -> Any:
-        if request.path == "/" and request.method in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD"):
+            return None
+        if request.path == "/":
             return await response.file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
+        if request.path.rstrip("/") == privacy_notice.PATH:
+            return response.html(privacy_notice.page(), headers={"Cache-Control": "no-cache"})
         return None
 
 

@@ -38,6 +38,13 @@
       "Bonjour. Décrivez-moi en quelques mots ce qui vous arrive (message suspect, compte piraté, chantage, " +
       "arnaque…) et je vous indiquerai quoi faire.",
     privacy: "Ne communiquez jamais vos mots de passe, vos codes ni votre numéro de carte bancaire.",
+    notice:
+      "Ce que vous écrivez ici est gardé pour vous aider et améliorer le service ; seule notre équipe le lit, " +
+      "avec vos données sensibles masquées. Vous pouvez tout effacer à tout moment avec le bouton « Effacer mes " +
+      "données » en haut de cette fenêtre.",
+    noticeLink: "Vos données et cette conversation",
+    erase: "Effacer mes données",
+    nothingToErase: "Rien n'est enregistré pour le moment : vous n'avez encore rien écrit.",
     you: "Vous",
     bot: "Assistant",
     operator: (name) => (name ? `${name}, conseiller` : "Conseiller"),
@@ -135,6 +142,10 @@
     "m3 6.5a1.5 1.5 0 1 0 0-.01zm5 0a1.5 1.5 0 1 0 0-.01zm5 0a1.5 1.5 0 1 0 0-.01z";
   const ICON_CLOSE = "M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z";
   const ICON_RESTART = "M12 5V2L7 6l5 4V7a5 5 0 1 1-5 5H5a7 7 0 1 0 7-7z";
+  const ICON_ERASE = "M9 3v1H4v2h16V4h-5V3H9zM5 8l1 13h12l1-13H5zm4 2h2v9H9v-9zm4 0h2v9h-2v-9z";
+  // The dialogue asks for confirmation, then the server erases the conversation (channels/self_erasure.py).
+  const ERASE_PAYLOAD = "/request_erasure";
+  const PRIVACY_PAGE = new URL("../../confidentialite", BASE).href;
 
   // Links: explicit http(s) URLs, and bare official domains ("17cyber.gouv.fr") which victims are told to visit.
   const LINK = /\bhttps?:\/\/[^\s<>"'«»]+|\b(?:[a-z0-9-]+\.)+gouv\.fr\b(?:\/[^\s<>"'«»]*)?/gi;
@@ -193,7 +204,8 @@
     "div",
     { className: "intro" },
     el("p", { text: TEXT.intro }),
-    el("p", { className: "privacy", text: TEXT.privacy })
+    el("p", { className: "privacy", text: TEXT.privacy }),
+    el("p", { className: "privacy" }, document.createTextNode(TEXT.notice + " "), link(PRIVACY_PAGE, TEXT.noticeLink))
   );
   log.append(intro);
   const status = el("p", { className: "status", role: "status" });
@@ -230,6 +242,11 @@
     { type: "button", className: "icon-button", "aria-label": TEXT.restart, title: TEXT.restart },
     icon(ICON_RESTART)
   );
+  const eraseButton = el(
+    "button",
+    { type: "button", className: "icon-button", "aria-label": TEXT.erase, title: TEXT.erase },
+    icon(ICON_ERASE)
+  );
   const panel = el(
     "section",
     {
@@ -244,6 +261,7 @@
       "header",
       {},
       el("div", { className: "heading" }, el("h2", { text: TEXT.title }), el("p", { text: TEXT.subtitle })),
+      eraseButton,
       restartButton,
       closeButton
     ),
@@ -388,6 +406,13 @@
       if (log.scrollHeight - top > log.clientHeight) scrollTo(top, true);
       else scrollToEnd(true);
     }, 60); // messages of one answer arrive one by one from the stream: one movement for all of them
+  }
+
+  function showLocal(text) {
+    const node = renderMessage({ who: "system", text });
+    node.classList.add("local");
+    log.append(node);
+    scrollToEnd(true);
   }
 
   function showNotices(notices) {
@@ -590,6 +615,12 @@
     if (response.ok && data) {
       outbox = outbox.filter((m) => m.client_id !== item.client_id);
       saveOutbox();
+      if (data.erased) {
+        // Nothing on the server matches this session any more: this device forgets it too.
+        forgetSession();
+        showNotices(data.notices);
+        return "done";
+      }
       replaying = false;
       log.setAttribute("aria-live", "polite");
       receive(data.messages);
@@ -717,8 +748,8 @@
       close();
     }
   });
-  restartButton.addEventListener("click", () => {
-    if (!window.confirm(TEXT.restartConfirm)) return;
+  // This device stops showing the conversation and forgets its id (the server keeps it, unless it was erased).
+  function forgetSession() {
     if (source) source.close();
     source = null;
     session = null;
@@ -734,6 +765,18 @@
     seen = -1;
     setStatus("");
     updateBadge();
+  }
+  restartButton.addEventListener("click", () => {
+    if (!window.confirm(TEXT.restartConfirm)) return;
+    forgetSession();
+    input.focus();
+  });
+  eraseButton.addEventListener("click", () => {
+    if (!session) {
+      showLocal(TEXT.nothingToErase);
+      return;
+    }
+    send(ERASE_PAYLOAD, TEXT.erase);
     input.focus();
   });
 
