@@ -281,6 +281,13 @@ def main() -> int:
         return 2
     if "--show" in sys.argv[1:]:
         print("\n".join(describe(settings)))
+    if not (settings.controller_name and settings.controller_contact):
+        # Not an error (development needs neither), but the privacy page then says the controller is not given.
+        print(
+            "Attention : CONTROLLER_NAME ou CONTROLLER_CONTACT n'est pas défini ; la page /confidentialite indique "
+            "que le responsable du traitement n'est pas renseigné. Définissez-les en production.",
+            file=sys.stderr,
+        )
     return 0
 
 

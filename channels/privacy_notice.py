@@ -4,7 +4,8 @@
   turn on Telegram, SMS and REST; on SMS it is a message of its own, after the reply (channels/sms.py). It waits
   for the next turn when the first one was an emergency. It is recorded in the transcript (a system message) with
   the slot `privacy_notice_given`, which new sessions carry over, so it is said once per conversation; an erased
-  conversation starts again with it. The web chat shows it in the widget before the victim writes (widget.js).
+  conversation starts again with it. The web chat shows it in the widget before the victim writes (widget.js asks
+  `GET /webhooks/webchat/notice` for it).
 - The page is `static/privacy.html`, filled with the settings that make it true: retention, redaction delay, and
   the data controller's name and contact (CONTROLLER_NAME, CONTROLLER_CONTACT), which are never made up: the page
   says when the operator of the service has not given them.
@@ -35,10 +36,11 @@ NOT_NOW = frozenset({"emergency_danger"})  # a victim in danger reads the emerge
 MISSING = "non renseigné par l'organisme qui exploite ce service"
 
 
-def text(channel: Optional[str]) -> str:
+def text(channel: Optional[str], page_url: Optional[str] = None) -> str:
+    """The notice for `channel`, linking `page_url` (by default the page at PUBLIC_URL)."""
     current = settings.current()
     return responses.text(
-        "utter_privacy_notice", channel=channel, days=current.retention_days, url=current.privacy_page_url
+        "utter_privacy_notice", channel=channel, days=current.retention_days, url=page_url or current.privacy_page_url
     )
 
 
@@ -78,7 +80,9 @@ def page() -> str:
         "contact": current.controller_contact or MISSING,
         "days": str(current.retention_days),
     }
-    return _template().substitute({key: html.escape(value, quote=False) for key, value in values.items()}, stored=_stored(current))
+    return _template().substitute(
+        {key: html.escape(value, quote=False) for key, value in values.items()}, stored=_stored(current)
+    )
 
 
 def _stored(current: settings.Settings) -> str:

@@ -8,7 +8,8 @@
 - Replies go inline as TwiML, or through the REST API (`{SMS_API_BASE_URL}/2010-04-01/Accounts/{SMS_ACCOUNT_SID}/
   Messages.json`, from `SMS_FROM`) when those three settings are set; the REST API is also what `send_to` uses
   for messages that come later (operators). Without it, operators cannot write to SMS victims.
-- SMS-aware output (channels/sms_text.py): one message of at most 3 segments per turn, the rest on "SUITE";
+- SMS-aware output (channels/sms_text.py): one message of at most 3 segments per turn, the rest on "SUITE" (the
+  privacy notice of a conversation's first turn is a message of its own, after it: channels/privacy_notice.py);
   buttons become numbered choices and "1", "2"... select them. Keywords: STOP (forget the conversation and the
   number), AIDE (help), SUITE (next part).
 - STOP deletes the conversation's events and everything the application keeps about it (handovers and their notes,

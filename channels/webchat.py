@@ -8,6 +8,7 @@ Routes, under `/webhooks/webchat/` (every answer carries `Access-Control-Allow-O
 other sites' pages; there are no cookies, so no credentials are involved):
 
 - `GET  /static/widget.js`, `/static/widget.css`: the widget (plain JS and CSS, no build step).
+- `GET  /notice`: the privacy notice, as this deployment's settings word it (channels/privacy_notice.py).
 - `POST /webhook` `{"session": "web:<uuid>", "message": "...", "client_id": "..."}`: a victim message. It goes
   through the bot like any channel's (`channels.common.converse`: input cleaning, the always-answer safety net).
   The answer holds the turn as the stream shows it (`messages`) and the replies that are not in the transcript
@@ -496,6 +497,14 @@ class WebChatInput(InputChannel):
                 mime_type=WIDGET_FILES[name],
                 headers={**CORS_HEADERS, "Cache-Control": "public, max-age=600"},
             )
+
+        @blueprint.route("/notice", methods=["GET"])
+        async def notice(request: Request) -> HTTPResponse:
+            # The privacy notice the widget shows before the victim writes (channels/privacy_notice.py).
+            # Without PUBLIC_URL, the page is on the server the widget came from.
+            url = settings.current().public_url or f"{request.scheme}://{request.host}"
+            page = url + privacy_notice.PATH
+            return _json({"text": privacy_notice.text(vocabulary.WEB.key, page), "url": page}, request=request)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

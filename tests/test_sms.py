@@ -195,7 +195,7 @@ def events(database_url: str, sender_id: str, type_name: str | None = None) -> l
 def test_a_signed_sms_gets_a_french_reply_through_the_api(servers, api):
     number = new_number()
     replies = text(servers, api, number, "bonjour")
-    assert len(replies) == 1 and "Bonjour" in replies[0]
+    assert len(replies) == 2 and "Bonjour" in replies[0], "the reply, then the privacy notice of a first contact"
     sent = [m for m in api.messages if m["To"] == number][0]
     assert sent["From"] == SMS_FROM
 
@@ -268,9 +268,9 @@ def read_all(servers, api, number: str, first: list, limit: int = 10) -> list:
 
 def test_long_replies_are_split_and_buttons_become_numbered_choices(servers, api):
     number = new_number()
-    first = text(servers, api, number, "on a piraté mon compte facebook")
-    assert len(first) == 1, "one message per turn; the rest waits for SUITE"
-    parts = read_all(servers, api, number, first)
+    first, notice = text(servers, api, number, "on a piraté mon compte facebook")
+    assert "Bon à savoir" in notice, "one message per turn, then the privacy notice; the rest waits for SUITE"
+    parts = read_all(servers, api, number, [first])
     for part in parts:
         assert segments(part) <= 3, (part, encoding(part), length_in_units(part))
         assert len(part) <= 459
@@ -447,7 +447,7 @@ def test_a_redelivered_message_is_answered_once(servers, api):
     form = twilio_form(number, "bonjour")
     assert post(servers, form).status_code == 200
     assert post(servers, form).status_code == 200
-    assert len(api.bodies_to(number)) == 1
+    assert len(api.bodies_to(number)) == 2  # the reply and the privacy notice, once
     assert len(events(servers.database_url, f"sms:{number}", "user")) == 1
 
 
@@ -455,11 +455,11 @@ def test_a_redelivery_to_another_server_or_after_a_restart_is_answered_once(serv
     number = new_number()
     form = twilio_form(number, "bonjour")
     assert post(servers, form).status_code == 200
-    assert len(api.bodies_to(number)) == 1
+    assert len(api.bodies_to(number)) == 2  # the reply and the privacy notice
     # The gateway retries; the retry reaches a server that never saw the first delivery.
     response = post(other_server, form)
     assert response.status_code == 200 and "<Message>" not in response.text
-    assert len(api.bodies_to(number)) == 1, "answered once"
+    assert len(api.bodies_to(number)) == 2, "answered once"
     assert len(events(servers.database_url, f"sms:{number}", "user")) == 1
     # A new message from the same number is of course answered by that server.
     assert text(other_server, api, number, "merci")
@@ -671,3 +671,34 @@ def test_after_stop_nothing_more_is_sent_to_the_number(api, monkeypatch):
     with pytest.raises(RuntimeError, match="STOP"):
         asyncio.run(sms.send_to(f"sms:{number}", "Un conseiller vous répond."))
     assert api.bodies_to(number) == []
+
+
+# --- privacy: the notice in a message of its own, and "effacer mes données" ------------------------------------------
+def test_the_privacy_notice_comes_once_in_its_own_message_after_the_first_reply(servers, api):
+    number = new_number()
+    first = text(servers, api, number, "bonjour")
+    assert len(first) == 2 and "Bonjour" in first[0], "the answer first: the notice never takes its place"
+    assert "Bon a savoir" in first[1] or "Bon à savoir" in first[1]
+    assert "STOP" in first[1] and "/confidentialite" in first[1] and segments(first[1]) <= 3
+    assert len(text(servers, api, number, "on m'a pirate mon compte facebook")) == 1
+
+
+def test_twiml_puts_later_messages_in_messages_of_their_own():
+    body = sms.twiml("La réponse", ["La notice"]).body.decode()
+    assert body.count("<Message>") == 2 and body.index("La réponse") < body.index("La notice")
+    assert "<Message>" not in sms.twiml().body.decode()
+
+
+def test_effacer_mes_donnees_then_1_erases_everything(servers, api, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", servers.database_url)
+    number = new_number()
+    sender_id = f"sms:{number}"
+    text(servers, api, number, "j'ai recu un sms chronopost et j'ai payé 1,99 euros avec ma carte")
+    asked = "\n".join(read_all(servers, api, number, text(servers, api, number, "effacer mes données")))
+    assert "1. Oui, tout effacer" in asked, asked
+    assert events(servers.database_url, sender_id, "user"), "nothing is erased before the confirmation"
+    done = text(servers, api, number, "1")
+    assert len(done) == 1 and "effac" in done[0]
+    assert events(servers.database_url, sender_id) == []
+    assert not any(application_data(sender_id).values())
+    assert "Bon" in text(servers, api, number, "bonjour")[-1], "a new conversation: the notice again"

@@ -630,3 +630,41 @@ def test_texts_longer_than_telegram_allows_are_cut_between_words():
     parts = telegram.split_long(text)
     assert len(parts) == 2 and all(len(part) <= telegram.MAX_MESSAGE_CHARS for part in parts)
     assert " ".join(parts) == text
+
+
+# --- privacy: the notice on first contact, and /effacer --------------------------------------------------------------
+def test_the_first_reply_is_followed_by_the_privacy_notice_once(rasa, standin):
+    chat = new_chat()
+    first = texts(say(rasa, standin, chat, text_update(chat, "on a piraté mon compte instagram")))
+    assert "Bon à savoir" in first and "/confidentialite" in first and "/effacer" in first
+    assert "Bon à savoir" not in texts(say(rasa, standin, chat, text_update(chat, "je ne sais pas")))
+
+
+def test_effacer_asks_first_then_erases_the_conversation(rasa, standin, actions):
+    _, database_url, _ = actions
+    chat = new_chat()
+    say(rasa, standin, chat, text_update(chat, "mon compte snapchat est pirate, mon mdp c'est Lapin2024"))
+    asked = say(
+        rasa,
+        standin,
+        chat,
+        message_update(chat, text="/effacer", entities=[{"offset": 0, "length": 8, "type": "bot_command"}]),
+    )
+    question = next(call for call in asked if call.get("reply_markup"))
+    assert "efface" in question["text"] and events(database_url, chat, "user"), "nothing is erased before the yes"
+    yes = next(row[0] for row in question["reply_markup"]["inline_keyboard"] if row[0]["text"].startswith("Oui"))
+    done = say(rasa, standin, chat, callback_update(chat, yes["callback_data"], bot_message(chat, question)))
+    assert "effacés" in texts(done) and "supprimer la discussion" in texts(done)
+    assert events(database_url, chat, "user") == [] and events(database_url, chat, "bot") == []
+    # Writing again starts a new conversation, which is told about privacy again.
+    assert "Bon à savoir" in texts(say(rasa, standin, chat, text_update(chat, "bonjour")))
+
+
+def test_effacer_then_no_keeps_everything(rasa, standin, actions):
+    _, database_url, _ = actions
+    chat = new_chat()
+    say(rasa, standin, chat, text_update(chat, "j'ai recu un mail bizarre de la caf"))
+    say(rasa, standin, chat, text_update(chat, "/effacer"))
+    kept = say(rasa, standin, chat, text_update(chat, "non"))
+    assert "n'efface rien" in texts(kept)
+    assert len(events(database_url, chat, "user")) == 3

@@ -818,3 +818,83 @@ def test_widget_embedded_on_another_site(server: str, context):
         assert seen == {"errors": [], "dialogs": []}
     finally:
         site.close()
+
+
+# --- privacy: the page, and "Effacer mes données" ---------------------------------------------------------------------
+def test_the_privacy_page_is_served_in_french(server: str):
+    page = requests.get(f"{server}/confidentialite", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert "Vos données et cette conversation" in page.text and "jours après votre dernier message" in page.text
+    notice = requests.get(f"{server}/webhooks/webchat/notice", timeout=10)
+    assert notice.headers["Access-Control-Allow-Origin"] == "*"
+    assert notice.json()["url"] == f"{server}/confidentialite" and "Effacer mes données" in notice.json()["text"]
+
+
+def test_effacer_mes_donnees_asks_then_erases_and_tells_the_widget(server: str):
+    session = new_session()
+    post(server, session, "mon compte instagram a été piraté, mon mot de passe était Soleil75")
+    asked = post(server, session, "/request_erasure").json()
+    question = next(m for m in asked["messages"] if m.get("buttons"))
+    assert [m["text"] for m in asked["messages"] if m["who"] == "victim"] == ["Effacer mes données"]
+    assert [b["title"] for b in question["buttons"]] == ["Oui, tout effacer", "Non, garder"]
+    assert len(history(server, session)) > 4, "nothing is erased before the confirmation"
+    events = stream(server, session)
+    events.messages_until_synced()
+    done = post(server, session, "/confirm_erasure").json()
+    assert done["erased"] is True and done["messages"] == []
+    assert "effacés" in done["notices"][0]["text"]
+    event = events.next()
+    while "data" not in event:
+        event = events.next()
+    assert event["event"] == "reset", "open tabs of the conversation drop what they show"
+    events.close()
+    assert history(server, session) == []
+
+
+def test_a_confirmation_nobody_was_asked_for_erases_nothing(server: str):
+    session = new_session()
+    post(server, session, "j'ai reçu un mail de la caf qui me demande ma carte")
+    before = history(server, session)
+    forged = post(server, session, "/confirm_erasure").json()
+    assert "erased" not in forged
+    assert history(server, session)[: len(before)] == before
+
+
+def test_typed_yes_confirms_and_typed_no_keeps(server: str):
+    kept, erased = new_session(), new_session()
+    for session in (kept, erased):
+        post(server, session, "un faux conseiller m'a appelé")
+        post(server, session, "effacez mes données svp")
+    assert "n'efface rien" in json.dumps(post(server, kept, "non").json(), ensure_ascii=False)
+    assert history(server, kept)
+    assert post(server, erased, "oui").json().get("erased") is True
+    assert history(server, erased) == []
+
+
+def test_the_widget_erases_after_confirmation_and_forgets_its_session(server: str, context):
+    page = context.new_page()
+    seen = watch(page)
+    page.goto(f"{server}/")
+    page.locator(".bubble").click()
+    # The notice as the server words it: how long conversations are kept, a link to the privacy page.
+    notice = page.locator(".intro .notice")
+    expect(notice).to_contain_text("180 jours")
+    assert notice.locator("a").first.get_attribute("href") == f"{server}/confidentialite"
+    erase = page.get_by_role("button", name="Effacer mes données")
+    erase.click()
+    wait_for_text(page, "Rien n'est enregistré")
+    page.locator("#cw-input").fill("on a piraté mon compte facebook")
+    page.keyboard.press("Enter")
+    wait_for_text(page, DIAGNOSIS)
+    session = page.evaluate("() => localStorage.getItem('cyberaide.webchat.session')")
+    assert session and session.startswith("web:")
+    erase.click()
+    page.locator(".choices button", has_text="Oui, tout effacer").click()
+    wait_for_text(page, "sont effacés")
+    assert page.evaluate("() => localStorage.getItem('cyberaide.webchat.session')") is None
+    assert not any(DIAGNOSIS in m[2] for m in shown_messages(page)), "the erased conversation is not shown"
+    assert history(server, session) == []
+    page.reload()
+    page.locator(".bubble").click()
+    assert not any(DIAGNOSIS in m[2] for m in shown_messages(page))
+    assert seen == {"errors": [], "dialogs": []}

@@ -38,9 +38,10 @@
       "Bonjour. Décrivez-moi en quelques mots ce qui vous arrive (message suspect, compte piraté, chantage, " +
       "arnaque…) et je vous indiquerai quoi faire.",
     privacy: "Ne communiquez jamais vos mots de passe, vos codes ni votre numéro de carte bancaire.",
+    // Shown until the server's notice (with the retention of this deployment) arrives: GET notice.
     notice:
-      "Ce que vous écrivez ici est gardé pour vous aider et améliorer le service ; seule notre équipe le lit, " +
-      "avec vos données sensibles masquées. Vous pouvez tout effacer à tout moment avec le bouton « Effacer mes " +
+      "Ce que vous écrivez ici est gardé pour vous aider et améliorer le service. Il n'est lu que par notre " +
+      "équipe, avec vos données sensibles masquées. Vous pouvez tout effacer avec le bouton « Effacer mes " +
       "données » en haut de cette fenêtre.",
     noticeLink: "Vos données et cette conversation",
     erase: "Effacer mes données",
@@ -205,8 +206,23 @@
     { className: "intro" },
     el("p", { text: TEXT.intro }),
     el("p", { className: "privacy", text: TEXT.privacy }),
-    el("p", { className: "privacy" }, document.createTextNode(TEXT.notice + " "), link(PRIVACY_PAGE, TEXT.noticeLink))
+    el("p", { className: "privacy notice" }, document.createTextNode(TEXT.notice + " "), link(PRIVACY_PAGE, TEXT.noticeLink))
   );
+  // The notice as this deployment words it (how long it keeps conversations); the built-in text stays if it fails.
+  let noticeAsked = false;
+  async function loadNotice() {
+    if (noticeAsked) return;
+    noticeAsked = true;
+    try {
+      const response = await fetch(BASE + "notice", { credentials: "omit", cache: "no-store" });
+      const data = response.ok ? await response.json() : null;
+      if (data && typeof data.text === "string" && data.text) {
+        intro.querySelector(".notice").replaceChildren(richText(data.text));
+      }
+    } catch (e) {
+      // offline: the built-in notice is shown
+    }
+  }
   log.append(intro);
   const status = el("p", { className: "status", role: "status" });
   const typing = el(
@@ -714,6 +730,7 @@
 
   // --- opening and closing -----------------------------------------------------------------------------------------
   function open(moveFocus) {
+    loadNotice();
     panel.hidden = false;
     host.classList.add("open");
     bubble.classList.add("is-open");
