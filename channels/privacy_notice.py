@@ -78,7 +78,9 @@ def page() -> str:
         "contact": current.controller_contact or MISSING,
         "days": str(current.retention_days),
     }
-    return _template().substitute({key: html.escape(value, quote=False) for key, value in values.items()}, stored=_stored(current))
+    return _template().substitute(
+        {key: html.escape(value, quote=False) for key, value in values.items()}, stored=_stored(current)
+    )
 
 
 def _stored(current: settings.Settings) -> str:
