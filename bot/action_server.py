@@ -7,7 +7,7 @@ action for whatever tracker it is sent (a forged one could ask for a handover fo
 - `/webhook` and `/actions` need the shared secret ACTION_SERVER_TOKEN, which the Rasa server sends as `?token=`
   (the `token` of `action_endpoint` in endpoints.yml). `/health` stays open for start-up checks.
 
-Sanic's access log is off: it would print the query string, token included.
+Sanic's access log is off: it would print the query string, token included. Log lines are masked (bot.logs).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import settings, tokens
+from bot import logs, settings, tokens
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def main(argv: Optional[list] = None) -> None:
     token = settings.current().action_server_token
     if not token:
         sys.exit(NO_TOKEN)
+    logs.install()  # actions log conversation ids too (bot.trackers, bot.delivery), and rasa-sdk its own lines
     utils.configure_colored_logging("INFO")
     utils.update_sanic_log_level()
     app = build_app(token, args.actions)

@@ -345,6 +345,22 @@ def _phone_intl_ok(match: "re.Match[str]") -> bool:
     return 8 <= len(digits) <= 15
 
 
+# What every match of the four patterns above contains (8 digits or more, from the first to the last, with only
+# separators and parentheses between them): text without it has no phone number. Keep it in step with them.
+_PHONE_CLUE = re.compile(r"\d[\d \u00a0\u202f.\-/_()]{6,}\d")
+
+
+def mask_phones(text: str) -> str:
+    """`text` with its phone numbers (French, international, bare) replaced by PHONE: the phone step of `redact`,
+    alone for the log lines (bot.logs), which run it on every record."""
+    if not _PHONE_CLUE.search(text):
+        return text
+    text = _sub(_PHONE_FR, PHONE, text)
+    text = _sub(_PHONE_INTL, PHONE, text, _phone_intl_ok)
+    text = _sub(_PHONE_BARE, PHONE, text)
+    return _sub(_BARE_INTERNATIONAL, PHONE, text, lambda m: is_bare_international(m.group()))
+
+
 # --- the card's security code and expiry date ------------------------------------------------------------------
 _CARD_CODE = re.compile(
     r"(?:\bcrypto(?:gramme)?(?![^\W\d_])|\bcvv2?(?![^\W\d_])|\bcvc2?(?![^\W\d_])|code\s+de\s+s[ée]curit[ée]|(?:les\s+)?(?:3|trois)\s+chiffres|"
@@ -898,10 +914,7 @@ def redact(text: Any, phones: bool = True) -> str:
     text = _otp(text)
     text = _code_lists(text)
     if phones:
-        text = _sub(_PHONE_FR, PHONE, text)
-        text = _sub(_PHONE_INTL, PHONE, text, _phone_intl_ok)
-        text = _sub(_PHONE_BARE, PHONE, text)
-        text = _sub(_BARE_INTERNATIONAL, PHONE, text, lambda m: is_bare_international(m.group()))
+        text = mask_phones(text)
     text = _id_documents(text)
     text = _seeds(text)
     text = _logins(text)

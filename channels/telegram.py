@@ -32,6 +32,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
 from bot import delivery, responses, settings, tokens, vocabulary
+from bot.logs import log_id
 from channels import self_erasure, store
 from channels.config import telegram_problem
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
@@ -185,10 +186,10 @@ async def _deliver(bot: Any, chat_id: int, replies: List[Dict[str, Any]]) -> Non
         try:
             await output.send_response(recipient, dict(reply))
         except Forbidden:
-            logger.info("Telegram chat %s blocked the bot or left; replies dropped.", chat_id)
+            logger.info("%s blocked the bot or left the chat; replies dropped.", log_id(recipient))
             return
         except TelegramError:
-            logger.exception("Could not send a Telegram message to chat %s", chat_id)
+            logger.exception("Could not send a Telegram message to %s", log_id(recipient))
 
 
 async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> None:
@@ -231,7 +232,7 @@ async def _allowed(chat_id: int) -> bool:
     """Applies the per-sender rate limit; tells the sender once when they go over it."""
     verdict = _inbound.admit(sender_id_for(chat_id))
     if verdict == RateLimiter.WARN:
-        logger.warning("Telegram chat %s is over the rate limit", chat_id)
+        logger.warning("%s is over the rate limit", log_id(sender_id_for(chat_id)))
         await _reply(chat_id, RATE_LIMIT_REPLY)
     return verdict == RateLimiter.OK
 

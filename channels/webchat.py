@@ -50,6 +50,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import delivery, settings, vocabulary
+from bot.logs import log_id
 from channels import privacy_notice, self_erasure
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
@@ -359,7 +360,7 @@ async def _handle_message(
         if _turn(widget_messages(await _events(request.app, session)), client_id) is not None:
             return await _already_handled(request, session, client_id)
     except Exception:
-        logger.exception("Could not read the tracker of %s before a turn", session)
+        logger.exception("Could not read the tracker of %s before a turn", log_id(session))
 
     replies = await inbound.turn(request.app, on_new_message, body["message"], session, message_id=client_id)
     await notify(session)
@@ -367,7 +368,7 @@ async def _handle_message(
     try:
         turn = _turn(widget_messages(await _events(request.app, session)), client_id) or []
     except Exception:  # the database is down: the replies are all notices, the victim still reads them
-        logger.exception("Could not read the tracker of %s after a turn", session)
+        logger.exception("Could not read the tracker of %s after a turn", log_id(session))
     body = {"messages": turn, "notices": _notices(replies, turn)}
     if any(reply.get("erased") for reply in replies):
         body["erased"] = True  # the widget forgets its session: nothing on the server matches it any more
@@ -379,7 +380,7 @@ async def _already_handled(request: Request, session: str, client_id: str) -> HT
     try:
         turn = _turn(widget_messages(await _events(request.app, session)), client_id)
     except Exception:
-        logger.exception("Could not read the tracker of %s", session)
+        logger.exception("Could not read the tracker of %s", log_id(session))
     return _json({"duplicate": True, "messages": turn or [], "notices": []}, request=request)
 
 
@@ -408,7 +409,7 @@ async def _stream(request: Request) -> Optional[HTTPResponse]:
                 failing = False
             except Exception:
                 if not failing:
-                    logger.exception("Could not read the tracker of %s for its stream", session)
+                    logger.exception("Could not read the tracker of %s for its stream", log_id(session))
                 failing = True
                 events = None
             if events is not None:

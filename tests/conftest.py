@@ -16,6 +16,7 @@ from typing import Dict, Iterator, List, Optional
 import pytest
 import requests
 import yaml
+from sanic.log import LOGGING_CONFIG_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -129,13 +130,45 @@ def start_action_server(tmp: Path, database_url: str, extra_env=None) -> tuple:
     return server, f"http://127.0.0.1:{port}/webhook"
 
 
-def start_rasa_server(tmp: Path, database_url: str, action_url: str, extra_env=None, credentials=None) -> tuple:
+# The shared servers write log lines that carry conversation ids, so that tests can check that the ids are masked
+# (tests/test_logs.py): Rasa's lock and tracker stores at DEBUG (a few lines per message), and Sanic's access log
+# with request URLs, which `rasa run` leaves without a handler unless its HTTP API is on (`--enable-api`).
+ID_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)-8s %(name)s  - %(message)s"},
+        "access": {"format": LOGGING_CONFIG_DEFAULTS["formatters"]["access"]["format"]},
+    },
+    "handlers": {
+        "ids": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"},
+        "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "access"},
+    },
+    "loggers": {
+        **{
+            name: {"level": "DEBUG", "handlers": ["ids"], "propagate": False}
+            for name in ("rasa.core.lock_store", "rasa.core.tracker_store")
+        },
+        "sanic.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+    },
+}
+ID_LOGGING_ENV = {"LOG_LEVEL_LIBRARIES": "INFO"}  # else Rasa sets Sanic's access log to ERROR (update_sanic_log_level)
+
+
+def start_rasa_server(
+    tmp: Path, database_url: str, action_url: str, extra_env=None, credentials=None, logging_config=None
+) -> tuple:
     port = free_port()
     endpoints = tmp / "endpoints.yml"
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     config["action_endpoint"] = {"url": action_url, "token": ACTION_TOKEN}
     endpoints.write_text(yaml.safe_dump(config))
     creds = credentials or (ROOT / "credentials.yml")
+    logging_args: List[str] = []
+    if logging_config:
+        logging_file = tmp / f"logging-{port}.yml"
+        logging_file.write_text(yaml.safe_dump(logging_config))
+        logging_args = ["--logging-config-file", str(logging_file)]
     server = Server(
         [
             RASA,
@@ -148,6 +181,7 @@ def start_rasa_server(tmp: Path, database_url: str, action_url: str, extra_env=N
             str(creds),
             "--endpoints",
             str(endpoints),
+            *logging_args,
         ],
         server_env(database_url, extra_env),
         tmp / f"rasa-{port}.log",
@@ -212,7 +246,7 @@ def bot(tmp_path_factory) -> Iterator[Bot]:
     database_url = f"sqlite:///{tmp / 'test.db'}"
     actions, action_url = start_action_server(tmp, database_url)
     try:
-        rasa, base_url = start_rasa_server(tmp, database_url, action_url)
+        rasa, base_url = start_rasa_server(tmp, database_url, action_url, ID_LOGGING_ENV, logging_config=ID_LOGGING)
     except BaseException:
         actions.stop()
         raise
