@@ -6,7 +6,7 @@ import time
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from bot import db, handover, ratings
 from bot.db import EVENTS
@@ -129,6 +129,64 @@ def test_purge_keeps_the_current_session_of_a_conversation_still_in_use(database
     with db.session() as s:
         row = s.scalar(select(ConversationIndex).where(ConversationIndex.sender_id == sender))
         assert row.first_message == "nouvelle histoire" and "vieille" not in row.search_text
+
+
+def backdate(handover_ids=(), rating_ids=(), days: int = 400) -> None:
+    when = retention._as_datetime(NOW - days * DAY)
+    handovers, rated = handover.Handover.__table__, ratings.Rating.__table__
+    with db.engine().begin() as connection:
+        connection.execute(update(handovers).where(handovers.c.id.in_(handover_ids)).values(requested_at=when))
+        connection.execute(update(rated).where(rated.c.id.in_(rating_ids)).values(created_at=when))
+
+
+def test_purge_removes_old_handovers_notes_and_ratings_of_a_conversation_still_in_use_never_an_open_request(
+    database,
+):
+    # The old session was purged by an earlier run: only recent events are left, but old requests and ratings stay.
+    sender = "telegram:888"
+    review_data.store(database, [Conversation(sender, NOW - 60).victim("nouvelle histoire", "hameconnage").listen()])
+    index.refresh(settle_seconds=0)
+    closed = handover.request(sender, "telegram", "asked", {"title": "Fraude", "details": {"note": "0612345678"}})
+    assert handover.finish(closed.id, None, handover.CLOSED, "advice_given")
+    with db.session() as s:
+        s.add(HandoverNote(handover_id=closed.id, text="rappeler au 06 12 34 56 78"))
+    waiting = handover.request(sender, "telegram", "asked", None)  # still open: an operator may take it any minute
+    old_rating, new_rating = ratings.store(sender, "2"), ratings.store(sender, "5")
+    backdate([closed.id, waiting.id], [old_rating.id])
+
+    counts = retention.purge(days=365)
+
+    assert {k: v for k, v in counts.items() if v} == {"handovers": 1, "notes": 1, "ratings": 1}
+    with db.session() as s:
+        assert [h.id for h in s.scalars(select(handover.Handover))] == [waiting.id]
+        assert [r.id for r in s.scalars(select(ratings.Rating))] == [new_rating.id]
+        assert s.scalar(select(func.count()).select_from(HandoverNote)) == 0
+    assert count(EVENTS, sender) == len(Conversation(sender, NOW).victim("x", "spam").listen().events)
+    (target,) = audit("retention_purge")
+    assert "1 avis, 1 demande(s) de conseiller, 1 note(s) interne(s)" in target
+
+
+def test_anonymising_a_conversation_still_in_use_moves_its_old_requests_with_its_old_sessions(database):
+    sender = "sms:+33600000004"
+    old = Conversation(sender, NOW - 400 * DAY).victim(CARD_TEXT, "fraude_carte_bancaire").listen()
+    current = Conversation(sender, NOW - 60).victim("nouvelle histoire", "hameconnage").listen()
+    review_data.store(database, [old, current])
+    index.refresh(settle_seconds=0)
+    closed = handover.request(sender, "sms", "asked", {"details": {"note": "tel 0612345678"}})
+    handover.finish(closed.id, None, handover.BACK_TO_BOT)
+    rating = ratings.store(sender, "1")
+    ratings.add_comment(sender, "joignable au 06 12 34 56 78")
+    backdate([closed.id], [rating.id])
+
+    counts = retention.purge(days=365, anonymise=True)
+
+    assert counts["anonymised"] == 1 and counts["handovers"] == 1 and counts["ratings"] == 1
+    with db.session() as s:
+        (moved,) = s.scalars(select(handover.Handover))
+        (rated,) = s.scalars(select(ratings.Rating))
+    assert moved.sender_id == rated.sender_id and moved.sender_id.startswith("sms:anonyme-")
+    assert count(EVENTS, moved.sender_id) == len(old.events)  # the old session went to the same anonymous id
+    assert "0612345678" not in json.dumps(moved.summary) and "06 12" not in rated.comment
 
 
 def test_anonymisation_keeps_statistics_without_identity_or_personal_data(database):
