@@ -13,7 +13,7 @@
         victim is not chatting (the console's admin "Supprimer" button does it under the conversation's lock).
     python -m console.retention scrub
         Redacts now the stored messages older than REDACT_STORED_AFTER_MINUTES (the Rasa server also
-        does it periodically), unless KEEP_ORIGINAL_TEXT is on.
+        does it every SCRUB_INTERVAL_SECONDS: `scrub_forever`), unless KEEP_ORIGINAL_TEXT is on.
 
 What was deleted or anonymised is written to the audit log (counts, never the victim's identifiers in clear).
 """
@@ -21,8 +21,10 @@ What was deleted or anonymised is written to the audit log (counts, never the vi
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import json
+import logging
 import re
 import sys
 import time
@@ -42,7 +44,10 @@ from console import auth, events, export, index  # noqa: F401  (export: register
 from console.models import HandoverNote
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation
 
+logger = logging.getLogger(__name__)
+
 SCRUB_BATCH = 1000
+BACKGROUND_SCRUB_BUDGET_SECONDS = 20.0  # a run stops after this much work; the next one goes on from the cursor
 ANNOTATIONS = MessageAnnotation.__table__
 REVIEWS = ConversationReview.__table__
 TAGS = ConversationTag.__table__
@@ -350,6 +355,16 @@ def scrub_originals(
                 connection.execute(update(index.STATE).where(index.STATE.c.name == "scrub").values(last_event_id=last))
         if reached_recent or len(rows) < SCRUB_BATCH or (deadline and time.monotonic() > deadline):
             return changed_total
+
+
+async def scrub_forever(interval: float) -> None:
+    """Redacts the stored texts as they pass the grace period, in the server (started by console/channel.py)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(scrub_originals, None, BACKGROUND_SCRUB_BUDGET_SECONDS)
+        except Exception:
+            logger.exception("redaction of stored texts")
 
 
 # --- command line ----------------------------------------------------------------------------------------------------

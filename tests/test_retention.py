@@ -270,3 +270,59 @@ def test_stored_texts_are_redacted_after_the_grace_period_unless_configured(data
     ]
     assert retention.scrub_originals() == 0  # each event is read once
     assert retention.scrub_originals(grace_minutes=0) == 1
+
+
+class Stop(BaseException):
+    """Ends a background loop in a test (the loops survive every Exception)."""
+
+
+def run_loop_twice(monkeypatch, loop_coroutine, *patched):
+    """Runs a background loop for two rounds; returns the delays it slept and the calls to the patched functions."""
+    slept, calls = [], []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+        if len(slept) > 2:
+            raise Stop
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    for module, name in patched:
+        monkeypatch.setattr(module, name, lambda *args, _name=name: calls.append((_name, args)))
+    with pytest.raises(Stop):
+        asyncio.run(loop_coroutine())
+    return slept, calls
+
+
+def test_the_stored_texts_are_redacted_on_their_own_schedule_with_a_time_budget_per_run(monkeypatch):
+    slept, calls = run_loop_twice(
+        monkeypatch, lambda: retention.scrub_forever(300), (retention, "scrub_originals"), (index, "refresh")
+    )
+    assert slept == [300, 300, 300]
+    assert calls == [("scrub_originals", (None, retention.BACKGROUND_SCRUB_BUDGET_SECONDS))] * 2
+
+
+def test_the_index_refresh_no_longer_redacts_stored_texts(monkeypatch):
+    from console import review
+
+    _, calls = run_loop_twice(
+        monkeypatch, lambda: review.refresh_forever(30), (retention, "scrub_originals"), (index, "refresh")
+    )
+    assert [name for name, _ in calls] == ["refresh", "refresh"]
+
+
+def test_the_console_starts_the_redaction_beside_the_index_refresh_and_the_timeout_watcher(monkeypatch):
+    from types import SimpleNamespace
+
+    from console import channel
+
+    monkeypatch.setenv("SCRUB_INTERVAL_SECONDS", "120")
+
+    async def start():
+        jobs = channel.start_jobs(SimpleNamespace(), asyncio.get_running_loop())
+        names = sorted(job.get_coro().__qualname__ for job in jobs)
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+        return names
+
+    assert asyncio.run(start()) == ["refresh_forever", "scrub_forever", "watch_timeouts"]
