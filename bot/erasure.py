@@ -6,7 +6,8 @@ tests/test_erasure.py, so a new table cannot be forgotten by accident.
 
 Erasers run inside one transaction, in ascending `order` (an eraser that finds its rows through another table's
 rows, like handover notes through handovers, runs before it). Rasa's `events` rows are deleted first, here. After
-the commit, the recorders (the console's audit log) are told what was deleted, counts only.
+the commit, the store's files are cleaned of the deleted rows (`reclaim`: SQLite checkpoint, PostgreSQL VACUUM)
+and the recorders (the console's audit log) are told what was deleted, counts only.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def describe(counts: Counts) -> str:
     return ", ".join(parts) or "rien"
 
 
+def reclaim(engine: Any) -> None:
+    """After a deletion: Rasa's events and every table an eraser empties are cleaned of the deleted rows."""
+    db.reclaim(engine, [db.EVENTS.name, *sorted(covered_tables())])
+
+
 def erase_app_data(connection: Connection, sender_ids: Sequence[str], counts: Counts) -> None:
     """Everything the application keeps about these conversations, besides Rasa's events."""
     for registered in sorted(_erasers.values()):
@@ -123,6 +129,7 @@ def forget(sender_ids: Sequence[str], actor: Any = None) -> Counts:
             if existing:
                 counts["conversations"] = len(existing)
         erase_app_data(connection, sender_ids, counts)
+    reclaim(engine)  # also when the server deleted the events already (bot.trackers.delete)
     for record in _recorders:
         record(sender_ids, counts, actor)
     return counts

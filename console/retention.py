@@ -240,6 +240,8 @@ def purge(
                 _delete_old_requests(connection, sender_id, _as_datetime(cutoff), counts)
             elif _anonymise_requests(connection, sender_id, new_id, counts, before=_as_datetime(cutoff)) or moved:
                 erasure.add(counts, "anonymised", 1)
+        if in_use:
+            index.compact_search(connection)  # their search entries were rebuilt without the old sessions
         if orphans:
             erasure.erase_app_data(connection, sorted(orphans), counts)
         if dry_run:
@@ -252,6 +254,7 @@ def purge(
     finally:
         connection.close()
     if not dry_run:
+        erasure.reclaim(engine)  # anonymised rows were rewritten: their old versions go too
         action = "retention_anonymise" if anonymise else "retention_purge"
         auth.audit(None, action, f"plus de {days} jours : {erasure.describe(counts)}"[:255])
     return counts

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import time
 
 import pytest
@@ -80,6 +81,12 @@ def everything(sender_id: str) -> dict:
     }
 
 
+def database_files(url: str) -> bytes:
+    """The bytes of a SQLite database: its file and its write-ahead log."""
+    path = url.removeprefix("sqlite:///")
+    return b"".join(open(p, "rb").read() for p in (path, f"{path}-wal") if os.path.exists(p))
+
+
 def audit(action: str) -> list:
     with db.session() as s:
         return [a.target for a in s.scalars(select(AuditLog).where(AuditLog.action == action))]
@@ -129,6 +136,8 @@ def test_purge_keeps_the_current_session_of_a_conversation_still_in_use(database
     with db.session() as s:
         row = s.scalar(select(ConversationIndex).where(ConversationIndex.sender_id == sender))
         assert row.first_message == "nouvelle histoire" and "vieille" not in row.search_text
+    if database.startswith("sqlite"):  # nor in the file: rows overwritten, log emptied, search index merged
+        assert b"vieille" not in database_files(database) and b"nouvelle" in database_files(database)
 
 
 def backdate(handover_ids=(), rating_ids=(), days: int = 400) -> None:
