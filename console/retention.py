@@ -398,6 +398,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         days = settings.current().retention_days if args.days is None else args.days
         verb = "qui seraient traitées" if args.dry_run else ("anonymisées" if args.anonymise else "supprimées")
         print(f"Données de plus de {days} jours {verb} : {erasure.describe(counts)}.")
+        if counts.get("training") and not args.dry_run:
+            print(erasure.RETRAIN_NOTICE)
     elif args.command == "forget":
         sender_id = resolve_identity(args.identity, args.phone, args.telegram)
         counts = erasure.forget([sender_id])
@@ -405,6 +407,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"Aucune donnée trouvée pour la conversation {privacy.mask_sender(sender_id)}.", file=sys.stderr)
             return 1
         print(f"Conversation {privacy.mask_sender(sender_id)} supprimée : {erasure.describe(counts)}.")
+        if counts.get("training"):
+            print(erasure.RETRAIN_NOTICE)
     else:
         if settings.current().keep_original_text:
             print("KEEP_ORIGINAL_TEXT est activé : les textes d'origine sont conservés, rien n'a été masqué.")
