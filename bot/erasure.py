@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence
 
 from sqlalchemy import Table, delete, select
@@ -151,7 +152,7 @@ RETRAIN_NOTICE = (
 )
 
 
-def _training_marker() -> Any:
+def _training_marker() -> Path:
     return settings.current().var_dir / "erasures.json"
 
 
