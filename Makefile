@@ -54,9 +54,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Reviewed exports change the model in service: `make retrain` compares first (see README, "Transcript review").
+# An erasure of training text (var/erasures.json, bot/erasure.py) after the model was trained: it must be replaced.
 train: install
-	@newest=$$(ls -t $(MODELS)/*.tar.gz 2>/dev/null | head -1); \
-	if [ -n "$$newest" ] && [ -n "$$(find bot/data/nlu -name 'review_export_*.yml' -newer "$$newest")" ]; then \
+	@newest=$$(ls -t $(MODELS)/*.tar.gz 2>/dev/null | head -1); erased="$${CYBERAIDE_VAR_DIR:-var}/erasures.json"; \
+	if [ -n "$$newest" ] && [ "$$erased" -nt "$$newest" ]; then \
+	  echo "WARNING: the model in service ($$newest) was trained before an erasure of training text ($$erased):"; \
+	  echo "         it still holds the erased words and must be retrained; this training replaces it. Restart the"; \
+	  echo "         servers with the new model and delete the models trained before (models/, models/candidates/)."; \
+	elif [ -n "$$newest" ] && [ -n "$$(find bot/data/nlu -name 'review_export_*.yml' -newer "$$newest")" ]; then \
 	  echo "WARNING: new reviewed examples (bot/data/nlu/review_export_*.yml) will change the model in service;"; \
 	  echo "         run \`make retrain\` first to compare the candidate with the current model."; fi
 	$(TRAIN)

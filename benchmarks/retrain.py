@@ -35,6 +35,7 @@ from benchmarks.bench_nlu import (  # noqa: E402
     load_examples,
     rasa_predictor,
 )
+from bot import erasure  # noqa: E402
 
 MODELS = ROOT / "models"
 CANDIDATES = MODELS / "candidates"
@@ -45,6 +46,21 @@ SIGNIFICANT = 0.01
 def model_in_service() -> Optional[Path]:
     models = sorted(MODELS.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return models[-1] if models else None
+
+
+def erasure_warning(model: Path) -> Optional[str]:
+    """What to say when training text was erased (a victim forgotten, STOP, the purge: bot/erasure.py) after
+    `model` was trained: the model still holds those words."""
+    erased = erasure.training_erasures(since=model.stat().st_mtime)
+    if not erased:
+        return None
+    examples = sum(e["examples"] for e in erased)
+    return (
+        f"WARNING: the model in service ({model}) was trained before an erasure of training text "
+        f"({examples} example(s) erased from bot/data/nlu, last on {erased[-1]['at'][:16]} UTC): it must be "
+        f"retrained and replaced. Train a new model (`make train`), restart the servers with it, and delete the "
+        f"models trained before (models/, models/candidates/): they hold the erased words too."
+    )
 
 
 def train_candidate() -> Path:
@@ -179,6 +195,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     if current is None:
         print("No model in service in models/: run `make train` first.", file=sys.stderr)
         return 1
+    warning = erasure_warning(current)
+    if warning:
+        print(warning)
     started = time.perf_counter()
     candidate = args.candidate or train_candidate()
     train_seconds = time.perf_counter() - started
@@ -194,6 +213,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         results[name] = {**evaluate(predict, test), "blind": blind_emergency(predict)}
     comparison = compare(results["current"], results["candidate"])
     print(report(comparison, str(current.relative_to(ROOT)), str(candidate)))
+    if warning:
+        print(f"\n{warning}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "retrain.json").write_text(
         json.dumps(

@@ -6,17 +6,26 @@ tests/test_erasure.py, so a new table cannot be forgotten by accident.
 
 Erasers run inside one transaction, in ascending `order` (an eraser that finds its rows through another table's
 rows, like handover notes through handovers, runs before it). Rasa's `events` rows are deleted first, here. After
-the commit, the recorders (the console's audit log) are told what was deleted, counts only.
+the commit, the store's files are cleaned of the deleted rows (`reclaim`: SQLite checkpoint, PostgreSQL VACUUM)
+and the recorders (the console's audit log) are told what was deleted, counts only.
+
+Words erased from the training data (examples promoted into bot/data/nlu) are still in the model trained on them:
+`record_training_erasure` notes when and how many in var/erasures.json, and `make train` / `make retrain` warn
+until the model in service is newer.
 """
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.engine import Connection
 
-from bot import db
+from bot import db, settings
 
 Counts = Dict[str, int]
 Eraser = Callable[[Connection, Sequence[str], Counts], None]
@@ -33,6 +42,7 @@ LABELS = (
     ("handovers", "demande(s) de conseiller"),
     ("notes", "note(s) interne(s)"),
     ("exports", "fichier(s) d'export"),
+    ("training", "fichier(s) d'entraînement"),
     ("anonymised", "conversation(s) anonymisée(s)"),
 )
 
@@ -89,6 +99,11 @@ def describe(counts: Counts) -> str:
     return ", ".join(parts) or "rien"
 
 
+def reclaim(engine: Any) -> None:
+    """After a deletion: Rasa's events and every table an eraser empties are cleaned of the deleted rows."""
+    db.reclaim(engine, [db.EVENTS.name, *sorted(covered_tables())])
+
+
 def erase_app_data(connection: Connection, sender_ids: Sequence[str], counts: Counts) -> None:
     """Everything the application keeps about these conversations, besides Rasa's events."""
     for registered in sorted(_erasers.values()):
@@ -123,6 +138,40 @@ def forget(sender_ids: Sequence[str], actor: Any = None) -> Counts:
             if existing:
                 counts["conversations"] = len(existing)
         erase_app_data(connection, sender_ids, counts)
+    reclaim(engine)  # also when the server deleted the events already (bot.trackers.delete)
     for record in _recorders:
         record(sender_ids, counts, actor)
     return counts
+
+
+# --- erased training text: the model in service must be retrained ----------------------------------------------------
+# What staff are told when an erasure reached the training data (count "training").
+RETRAIN_NOTICE = (
+    "Le modèle en service contient encore les exemples retirés de bot/data/nlu : commitez le fichier, "
+    "réentraînez (make train) et redémarrez les serveurs."
+)
+
+
+def _training_marker() -> Path:
+    return settings.current().var_dir / "erasures.json"
+
+
+def record_training_erasure(examples: int) -> None:
+    """Notes that `examples` training examples were erased (when and how many, no identifier)."""
+    path = _training_marker()
+    content = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"training_text_erased": []}
+    at = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    content["training_text_erased"].append({"at": at, "examples": examples})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(content, indent=1), encoding="utf-8")
+    os.replace(partial, path)  # never a half-written marker
+
+
+def training_erasures(since: float) -> List[Dict[str, Any]]:
+    """The erasures of training text after `since` (a POSIX time, e.g. the model's modification time)."""
+    path = _training_marker()
+    if not path.exists():
+        return []
+    entries = json.loads(path.read_text(encoding="utf-8")).get("training_text_erased", [])
+    return [e for e in entries if datetime.fromisoformat(e["at"]).timestamp() > since]

@@ -144,6 +144,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("STAFF_SESSION_HOURS", "staff_session_hours", "8", _integer("d'heures", 1)),
     Variable("KEEP_ORIGINAL_TEXT", "keep_original_text", "0", _flag),
     Variable("REDACT_STORED_AFTER_MINUTES", "redact_stored_after_minutes", "120", _integer("de minutes")),
+    Variable("SCRUB_INTERVAL_SECONDS", "scrub_interval_seconds", "300", _integer("de secondes", 1)),
     Variable("RETENTION_DAYS", "retention_days", "180", _integer("de jours", 1)),
     Variable("REVIEW_LOW_CONFIDENCE", "review_low_confidence", "0.5", _share),
     Variable("REVIEW_REFRESH_SECONDS", "review_refresh_seconds", "30", _integer("de secondes", 1)),
@@ -190,6 +191,7 @@ class Settings:
     staff_session_hours: int
     keep_original_text: bool
     redact_stored_after_minutes: int
+    scrub_interval_seconds: int  # how often the server redacts the stored texts that passed the grace period
     retention_days: int
     review_low_confidence: float
     review_refresh_seconds: int

@@ -86,6 +86,8 @@ async def delete(agent: Any, sender_id: str) -> None:
 
             def _delete() -> None:
                 with store.session_scope() as session:
+                    if store.engine.dialect.name == "sqlite":  # overwritten, not left in free pages (bot.db)
+                        session.execute(sqlalchemy.text("PRAGMA secure_delete=ON"))
                     session.execute(sqlalchemy.delete(store.SQLEvent).where(store.SQLEvent.sender_id == sender_id))
                     session.commit()
 

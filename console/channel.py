@@ -5,21 +5,21 @@ two-way chat, quick inserts, internal notes, hand back / close), transcript revi
 user management. Every page requires a signed-in account with the right role; every form and API call that changes
 something requires the session's CSRF token (console/web.py).
 
-This module starts and stops the console's background jobs: the handover timeout watcher and the review index
-refresh.
+This module starts and stops the console's background jobs: the handover timeout watcher, the review index
+refresh and the redaction of stored texts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, List, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot import db, handover, settings
-from console import conversations, review, routes
+from console import conversations, retention, review, routes
 from console.web import PREFIX
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,16 @@ async def watch_timeouts(app: Any) -> None:
             logger.exception("handover timeout watcher")
 
 
+def start_jobs(app: Any, loop: asyncio.AbstractEventLoop) -> List["asyncio.Task[None]"]:
+    """The background jobs of one server process."""
+    current = settings.current()
+    return [
+        loop.create_task(watch_timeouts(app)),
+        loop.create_task(review.refresh_forever(current.review_refresh_seconds)),
+        loop.create_task(retention.scrub_forever(current.scrub_interval_seconds)),
+    ]
+
+
 class ConsoleInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
@@ -55,10 +65,7 @@ class ConsoleInput(InputChannel):
         @bp.listener("before_server_start")
         async def setup(app: Any, loop: Any) -> None:
             db.create_all()
-            app.ctx.console_jobs = [
-                loop.create_task(watch_timeouts(app)),
-                loop.create_task(review.refresh_forever(settings.current().review_refresh_seconds)),
-            ]
+            app.ctx.console_jobs = start_jobs(app, loop)
 
         @bp.listener("before_server_stop")
         async def teardown(app: Any, _loop: Any) -> None:

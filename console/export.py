@@ -342,19 +342,24 @@ def _file(relative: str) -> Path:
     return path if path.is_absolute() else _export_dir() / path
 
 
-def _rewrite_nlu(path: Path, hashes: set) -> None:
-    kept = [m for m in load_data(str(path)).intent_examples if _example_hash(m.get(TEXT)) not in hashes]
+def _rewrite_nlu(path: Path, hashes: set) -> int:
+    """Rewrites an NLU file without the examples whose key hashes are given; returns how many went."""
+    examples = load_data(str(path)).intent_examples
+    kept = [m for m in examples if _example_hash(m.get(TEXT)) not in hashes]
     if not kept:
         path.unlink()
-        return
-    comment = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
-    path.write_text(render_nlu(kept, comment), encoding="utf-8")
+    else:
+        comment = path.read_text(encoding="utf-8").splitlines()[0].lstrip("# ")
+        path.write_text(render_nlu(kept, comment), encoding="utf-8")
+    return len(examples) - len(kept)
 
 
 def erase_exports(_connection: Any, sender_ids: Any, counts: Dict[str, int]) -> None:
-    """The eraser of export files (bot.erasure): story files deleted, NLU files rewritten without the examples."""
+    """The eraser of export files (bot.erasure): story files deleted, NLU files rewritten without the examples,
+    promoted files in the training data too (the model trained on them is then flagged: bot.erasure)."""
     if not (_export_dir() / ".name_key").exists():
         return  # nothing was ever exported here
+    trained = 0
     for sender_id in sender_ids:
         manifest = _manifest_path(sender_id)
         if not manifest.exists():
@@ -363,12 +368,18 @@ def erase_exports(_connection: Any, sender_ids: Any, counts: Dict[str, int]) -> 
             path = _file(relative)
             if not path.exists():
                 continue
+            training = path.resolve().is_relative_to(NLU_DIR.resolve())
             if hashes:
-                _rewrite_nlu(path, set(hashes))
+                removed = _rewrite_nlu(path, set(hashes))
             else:
                 path.unlink()
-            counts["exports"] = counts.get("exports", 0) + 1
+                removed = 0
+            if training:
+                trained += removed
+            erasure.add(counts, "training" if training else "exports", 1)
         manifest.unlink()
+    if trained:
+        erasure.record_training_erasure(trained)
 
 
 erasure.register("exports", erase_exports, order=-10)
@@ -379,10 +390,12 @@ class PromotionError(ValueError):
     pass
 
 
-def promote(path: Path, into: Path = NLU_DIR) -> Path:
+def promote(path: Path, into: Optional[Path] = None) -> Path:
     """Copies an NLU export into the training data after checking again that the redaction changes none of its
-    examples (a newer redaction may catch what the export let through). Once committed to git, these words cannot be
-    erased any more: the README says so, and erasure only reaches the export directory."""
+    examples (a newer redaction may catch what the export let through). The manifests of the conversations whose
+    examples it holds list the copy too, so that erasing them rewrites it; but once committed to git, these words
+    stay in its history: the README says so."""
+    into = into or NLU_DIR
     data = load_data(str(path))
     if not data.intent_examples:
         raise PromotionError(f"{path.name} : aucun exemple à promouvoir")
@@ -395,4 +408,16 @@ def promote(path: Path, into: Path = NLU_DIR) -> Path:
     if target.exists():
         raise PromotionError(f"{target} existe déjà")
     target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    _record_copy(path, target)
     return target
+
+
+def _record_copy(source: Path, copy: Path) -> None:
+    """Every manifest that lists `source` lists `copy` too, with the same examples."""
+    key = _relative(source)
+    manifests = _export_dir() / "manifests"
+    for manifest in sorted(manifests.glob("*.json")) if manifests.exists() else []:
+        content = json.loads(manifest.read_text(encoding="utf-8"))
+        if key in content["files"]:
+            content["files"][_relative(copy)] = content["files"][key]
+            manifest.write_text(json.dumps(content), encoding="utf-8")

@@ -304,8 +304,17 @@ def forget_rows(connection: Connection, sender_ids: List[str]) -> int:
     return count
 
 
+def compact_search(connection: Connection) -> None:
+    """SQLite's FTS5 keeps the words of a deleted entry in its index segments until they are merged: merged now, so
+    that erased words leave the database file (about 2 s for 100,000 conversations). PostgreSQL's GIN index is
+    vacuumed with its table (bot.db.reclaim)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("INSERT INTO conversation_search (conversation_search) VALUES ('optimize')")
+
+
 def _erase(connection: Connection, sender_ids: Sequence[str], _counts: erasure.Counts) -> None:
-    forget_rows(connection, list(sender_ids))
+    if forget_rows(connection, list(sender_ids)):
+        compact_search(connection)
 
 
 erasure.register("conversation_index", _erase, table=CI.name)

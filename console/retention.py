@@ -3,16 +3,17 @@
     python -m console.retention purge [--days N] [--anonymise] [--dry-run]
         Conversations idle for more than N days (default RETENTION_DAYS) are deleted: tracker events, review index
         row, annotations, tags, ratings, handover requests and their notes. In a conversation still in use, the
-        sessions that ended before the limit are deleted and the current session is kept. With --anonymise they are
-        kept for statistics instead, under a new random conversation id (channel kept), with every text redacted
-        and delivery identifiers removed.
+        current session is kept; what is older than the limit is deleted: the sessions that ended before it, and
+        the ratings and handover requests (with their notes) made before it, never a request still open (waiting
+        or taken by an operator). With --anonymise they are kept for statistics instead, under a new random
+        conversation id (channel kept), with every text redacted and delivery identifiers removed.
     python -m console.retention forget IDENTITY [--phone | --telegram]
         Deletes everything about one victim, on request: IDENTITY is a conversation id (web:…, telegram:…, sms:…), a
         phone number (06 12 34 56 78, +33 6…: its SMS conversation) or a Telegram chat id. Run it while the
         victim is not chatting (the console's admin "Supprimer" button does it under the conversation's lock).
     python -m console.retention scrub
         Redacts now the stored messages older than REDACT_STORED_AFTER_MINUTES (the Rasa server also
-        does it periodically), unless KEEP_ORIGINAL_TEXT is on.
+        does it every SCRUB_INTERVAL_SECONDS: `scrub_forever`), unless KEEP_ORIGINAL_TEXT is on.
 
 What was deleted or anonymised is written to the audit log (counts, never the victim's identifiers in clear).
 """
@@ -20,28 +21,33 @@ What was deleted or anonymised is written to the audit log (counts, never the vi
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import json
+import logging
 import re
 import sys
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from bot import db, erasure, phones, privacy, settings
 from bot.db import EVENTS
-from bot.handover import Handover
+from bot.handover import ACTIVE_STATES, Handover
 from bot.ratings import Rating
 from bot.vocabulary import channel_of
 from console import auth, events, export, index  # noqa: F401  (export: registers the eraser of export files)
 from console.models import HandoverNote
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation
 
+logger = logging.getLogger(__name__)
+
 SCRUB_BATCH = 1000
+BACKGROUND_SCRUB_BUDGET_SECONDS = 20.0  # a run stops after this much work; the next one goes on from the cursor
 ANNOTATIONS = MessageAnnotation.__table__
 REVIEWS = ConversationReview.__table__
 TAGS = ConversationTag.__table__
@@ -110,24 +116,56 @@ def _anonymise(
     if event_ids is None:  # the whole conversation: everything about it follows
         connection.execute(update(REVIEWS).where(REVIEWS.c.sender_id == sender_id).values(sender_id=new_id))
         connection.execute(update(TAGS).where(TAGS.c.sender_id == sender_id).values(sender_id=new_id))
-        for rating in connection.execute(select(RATINGS).where(RATINGS.c.sender_id == sender_id)).all():
-            connection.execute(
-                update(RATINGS)
-                .where(RATINGS.c.id == rating.id)
-                .values(sender_id=new_id, comment=privacy.redact(rating.comment) or None)
-            )
-            erasure.add(counts, "ratings", 1)
-        for item in connection.execute(select(HANDOVERS).where(HANDOVERS.c.sender_id == sender_id)).all():
-            connection.execute(
-                update(HANDOVERS)
-                .where(HANDOVERS.c.id == item.id)
-                .values(sender_id=new_id, summary=privacy.redact_value(item.summary))
-            )
-            erasure.add(counts, "handovers", 1)
-            for note in connection.execute(select(NOTES).where(NOTES.c.handover_id == item.id)).all():
-                connection.execute(update(NOTES).where(NOTES.c.id == note.id).values(text=privacy.redact(note.text)))
+        _anonymise_requests(connection, sender_id, new_id, counts)
         connection.execute(update(CI).where(CI.c.sender_id == sender_id).values(sender_id=new_id))
     index.rebuild_sender(connection, new_id)
+
+
+def _requests(sender_id: str, before: Optional[datetime]) -> Tuple[List[Any], List[Any]]:
+    """What selects a conversation's handover requests and ratings: all of them, or (with `before`) those older,
+    never a request still open."""
+    handovers: List[Any] = [HANDOVERS.c.sender_id == sender_id]
+    rated: List[Any] = [RATINGS.c.sender_id == sender_id]
+    if before is not None:
+        handovers += [HANDOVERS.c.requested_at < before, HANDOVERS.c.state.notin_(ACTIVE_STATES)]
+        rated.append(RATINGS.c.created_at < before)
+    return handovers, rated
+
+
+def _anonymise_requests(
+    connection: Connection, sender_id: str, new_id: str, counts: Dict[str, int], before: Optional[datetime] = None
+) -> bool:
+    """Moves the conversation's ratings and handover requests (with `before`: the old ones) to `new_id`, redacted."""
+    handovers, rated = _requests(sender_id, before)
+    moved = False
+    for rating in connection.execute(select(RATINGS).where(*rated)).all():
+        connection.execute(
+            update(RATINGS)
+            .where(RATINGS.c.id == rating.id)
+            .values(sender_id=new_id, comment=privacy.redact(rating.comment) or None)
+        )
+        erasure.add(counts, "ratings", 1)
+        moved = True
+    for item in connection.execute(select(HANDOVERS).where(*handovers)).all():
+        connection.execute(
+            update(HANDOVERS)
+            .where(HANDOVERS.c.id == item.id)
+            .values(sender_id=new_id, summary=privacy.redact_value(item.summary))
+        )
+        erasure.add(counts, "handovers", 1)
+        moved = True
+        for note in connection.execute(select(NOTES).where(NOTES.c.handover_id == item.id)).all():
+            connection.execute(update(NOTES).where(NOTES.c.id == note.id).values(text=privacy.redact(note.text)))
+    return moved
+
+
+def _delete_old_requests(connection: Connection, sender_id: str, before: datetime, counts: Dict[str, int]) -> None:
+    handovers, rated = _requests(sender_id, before)
+    ids = [r.id for r in connection.execute(select(HANDOVERS.c.id).where(*handovers))]
+    if ids:
+        erasure.add(counts, "notes", connection.execute(delete(NOTES).where(NOTES.c.handover_id.in_(ids))).rowcount)
+        erasure.add(counts, "handovers", connection.execute(delete(HANDOVERS).where(HANDOVERS.c.id.in_(ids))).rowcount)
+    erasure.add(counts, "ratings", connection.execute(delete(RATINGS).where(*rated)).rowcount)
 
 
 def anonymous_id(sender_id: str) -> str:
@@ -165,36 +203,45 @@ def purge(
             partial = sorted(touched - set(old))
         else:
             old, partial = [], []
-        # Conversations that no longer have any event (e.g. handover requests of deleted trackers).
-        orphans = {
+        # Handover requests and ratings older than the limit: of conversations that no longer have any event
+        # (orphans, e.g. of deleted trackers: everything about them goes) or of conversations still in use (whose
+        # old sessions an earlier purge may have deleted already: only the old requests and ratings go).
+        dated = {
             r.sender_id
             for r in connection.execute(
                 select(HANDOVERS.c.sender_id).where(HANDOVERS.c.requested_at < _as_datetime(cutoff))
             )
         }
-        orphans |= {
+        dated |= {
             r.sender_id
             for r in connection.execute(select(RATINGS.c.sender_id).where(RATINGS.c.created_at < _as_datetime(cutoff)))
         }
-        if orphans and db.has_events(engine):
-            alive = set()
-            for chunk in erasure.chunks(sorted(orphans)):
+        alive = set()
+        if dated and db.has_events(engine):
+            for chunk in erasure.chunks(sorted(dated)):
                 alive |= {
                     r.sender_id
                     for r in connection.execute(
                         select(EVENTS.c.sender_id).where(EVENTS.c.sender_id.in_(chunk)).distinct()
                     )
                 }
-            orphans -= alive
-        orphans -= set(old)
+        orphans = dated - alive - set(old)
+        in_use = sorted((set(partial) | (dated & alive)) - set(old))
         if anonymise:
             for sender_id in old:
                 _anonymise(connection, sender_id, anonymous_id(sender_id), counts)
             erasure.add(counts, "anonymised", len(old))
         else:
             _delete_conversations(connection, old, counts)
-        for sender_id in partial:
-            _purge_old_sessions(connection, sender_id, cutoff, anonymise, counts)
+        for sender_id in in_use:
+            new_id = anonymous_id(sender_id) if anonymise else None
+            moved = _purge_old_sessions(connection, sender_id, cutoff, new_id, counts)
+            if new_id is None:
+                _delete_old_requests(connection, sender_id, _as_datetime(cutoff), counts)
+            elif _anonymise_requests(connection, sender_id, new_id, counts, before=_as_datetime(cutoff)) or moved:
+                erasure.add(counts, "anonymised", 1)
+        if in_use:
+            index.compact_search(connection)  # their search entries were rebuilt without the old sessions
         if orphans:
             erasure.erase_app_data(connection, sorted(orphans), counts)
         if dry_run:
@@ -207,6 +254,7 @@ def purge(
     finally:
         connection.close()
     if not dry_run:
+        erasure.reclaim(engine)  # anonymised rows were rewritten: their old versions go too
         action = "retention_anonymise" if anonymise else "retention_purge"
         auth.audit(None, action, f"plus de {days} jours : {erasure.describe(counts)}"[:255])
     return counts
@@ -218,14 +266,15 @@ def _as_datetime(epoch: float) -> datetime:
 
 
 def _purge_old_sessions(
-    connection: Connection, sender_id: str, cutoff: float, anonymise: bool, counts: Dict[str, int]
-) -> None:
-    """A conversation still in use: its sessions that ended before the limit go, the current session stays."""
+    connection: Connection, sender_id: str, cutoff: float, new_id: Optional[str], counts: Dict[str, int]
+) -> bool:
+    """A conversation still in use: its sessions that ended before the limit go (to `new_id`, anonymised, when
+    given), the current session stays. Returns whether there were any."""
     started = connection.execute(
         select(func.max(EVENTS.c.id)).where(EVENTS.c.sender_id == sender_id, EVENTS.c.type_name == "session_started")
     ).scalar()
     if started is None:
-        return  # a single session that is still going on: nothing ended before the limit
+        return False  # a single session that is still going on: nothing ended before the limit
     # Rasa opens a session with the action `action_session_start`, then the `session_started` event.
     opening = connection.execute(
         select(func.max(EVENTS.c.id)).where(
@@ -245,10 +294,9 @@ def _purge_old_sessions(
         )
     ]
     if not old_ids:
-        return
-    if anonymise:
-        _anonymise(connection, sender_id, anonymous_id(sender_id), counts, event_ids=old_ids)
-        erasure.add(counts, "anonymised", 1)
+        return False
+    if new_id is not None:
+        _anonymise(connection, sender_id, new_id, counts, event_ids=old_ids)
     else:
         for start in range(0, len(old_ids), 500):
             chunk = old_ids[start : start + 500]
@@ -259,6 +307,7 @@ def _purge_old_sessions(
                 connection.execute(delete(ANNOTATIONS).where(ANNOTATIONS.c.event_id.in_(chunk))).rowcount,
             )
     index.rebuild_sender(connection, sender_id)
+    return True
 
 
 # --- redaction of stored texts ---------------------------------------------------------------------------------------
@@ -311,6 +360,16 @@ def scrub_originals(
             return changed_total
 
 
+async def scrub_forever(interval: float) -> None:
+    """Redacts the stored texts as they pass the grace period, in the server (started by console/channel.py)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(scrub_originals, None, BACKGROUND_SCRUB_BUDGET_SECONDS)
+        except Exception:
+            logger.exception("redaction of stored texts")
+
+
 # --- command line ----------------------------------------------------------------------------------------------------
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(
@@ -339,6 +398,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         days = settings.current().retention_days if args.days is None else args.days
         verb = "qui seraient traitées" if args.dry_run else ("anonymisées" if args.anonymise else "supprimées")
         print(f"Données de plus de {days} jours {verb} : {erasure.describe(counts)}.")
+        if counts.get("training") and not args.dry_run:
+            print(erasure.RETRAIN_NOTICE)
     elif args.command == "forget":
         sender_id = resolve_identity(args.identity, args.phone, args.telegram)
         counts = erasure.forget([sender_id])
@@ -346,6 +407,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"Aucune donnée trouvée pour la conversation {privacy.mask_sender(sender_id)}.", file=sys.stderr)
             return 1
         print(f"Conversation {privacy.mask_sender(sender_id)} supprimée : {erasure.describe(counts)}.")
+        if counts.get("training"):
+            print(erasure.RETRAIN_NOTICE)
     else:
         if settings.current().keep_original_text:
             print("KEEP_ORIGINAL_TEXT est activé : les textes d'origine sont conservés, rien n'a été masqué.")

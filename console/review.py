@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from bot import db, privacy, ratings, settings, vocabulary
 from bot.db import EVENTS
 from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
-from console import annotations, auth, events, export, index, retention, transcripts
+from console import annotations, auth, events, export, index, transcripts
 from console.review_models import ConversationIndex, MessageAnnotation
 
 logger = logging.getLogger(__name__)
@@ -184,13 +184,12 @@ def victim_event(sender_id: str, event_id: int) -> Optional[Dict[str, Any]]:
 
 
 async def refresh_forever(interval: float) -> None:
-    """Keeps the index (and, unless KEEP_ORIGINAL_TEXT, the redaction of stored texts) up to date in the server."""
+    """Keeps the index up to date in the server (the redaction of stored texts has its own job:
+    console.retention.scrub_forever)."""
     while True:
         await asyncio.sleep(interval)
         try:
             await asyncio.to_thread(index.refresh, None, BACKGROUND_REFRESH_BUDGET_SECONDS)
-            if not settings.current().keep_original_text:
-                await asyncio.to_thread(retention.scrub_originals, None, BACKGROUND_REFRESH_BUDGET_SECONDS)
         except Exception:
             logger.exception("review index refresh")
 

@@ -1,13 +1,14 @@
 """Erasing a victim erases their words from the export files too: the NLU export is rewritten without their
 examples (another victim's stay), their story file is deleted, their manifest is gone (SQLite and PostgreSQL)."""
 
+import json
 import time
 
 import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from bot import db, erasure
-from console import annotations, export, transcripts
+from console import annotations, export, retention, transcripts
 from tests import review_data
 from tests.review_data import Conversation, staff
 from tests.test_retention import everything
@@ -74,3 +75,31 @@ def test_promotion_rechecks_the_redaction_and_refuses_what_it_would_change(tmp_p
     assert not (into / unsafe.name).exists()
     with pytest.raises(export.PromotionError, match="existe déjà"):
         export.promote(safe, into)
+
+
+def test_forget_removes_the_victims_examples_from_a_promoted_training_file_and_records_the_erasure(
+    database, tmp_path, monkeypatch, capsys
+):
+    training = tmp_path / "bot_data_nlu"
+    training.mkdir()
+    monkeypatch.setattr(export, "NLU_DIR", training)
+    monkeypatch.setenv("CYBERAIDE_VAR_DIR", str(tmp_path / "var"))
+    converse_and_annotate(VICTIM, "cyberharcelement")
+    converse_and_annotate(OTHER, "piratage_compte")
+    promoted = export.promote(export.export_nlu().path, training)
+    assert WORDS[VICTIM] in promoted.read_text(encoding="utf-8")
+
+    counts = erasure.forget([VICTIM])
+
+    assert counts["training"] == 1 and "1 fichier(s) d'entraînement" in erasure.describe(counts)
+    assert {m.get("text") for m in RasaYAMLReader().read(promoted).training_examples} == {WORDS[OTHER]}
+    marker = tmp_path / "var" / "erasures.json"
+    (entry,) = json.loads(marker.read_text(encoding="utf-8"))["training_text_erased"]
+    assert entry["examples"] == 1 and set(entry) == {"at", "examples"}  # when and how many: nobody's id
+    assert erasure.training_erasures(since=time.time() - 60) == [entry]
+    assert erasure.training_erasures(since=time.time() + 60) == []
+
+    assert retention.main(["forget", OTHER]) == 0
+    assert erasure.RETRAIN_NOTICE in capsys.readouterr().out
+    assert not promoted.exists()  # it held nobody else's words
+    assert len(json.loads(marker.read_text(encoding="utf-8"))["training_text_erased"]) == 2

@@ -2,11 +2,12 @@
 
 import asyncio
 import json
+import os
 import time
 
 import pytest
 from rasa.core.tracker_store import SQLTrackerStore
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from bot import db, handover, ratings
 from bot.db import EVENTS
@@ -80,6 +81,12 @@ def everything(sender_id: str) -> dict:
     }
 
 
+def database_files(url: str) -> bytes:
+    """The bytes of a SQLite database: its file and its write-ahead log."""
+    path = url.removeprefix("sqlite:///")
+    return b"".join(open(p, "rb").read() for p in (path, f"{path}-wal") if os.path.exists(p))
+
+
 def audit(action: str) -> list:
     with db.session() as s:
         return [a.target for a in s.scalars(select(AuditLog).where(AuditLog.action == action))]
@@ -129,6 +136,66 @@ def test_purge_keeps_the_current_session_of_a_conversation_still_in_use(database
     with db.session() as s:
         row = s.scalar(select(ConversationIndex).where(ConversationIndex.sender_id == sender))
         assert row.first_message == "nouvelle histoire" and "vieille" not in row.search_text
+    if database.startswith("sqlite"):  # nor in the file: rows overwritten, log emptied, search index merged
+        assert b"vieille" not in database_files(database) and b"nouvelle" in database_files(database)
+
+
+def backdate(handover_ids=(), rating_ids=(), days: int = 400) -> None:
+    when = retention._as_datetime(NOW - days * DAY)
+    handovers, rated = handover.Handover.__table__, ratings.Rating.__table__
+    with db.engine().begin() as connection:
+        connection.execute(update(handovers).where(handovers.c.id.in_(handover_ids)).values(requested_at=when))
+        connection.execute(update(rated).where(rated.c.id.in_(rating_ids)).values(created_at=when))
+
+
+def test_purge_removes_old_handovers_notes_and_ratings_of_a_conversation_still_in_use_never_an_open_request(
+    database,
+):
+    # The old session was purged by an earlier run: only recent events are left, but old requests and ratings stay.
+    sender = "telegram:888"
+    review_data.store(database, [Conversation(sender, NOW - 60).victim("nouvelle histoire", "hameconnage").listen()])
+    index.refresh(settle_seconds=0)
+    closed = handover.request(sender, "telegram", "asked", {"title": "Fraude", "details": {"note": "0612345678"}})
+    assert handover.finish(closed.id, None, handover.CLOSED, "advice_given")
+    with db.session() as s:
+        s.add(HandoverNote(handover_id=closed.id, text="rappeler au 06 12 34 56 78"))
+    waiting = handover.request(sender, "telegram", "asked", None)  # still open: an operator may take it any minute
+    old_rating, new_rating = ratings.store(sender, "2"), ratings.store(sender, "5")
+    backdate([closed.id, waiting.id], [old_rating.id])
+
+    counts = retention.purge(days=365)
+
+    assert {k: v for k, v in counts.items() if v} == {"handovers": 1, "notes": 1, "ratings": 1}
+    with db.session() as s:
+        assert [h.id for h in s.scalars(select(handover.Handover))] == [waiting.id]
+        assert [r.id for r in s.scalars(select(ratings.Rating))] == [new_rating.id]
+        assert s.scalar(select(func.count()).select_from(HandoverNote)) == 0
+    assert count(EVENTS, sender) == len(Conversation(sender, NOW).victim("x", "spam").listen().events)
+    (target,) = audit("retention_purge")
+    assert "1 avis, 1 demande(s) de conseiller, 1 note(s) interne(s)" in target
+
+
+def test_anonymising_a_conversation_still_in_use_moves_its_old_requests_with_its_old_sessions(database):
+    sender = "sms:+33600000004"
+    old = Conversation(sender, NOW - 400 * DAY).victim(CARD_TEXT, "fraude_carte_bancaire").listen()
+    current = Conversation(sender, NOW - 60).victim("nouvelle histoire", "hameconnage").listen()
+    review_data.store(database, [old, current])
+    index.refresh(settle_seconds=0)
+    closed = handover.request(sender, "sms", "asked", {"details": {"note": "tel 0612345678"}})
+    handover.finish(closed.id, None, handover.BACK_TO_BOT)
+    rating = ratings.store(sender, "1")
+    ratings.add_comment(sender, "joignable au 06 12 34 56 78")
+    backdate([closed.id], [rating.id])
+
+    counts = retention.purge(days=365, anonymise=True)
+
+    assert counts["anonymised"] == 1 and counts["handovers"] == 1 and counts["ratings"] == 1
+    with db.session() as s:
+        (moved,) = s.scalars(select(handover.Handover))
+        (rated,) = s.scalars(select(ratings.Rating))
+    assert moved.sender_id == rated.sender_id and moved.sender_id.startswith("sms:anonyme-")
+    assert count(EVENTS, moved.sender_id) == len(old.events)  # the old session went to the same anonymous id
+    assert "0612345678" not in json.dumps(moved.summary) and "06 12" not in rated.comment
 
 
 def test_anonymisation_keeps_statistics_without_identity_or_personal_data(database):
@@ -212,3 +279,59 @@ def test_stored_texts_are_redacted_after_the_grace_period_unless_configured(data
     ]
     assert retention.scrub_originals() == 0  # each event is read once
     assert retention.scrub_originals(grace_minutes=0) == 1
+
+
+class Stop(BaseException):
+    """Ends a background loop in a test (the loops survive every Exception)."""
+
+
+def run_loop_twice(monkeypatch, loop_coroutine, *patched):
+    """Runs a background loop for two rounds; returns the delays it slept and the calls to the patched functions."""
+    slept, calls = [], []
+
+    async def sleep(seconds):
+        slept.append(seconds)
+        if len(slept) > 2:
+            raise Stop
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    for module, name in patched:
+        monkeypatch.setattr(module, name, lambda *args, _name=name: calls.append((_name, args)))
+    with pytest.raises(Stop):
+        asyncio.run(loop_coroutine())
+    return slept, calls
+
+
+def test_the_stored_texts_are_redacted_on_their_own_schedule_with_a_time_budget_per_run(monkeypatch):
+    slept, calls = run_loop_twice(
+        monkeypatch, lambda: retention.scrub_forever(300), (retention, "scrub_originals"), (index, "refresh")
+    )
+    assert slept == [300, 300, 300]
+    assert calls == [("scrub_originals", (None, retention.BACKGROUND_SCRUB_BUDGET_SECONDS))] * 2
+
+
+def test_the_index_refresh_no_longer_redacts_stored_texts(monkeypatch):
+    from console import review
+
+    _, calls = run_loop_twice(
+        monkeypatch, lambda: review.refresh_forever(30), (retention, "scrub_originals"), (index, "refresh")
+    )
+    assert [name for name, _ in calls] == ["refresh", "refresh"]
+
+
+def test_the_console_starts_the_redaction_beside_the_index_refresh_and_the_timeout_watcher(monkeypatch):
+    from types import SimpleNamespace
+
+    from console import channel
+
+    monkeypatch.setenv("SCRUB_INTERVAL_SECONDS", "120")
+
+    async def start():
+        jobs = channel.start_jobs(SimpleNamespace(), asyncio.get_running_loop())
+        names = sorted(job.get_coro().__qualname__ for job in jobs)
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+        return names
+
+    assert asyncio.run(start()) == ["refresh_forever", "scrub_forever", "watch_timeouts"]

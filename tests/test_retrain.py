@@ -1,8 +1,10 @@
 """The comparison `make retrain` prints (benchmarks/retrain.py), on predictions made up for the purpose: training a
 real candidate takes minutes and is not done here."""
 
+import json
 import os
 import time
+from datetime import datetime, timezone
 
 from benchmarks import retrain
 from benchmarks.bench_nlu import evaluate
@@ -70,3 +72,24 @@ def test_the_model_in_service_is_the_newest_top_level_model_never_a_candidate(tm
     os.utime(older, (time.time() - 100, time.time() - 100))
     (tmp_path / "candidates" / "candidate.tar.gz").write_bytes(b"x")
     assert retrain.model_in_service() == newer
+
+
+def test_a_model_trained_before_an_erasure_of_training_text_is_flagged(tmp_path, monkeypatch):
+    monkeypatch.setenv("CYBERAIDE_VAR_DIR", str(tmp_path))
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"x")
+    trained = time.time() - 3600
+    os.utime(model, (trained, trained))
+    assert retrain.erasure_warning(model) is None  # no erasure ever
+
+    def erased(*entries):
+        at = [{"at": datetime.fromtimestamp(t, timezone.utc).isoformat(), "examples": n} for t, n in entries]
+        (tmp_path / "erasures.json").write_text(json.dumps({"training_text_erased": at}))
+
+    erased((trained - 60, 9), (trained + 60, 2), (trained + 120, 1))  # the first one was before the training
+    warning = retrain.erasure_warning(model)
+    assert warning.startswith("WARNING: the model in service") and str(model) in warning
+    assert "(3 example(s) erased" in warning and "must be retrained" in warning
+
+    erased((trained - 60, 9))
+    assert retrain.erasure_warning(model) is None

@@ -33,6 +33,7 @@ def test_defaults_need_no_configuration():
     assert loaded.channel_rate_limit == 20 and loaded.staff_session_seconds == 8 * 3600
     assert loaded.providers_demo_seed is True and loaded.keep_original_text is False
     assert loaded.review_story_export_dir == settings.PROJECT_ROOT / "var" / "exports" / "stories"
+    assert loaded.scrub_interval_seconds == 300 and loaded.review_refresh_seconds == 30
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,7 @@ def test_defaults_need_no_configuration():
     [
         ("HANDOVER_WAIT_SECONDS", "5m", "HANDOVER_WAIT_SECONDS='5m' n'est pas un nombre entier de secondes"),
         ("RETENTION_DAYS", "0", "RETENTION_DAYS='0' doit valoir au moins 1"),
+        ("SCRUB_INTERVAL_SECONDS", "5m", "SCRUB_INTERVAL_SECONDS='5m' n'est pas un nombre entier de secondes"),
         ("REVIEW_LOW_CONFIDENCE", "50%", "REVIEW_LOW_CONFIDENCE='50%' n'est pas un nombre entre 0 et 1"),
         ("KEEP_ORIGINAL_TEXT", "peut-être", "KEEP_ORIGINAL_TEXT='peut-être' doit valoir 1 (oui) ou 0 (non)"),
         ("SMS_API_BASE_URL", "api.twilio.com", "SMS_API_BASE_URL='api.twilio.com' n'est pas une adresse web"),

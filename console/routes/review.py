@@ -197,4 +197,6 @@ def register(bp: Blueprint) -> None:
         await trackers.delete(request.app.ctx.agent, item.sender_id)
         counts = await offload(erasure.forget, [item.sender_id], request.ctx.user)
         notice = f"Conversation supprimée ({erasure.describe(counts)})."
+        if counts.get("training"):
+            notice += " " + erasure.RETRAIN_NOTICE
         return response.redirect(f"{BASE}?{urlencode({'notice': notice})}")
