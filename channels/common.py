@@ -193,12 +193,9 @@ async def converse(
     paused = bool(tracker and tracker.is_paused())
     replies = ensure_reply(collector.messages, paused, cleaned.truncated)
     understood = tracker is None or (tracker.latest_message.intent or {}).get("name") not in FALLBACK_INTENTS
-    metrics.record_turn(
-        input_channel,
-        time.monotonic() - started,
-        fallback=not understood,
-        safety_reply=bool(replies) and replies[0].get("text") == SAFETY_REPLY,
-    )
+    safety_reply = bool(replies) and replies[0].get("text") == SAFETY_REPLY
+    metrics.record_turn(input_channel, time.monotonic() - started, fallback=not understood, safety_reply=safety_reply)
     replies = await self_erasure.after_turn(app.ctx.agent, sender_id, tracker, replies)
-    replies = await privacy_notice.after_turn(app.ctx.agent, sender_id, tracker, replies)
+    if not safety_reply:  # a failed turn says the emergency numbers and nothing else; the notice waits
+        replies = await privacy_notice.after_turn(app.ctx.agent, sender_id, tracker, replies)
     return [{k: v for k, v in reply.items() if k != "recipient_id"} for reply in replies]

@@ -29,6 +29,7 @@ QUESTION_RESPONSES = {
 
 
 def pending_question(replies):
+    replies = [r for r in replies if not r.get("notice")]  # the privacy notice follows a first contact's replies
     last = replies[-1].get("text") or "" if replies else ""
     return next((slot for slot, start in QUESTION_RESPONSES.items() if last.startswith(start)), None)
 

@@ -45,6 +45,7 @@ def _servers(tmp, database_url):
         "REVIEW_STORY_EXPORT_DIR": str(tmp / "stories"),
         # the server's background task indexes every second and redacts stored texts right away
         "REVIEW_REFRESH_SECONDS": "1",
+        "SCRUB_INTERVAL_SECONDS": "1",
         "REDACT_STORED_AFTER_MINUTES": "0",
     }
     previous = {key: os.environ.get(key) for key in ("DATABASE_URL", *exports)}
