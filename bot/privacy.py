@@ -24,6 +24,9 @@ What is masked, and how false alarms are avoided:
   ("Soleil2024", "livebox-1234"), or a code of digits.
 
 No detector is perfect: a password made of an ordinary word written without "c'est" or ":" stays visible.
+
+`redact` masks everyone's identifiers alike. Which IBANs, phone numbers, e-mail addresses, websites and wallets are
+the offender's (kept as facts of the conversation) and which the victim's is `bot/identifiers.py`'s job.
 """
 
 from __future__ import annotations
