@@ -10,9 +10,11 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from rasa.shared.nlu.training_data.message import Message
 
 from bot import identifiers, privacy
 from bot.identifiers import OFFENDER, find, offender_facts, registrable_domain, well_formed
+from bot.nlu.components import RuleEntityExtractor
 from bot.phones import e164
 from bot.text import normalise
 
@@ -280,3 +282,28 @@ def test_facts_of_a_conversation_are_deduplicated_in_the_order_first_seen():
         {"kind": "iban", "value": "FR1878778932879217421809679", "first_seen": 3.0},
     ]
     assert not well_formed("phone", "Jean Dupont") and not well_formed("card", "4970101234567893")
+
+
+# --- the NLU entity ---------------------------------------------------------------------------------------------------
+def test_the_extractor_adds_the_offenders_identifiers_as_entities_with_their_kind_as_role():
+    message = Message(
+        data={"text": "le faux conseiller m'a appelé du 06 71 92 48 30, mon numéro à moi c'est le 0612983547"}
+    )
+    RuleEntityExtractor().process([message])
+    found_entities = [e for e in message.get("entities") if e["entity"] == identifiers.ENTITY]
+    assert found_entities == [
+        {
+            "entity": "offender_identifier",
+            "role": "phone",
+            "value": "+33671924830",
+            "start": 33,
+            "end": 47,
+            "extractor": "RuleEntityExtractor",
+        }
+    ]
+
+
+def test_domain_yml_declares_the_entity_with_every_kind_as_a_role_and_out_of_the_dialogue():
+    domain = yaml.safe_load((HERE.parent / "domain.yml").read_text(encoding="utf-8"))
+    (declared,) = [e[identifiers.ENTITY] for e in domain["entities"] if isinstance(e, dict) and identifiers.ENTITY in e]
+    assert declared == {"roles": list(identifiers.KINDS), "influence_conversation": False}
