@@ -4,6 +4,7 @@ entity the NLU pipeline adds."""
 
 import hashlib
 import string
+import time
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,17 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rasa.shared.nlu.training_data.message import Message
+from sqlalchemy import select
 
-from bot import identifiers, privacy
+from bot import db, erasure, identifiers, privacy
 from bot.identifiers import OFFENDER, find, offender_facts, registrable_domain, well_formed
 from bot.nlu.components import RuleEntityExtractor
 from bot.phones import e164
 from bot.text import normalise
+from console import events, export, retention, transcripts
+from console.events import redact_event
+from tests import review_data
+from tests.review_data import Conversation
 
 HERE = Path(__file__).parent
 TABLE = yaml.safe_load((HERE / "privacy" / "identifiers.yml").read_text(encoding="utf-8"))["messages"]
@@ -307,3 +313,74 @@ def test_domain_yml_declares_the_entity_with_every_kind_as_a_role_and_out_of_the
     domain = yaml.safe_load((HERE.parent / "domain.yml").read_text(encoding="utf-8"))
     (declared,) = [e[identifiers.ENTITY] for e in domain["entities"] if isinstance(e, dict) and identifiers.ENTITY in e]
     assert declared == {"roles": list(identifiers.KINDS), "influence_conversation": False}
+
+
+# --- kept in the events: under retention ------------------------------------------------------------------------------
+SCAM = (
+    "le faux conseiller m'a appelé du 06 71 92 48 30 et voulait que je vire sur FR18 7877 8932 8792 1742 1809 679, "
+    "je lui ai donné ma carte 4970 1012 3456 7893 et mon numéro 06 12 98 35 47"
+)
+FACTS = [("phone", "+33671924830"), ("iban", "FR1878778932879217421809679")]
+
+
+def test_the_event_redaction_masks_the_text_and_keeps_only_the_offenders_identifiers():
+    forged = {"entity": identifiers.ENTITY, "role": "phone", "value": "Mme Martin, 06 12 98 35 47"}
+    parse = {"text": SCAM, "entities": identifiers.entities(SCAM) + [forged, {"entity": "x", "value": "0612983547"}]}
+    event = {"event": "user", "text": SCAM, "parse_data": parse, "metadata": {"original_text": SCAM}}
+
+    kept = redact_event(yaml.safe_load(yaml.safe_dump(event)))
+    assert [(e.get("role"), e["value"]) for e in kept["parse_data"]["entities"]][:2] == FACTS
+    assert kept["parse_data"]["entities"][2:] == [
+        dict(forged, value=privacy.redact(forged["value"])),
+        {"entity": "x", "value": privacy.PHONE},
+    ]
+    assert kept["text"] == kept["parse_data"]["text"] == kept["metadata"]["original_text"] == privacy.redact(SCAM)
+    assert not any(d in kept["text"] for d in ("06 71", "FR18", "4970", "06 12"))
+
+    anonymised = redact_event(yaml.safe_load(yaml.safe_dump(event)), anonymise=True)
+    assert [e["value"] for e in anonymised["parse_data"]["entities"][:2]] == [privacy.PHONE, privacy.IBAN]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path, monkeypatch):
+    with review_data.review_database(request.param, tmp_path, monkeypatch) as url:
+        yield url
+
+
+def _facts(sender_id):
+    with db.engine().connect() as connection:
+        return [(f["kind"], f["value"]) for f in events.offender_facts(connection, sender_id)]
+
+
+def test_the_offenders_identifiers_live_in_the_events_until_retention_or_erasure(database, monkeypatch):
+    now = time.time()
+    victims = ["web:11111111-1111-4111-8111-111111111111", "web:22222222-2222-4222-8222-222222222222"]
+    old = "web:33333333-3333-4333-8333-333333333333"
+    conversations = [Conversation(sender, now - 3 * 3600) for sender in victims] + [
+        Conversation(old, now - 400 * 86400)
+    ]
+    review_data.store(
+        database, [c.victim(SCAM, "fraude_carte_bancaire", entities=identifiers.entities(SCAM)) for c in conversations]
+    )
+    assert _facts(victims[0]) == _facts(victims[1]) == _facts(old) == FACTS
+
+    # The stored text is redacted after the grace period; the facts stay.
+    monkeypatch.setenv("KEEP_ORIGINAL_TEXT", "0")
+    assert retention.scrub_originals() == 3
+    with db.engine().connect() as connection:
+        (row,) = [r for r in events.of_sender(connection, victims[0]) if r.type_name == "user"]
+        rows = events.of_sender(connection, victims[0])
+    assert "06 71" not in row.data and "4970" not in row.data and _facts(victims[0]) == FACTS
+    # Staff see them masked, and exports leave them out.
+    shown = transcripts.victim_message(row.id, events.load(row.data))
+    assert [e["value"] for e in shown["entities"] if e["entity"] == identifiers.ENTITY] == [privacy.PHONE, privacy.IBAN]
+    (uttered,) = [e for e in export.story_events(rows, {}) if e.type_name == "user"]
+    assert all(e["entity"] != identifiers.ENTITY for e in uttered.entities)
+
+    # Erasure (STOP, "Supprimer", forget) and the purge delete them with the events; anonymised copies keep none.
+    erasure.forget([victims[0]])
+    assert _facts(victims[0]) == [] and _facts(victims[1]) == FACTS
+    retention.purge(days=365, anonymise=True)
+    with db.engine().connect() as connection:
+        senders = {r.sender_id for r in connection.execute(select(db.EVENTS.c.sender_id).distinct())}
+    assert old not in senders and [_facts(s) for s in senders - {victims[1]}] == [[]]
