@@ -14,6 +14,7 @@ What is masked, and how false alarms are avoided:
   Luhn are kept;
 - phone numbers: French (06 12 34 56 78, 06.12.34.56.78, 0612345678, +33 6…, +33 (0)6…, 0033 6…) and international
   (+ or 00 and 8 to 15 digits);
+- crypto wallet addresses (Bitcoin legacy and bech32, TRON: checksum checked; Ethereum: 0x and 40 hex digits);
 - passport numbers (French format 12AB34567), and ID card or passport numbers written after "carte d'identité",
   "CNI", "passeport", "titre de séjour" or "permis de conduire";
 - passwords and codes written after "mot de passe", "mdp", "password", "code" (not "code postal"), "PIN",
@@ -23,10 +24,14 @@ What is masked, and how false alarms are avoided:
   ("Soleil2024", "livebox-1234"), or a code of digits.
 
 No detector is perfect: a password made of an ordinary word written without "c'est" or ":" stays visible.
+
+`redact` masks everyone's identifiers alike. Which IBANs, phone numbers, e-mail addresses, websites and wallets are
+the offender's (kept as facts of the conversation) and which the victim's is `bot/identifiers.py`'s job.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 from typing import Any, Callable, Iterable, List, Optional, Tuple
@@ -47,6 +52,7 @@ ID_DOCUMENT = "«numéro de pièce d'identité masqué»"
 EXPIRY = "«date d'expiration masquée»"
 IDENTIFIER = "«identifiant masqué»"
 SEED = "«phrase de récupération masquée»"
+WALLET = "«adresse crypto masquée»"
 LINK_TOKEN = "«jeton masqué»"
 KEY = "«clé masquée»"
 ADDRESS = "«adresse masquée»"
@@ -64,6 +70,7 @@ TOKENS = (
     EXPIRY,
     IDENTIFIER,
     SEED,
+    WALLET,
     LINK_TOKEN,
     KEY,
     ADDRESS,
@@ -75,6 +82,13 @@ _SEP = "[ \u00a0\u202f.\\-/_]"
 
 # --- e-mail ----------------------------------------------------------------------------------------------------
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,24}(?![\w-])")
+
+
+def email_spans(text: str) -> List[Tuple[int, int]]:
+    """Where plainly written e-mail addresses are (not the spelt-out forms)."""
+    return [m.span() for m in _EMAIL.finditer(text)]
+
+
 # Written so that robots do not see them: "jean [at] gmail [dot] com", "m.roux @ free . fr", "jean arobase orange
 # point fr", "nadia(at)hotmail(point)fr".
 _AT = r"(?:\s*@\s*|\s*[\[({]\s*(?:at|arobase|@)\s*[\])}]\s*|\s+(?:arobase|at)\s+)"
@@ -207,7 +221,7 @@ def _separator_run(text: str, i: int) -> int:
     return end - i if end - i <= 2 else 0
 
 
-def _iban_spans(text: str) -> List[Tuple[int, int]]:
+def iban_spans(text: str) -> List[Tuple[int, int]]:
     spans = []
     for start in _IBAN_START.finditer(text):
         # Walk on: letters and digits, with short runs of separators between them (one or two spaces, a dash,
@@ -294,7 +308,7 @@ def card_valid(digits: str) -> bool:
     return 13 <= len(digits) <= 19 and digits[0] in "23456" and luhn_valid(digits) and len(set(digits)) > 1
 
 
-def _card_spans(text: str) -> List[Tuple[int, int]]:
+def card_spans(text: str) -> List[Tuple[int, int]]:
     spans = []
     for run in _DIGIT_RUN.finditer(text):
         groups = [(g.start() + run.start(), g.end() + run.start(), g.group()) for g in _GROUP.finditer(run.group())]
@@ -359,6 +373,78 @@ def mask_phones(text: str) -> str:
     text = _sub(_PHONE_INTL, PHONE, text, _phone_intl_ok)
     text = _sub(_PHONE_BARE, PHONE, text)
     return _sub(_BARE_INTERNATIONAL, PHONE, text, lambda m: is_bare_international(m.group()))
+
+
+def phone_spans(text: str) -> List[Tuple[int, int]]:
+    """Where `redact` sees phone numbers in `text` (the same patterns, read on the same text), sorted."""
+    found: List[Tuple[int, int]] = []
+    for pattern, accept in (
+        (_PHONE_FR, None),
+        (_PHONE_INTL, _phone_intl_ok),
+        (_PHONE_BARE, None),
+        (_BARE_INTERNATIONAL, lambda m: is_bare_international(m.group())),
+    ):
+        found += [m.span() for m in pattern.finditer(text) if accept is None or accept(m)]
+    spans: List[Tuple[int, int]] = []
+    for start, end in sorted(found, key=lambda span: (span[0], -span[1])):  # "+225 07 48…" whole, not "07 48…"
+        if not spans or start >= spans[-1][1]:
+            spans.append((start, end))
+    return spans
+
+
+# --- crypto wallet addresses: Bitcoin (legacy and bech32), Ethereum and its kin, TRON --------------------------
+# Only addresses whose checksum passes (Base58Check, BIP-173/350); Ethereum addresses have none that is cheap to
+# check (EIP-55 needs Keccak-256, which hashlib lacks), so any 0x and 40 hex digits counts.
+_BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_WALLET = re.compile(
+    r"(?<![A-Za-z0-9])(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|T[1-9A-HJ-NP-Za-km-z]{33}"
+    r"|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{8,87}|0x[0-9a-fA-F]{40})(?![A-Za-z0-9])"
+)
+
+
+def _base58check(address: str) -> Optional[bytes]:
+    """The payload of a Base58Check string (version byte first), or None when its checksum fails."""
+    number = 0
+    for char in address:
+        number = number * 58 + _BASE58.index(char)
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    raw = b"\0" * (len(address) - len(address.lstrip("1"))) + raw
+    payload, check = raw[:-4], raw[-4:]
+    return payload if hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] == check else None
+
+
+def _bech32_valid(address: str) -> bool:
+    """BIP-173 (witness version 0, bech32) and BIP-350 (versions 1-16, bech32m) checksums and program length."""
+    if address != address.lower() and address != address.upper():
+        return False
+    address = address.lower()
+    hrp, data = address[:2], [_BECH32.index(c) for c in address[3:]]
+    check = 1
+    for value in [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp] + data:
+        top = check >> 25
+        check = (check & 0x1FFFFFF) << 5 ^ value
+        for i, generator in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
+            check ^= generator if (top >> i) & 1 else 0
+    if len(data) < 7 or data[0] > 16 or check != (1 if data[0] == 0 else 0x2BC830A3):
+        return False
+    length = (len(data) - 7) * 5 // 8  # the witness program, in bytes
+    return 2 <= length <= 40 and (data[0] != 0 or length in (20, 32))
+
+
+def wallet_address(address: str) -> Optional[str]:
+    """The address as wallets compare it (bech32 and Ethereum in lower case), or None when it is not a valid one."""
+    if address.startswith("0x"):
+        return address.lower()
+    if address[:3].lower() == "bc1":
+        return address.lower() if _bech32_valid(address) else None
+    payload = _base58check(address)
+    version = {"1": 0x00, "3": 0x05, "T": 0x41}[address[0]]
+    return address if payload is not None and len(payload) == 21 and payload[0] == version else None
+
+
+def wallet_spans(text: str) -> List[Tuple[int, int]]:
+    return [m.span() for m in _WALLET.finditer(text) if wallet_address(m.group())]
 
 
 # --- the card's security code and expiry date ------------------------------------------------------------------
@@ -618,18 +704,21 @@ def _sub(
     return pattern.sub(lambda m: token if accept is None or accept(m) else m.group(), text)
 
 
-def _nir(text: str) -> str:
-    def replace(match: "re.Match[str]") -> str:
+def nir_spans(text: str) -> List[Tuple[int, int]]:
+    """Social security numbers: a valid key, or (without its key, or with a mistyped one) said to be one."""
+    spans = []
+    for match in _NIR.finditer(text):
         number13 = "".join(match.group(i) for i in range(1, 7))
         key = match.group(7)
-        if key is not None and nir_valid(number13, key):
-            return NIR
-        # Without its key, or with a mistyped one, only when the victim says what it is.
-        if _NIR_CONTEXT.search(text[max(0, match.start() - 60) : match.start()]):
-            return NIR
-        return match.group()
+        if (key is not None and nir_valid(number13, key)) or _NIR_CONTEXT.search(
+            text[max(0, match.start() - 60) : match.start()]
+        ):
+            spans.append(match.span())
+    return spans
 
-    return _NIR.sub(replace, text)
+
+def _nir(text: str) -> str:
+    return _replace_spans(text, nir_spans(text), NIR)
 
 
 def _rib(text: str) -> str:
@@ -901,15 +990,16 @@ def redact(text: Any, phones: bool = True) -> str:
     text = normalise(text)
     if not text:
         return text
+    text = _replace_spans(text, wallet_spans(text), WALLET)
     text = _link_tokens(text)
     text = _EMAIL.sub(_email, text)
     text = _EMAIL_SPELT.sub(_email, text)
     text = _EMAIL_ON.sub(EMAIL, text)
-    text = _replace_spans(text, _iban_spans(text), IBAN)
+    text = _replace_spans(text, iban_spans(text), IBAN)
     text = _rib(text)
     text = _rib_parts(text)
     text = _nir(text)
-    text = _replace_spans(text, _card_spans(text), CARD)
+    text = _replace_spans(text, card_spans(text), CARD)
     text = _card_details(text)
     text = _otp(text)
     text = _code_lists(text)

@@ -30,7 +30,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sqlalchemy import select
 
-from bot import db, erasure, privacy, settings
+from bot import db, erasure, identifiers, privacy, settings
 from bot.handover import utcnow
 from bot.settings import PROJECT_ROOT
 from bot.vocabulary import channel_of
@@ -228,19 +228,21 @@ def story_events(rows: List[Any], notes: Dict[int, MessageAnnotation]) -> List[A
             )
             if not intent:
                 continue
+            # The offender's identifiers are facts of the conversation, not training data: never exported.
+            found = [
+                e
+                for e in parse.get("entities") or []
+                if isinstance(e, dict) and e.get("entity") and e.get("entity") != identifiers.ENTITY
+            ]
             if original.startswith("/"):  # a button: the story says which intent and entities it carried
-                entities = [
-                    {"entity": e.get("entity"), "value": e.get("value")}
-                    for e in parse.get("entities") or []
-                    if isinstance(e, dict) and e.get("entity")
-                ]
+                entities = [{"entity": e.get("entity"), "value": e.get("value")} for e in found]
                 result.append(UserUttered(None, intent={"name": intent, "confidence": 1.0}, entities=entities))
                 continue
             text = clean_text(privacy.redact(original))
             if note is not None and note.status in EXPORTABLE:
                 entities = _relocated(note.entities or [], original, text, annotated=True)
             else:
-                entities = _relocated(parse.get("entities") or [], original, text, annotated=False)
+                entities = _relocated(found, original, text, annotated=False)
             result.append(UserUttered(text, intent={"name": intent, "confidence": 1.0}, entities=entities))
         elif row.type_name == "action" and row.action_name and row.action_name != "action_session_start":
             result.append(ActionExecuted(row.action_name))

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot import db, privacy, ratings
+from bot import db, identifiers, privacy, ratings
 from bot.handover import Handover
 from console import annotations, events
 from console.review_models import MessageAnnotation
@@ -60,7 +60,11 @@ def victim_message(event_id: int, data: Dict[str, Any]) -> Dict[str, Any]:
             span = privacy.redact(original[start:end])
             if span not in text:
                 span = ""
-        entities.append({"entity": entity["entity"], "value": _value(entity.get("value")), "span": span})
+        # The offender's identifiers are kept in the events, not shown: staff see them masked like in the text.
+        value = (
+            privacy.redact(str(entity.get("value"))) if entity["entity"] == identifiers.ENTITY else entity.get("value")
+        )
+        entities.append({"entity": entity["entity"], "value": _value(value), "span": span})
     confidence = intent.get("confidence")
     return {
         "kind": "message",

@@ -13,6 +13,8 @@ Entities produced (all declared in domain.yml):
 - postal_code, departement, city: where the victim is (cities from bot.geo's communes, clear statements only)
 - money_paid, details_given, remote_access, minor_involved: True/False facts for the qualification form
 - lure: convocation (a fake police or justice summons) / proche (a fake relative's "nouveau numéro")
+- offender_identifier: an IBAN, phone number, e-mail address, website or wallet of the offender (role: its kind,
+  value: normalised), never the victim's own (bot/identifiers.py)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterable, List, Optional, Pattern, Tuple
 
-from bot import geo
+from bot import geo, identifiers
 from bot.text import fold
 
 Entity = Dict[str, Any]
@@ -505,6 +507,7 @@ def extract(text: str) -> List[Entity]:
         + extract_location(folded, text)
         + extract_facts(folded)
         + extract_lure(folded)
+        + identifiers.entities(text)
     )
 
 
