@@ -7,7 +7,7 @@ import yaml
 
 from bot import knowledge
 from bot.knowledge import matches
-from bot.knowledge.models import PREVENTION_THEMES, Prevention
+from bot.knowledge.models import PREVENTION_THEMES, SMS_MAX, Prevention
 from bot.taxonomy import INCIDENT_INTENTS
 from bot.text import fold
 from tests.conftest import ROOT
@@ -230,3 +230,19 @@ def test_report_is_not_complaint_sentence_does_not_assume_the_victims_gender():
 
     for text in (REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT):
         assert not GENDERED.search(text.lower()), text
+
+
+def test_a_too_long_sms_form_fails_loudly(tmp_path, monkeypatch):
+    copy_knowledge(tmp_path)
+    broken = yaml.safe_load((tmp_path / "sheets" / "spam.yml").read_text())
+    broken["urgent"][0]["sms"] = "Ne répondez pas. " * 6
+    (tmp_path / "sheets" / "spam.yml").write_text(yaml.safe_dump(broken, allow_unicode=True))
+    monkeypatch.setattr(knowledge, "KNOWLEDGE_DIR", tmp_path)
+    knowledge.load.cache_clear()
+    try:
+        with pytest.raises(
+            knowledge.KnowledgeError, match=f"spam.yml(.|\\n)*urgent(.|\\n)*sms must be 10 to {SMS_MAX}"
+        ):
+            knowledge.load()
+    finally:
+        knowledge.load.cache_clear()
