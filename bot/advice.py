@@ -143,7 +143,7 @@ class Case:
         evidence, the report and the complaint, and the link to the full official sheet (channels/sms_text.py keeps
         each line whole and the header with the first action)."""
         urgent = self.sms_lines("urgent")[:SMS_URGENT]
-        messages = ["Voici mes conseils. À faire tout de suite :\n" + "\n".join(f"- {line}" for line in urgent)]
+        messages = ["Voici mes conseils, à faire tout de suite :\n" + "\n".join(f"- {line}" for line in urgent)]
         evidence = self.sms_lines("evidence")
         if evidence:
             messages.append(f"Preuves : {evidence[0]}")

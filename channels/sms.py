@@ -36,7 +36,7 @@ import re
 import unicodedata
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -52,7 +52,7 @@ from bot import db, delivery, erasure, responses, settings, trackers, vocabulary
 from channels import store
 from channels.common import SAFETY_REPLY
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
-from channels.sms_text import chosen_payload, page_turn, split_for_sms
+from channels.sms_text import chosen_payload, has_choices, page_turn, split_for_sms
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def _prepare(sender_id: str, replies: List[Dict[str, Any]]) -> List[str]:
     choices, all in the messages sent now, are remembered."""
     pages = page_turn(replies, settings.current().sms_messages_per_turn)
     if pages.payloads:
-        _choices.put(sender_id, pages.payloads)
+        _choices.put(sender_id, {"payloads": pages.payloads, "shown": pages.choices_sent, "block": pages.choices})
     else:
         _choices.take(sender_id)
     if pages.later:
@@ -246,7 +246,23 @@ def _next_part(sender_id: str) -> str:
         return split_for_sms(NO_MORE_REPLY)[0]
     if len(parts) > 1:
         _pending.put(sender_id, parts[1:])
+    choices = _choices.get(sender_id)
+    if choices and not choices["shown"] and has_choices(parts[0]):
+        _choices.put(sender_id, {**choices, "shown": True})
     return parts[0]
+
+
+def _choice_answered(sender_id: str, body: str) -> Tuple[Optional[str], Optional[str]]:
+    """(payload, None) for a number that answers the choices the victim has read; (None, the choices) for a number
+    answered before the choices were read (they are shown, no guess is made); (None, None) otherwise."""
+    choices = _choices.get(sender_id)
+    payload = chosen_payload(body, choices["payloads"] if choices else None)
+    if payload is None or choices is None:
+        return None, None
+    if choices["shown"]:
+        return payload, None
+    _choices.put(sender_id, {**choices, "shown": True})
+    return None, choices["block"]
 
 
 async def _answer(number: str, text: Optional[str], later: Sequence[str] = ()) -> HTTPResponse:
@@ -351,9 +367,11 @@ async def handle_sms(
     if has_media and not body.strip():
         return await _answer(number, split_for_sms(MEDIA_REPLY)[0])
     metadata: Dict[str, Any] = {"channel": CHANNEL, "sms_message_sid": field("MessageSid") or field("SmsSid")}
-    # Digits select one of the choices in front of the victim: they are always in the messages sent with the turn,
-    # even when details wait for SUITE (channels/sms_text.py).
-    payload = chosen_payload(body, _choices.get(sender_id))
+    # Digits select one of the choices in front of the victim, even while details wait for SUITE; a number answered
+    # to choices not read yet (a menu after long advice) shows them instead (channels/sms_text.py).
+    payload, unread = _choice_answered(sender_id, body)
+    if unread:
+        return await _answer(number, split_for_sms(unread)[0])
     if payload is not None:
         metadata["sms_choice"] = body.strip()
     if has_media:

@@ -14,8 +14,8 @@ reorder them); what is left waits for SUITE. Its cost is counted as messages × 
 `page_turn` lays a turn out (the first SMS of every turn is decided here):
 - a question (a form's `utter_ask_*`, or a reply marked `sms: question`) goes in the first message with all its
   choices, after as much of what precedes it as fits: on the first turn, the diagnosis and the first reflex;
-- a menu (other buttons) goes after the essentials, within the messages sent now (the essentials that do not fit
-  before it move after it);
+- a menu (other buttons) follows the essentials, before the details; if it does not fit in the messages sent now,
+  a number answered before it was read shows it again;
 - replies marked `sms: detail` come last, and are the first to wait for SUITE;
 - choices are numbered once per payload across the turn (two menus offering a person become one choice);
 - a line, a header and the line under it, or the list of choices is never cut across messages.
@@ -227,7 +227,18 @@ def _room(page: int, messages_now: int) -> str:
 class Pages(NamedTuple):
     now: List[str]  # sent at once, numbered when there are several
     later: List[str]  # each SUITE sends the next one
-    payloads: List[str]  # of the numbered choices, all in `now`
+    payloads: List[str]  # of the numbered choices
+    choices: Optional[str] = None  # the question or menu with its numbered choices, to show it again
+
+    @property
+    def choices_sent(self) -> bool:
+        """The choices are in the messages sent now (always for a question; a menu may wait for SUITE)."""
+        return bool(self.payloads) and any(has_choices(page) for page in self.now)
+
+
+def has_choices(page: str) -> bool:
+    """Whether this message holds numbered choices ("1. …")."""
+    return re.search(r"^(?:\d+/\d+ )?1\. ", page, flags=re.MULTILINE) is not None
 
 
 def _role(reply: Dict[str, Any]) -> str:
@@ -338,20 +349,15 @@ def page_turn(
         pages = _paginate(first + asked, max_segments, messages_now)
         pages += _paginate(rest + details, max_segments, messages_now, start=len(pages))
     else:
-        # A menu within what is sent now: the essentials before it as far as they fit, the rest after it.
-        before = list(info)
-        while True:
-            asked = _choice_blocks(choices, _NUMBER + SUITE_NOTE, max_segments)
-            pages = _paginate(before + asked, max_segments, messages_now)
-            if len(pages) <= messages_now or not before:
-                break
-            before.pop()
-        moved = info[len(before) :]
-        pages += _paginate(moved + details, max_segments, messages_now, start=len(pages))
+        # A menu follows the essentials, before the details: the essentials come first, even if the menu then waits
+        # for SUITE (a number answered before it was read shows it again: channels/sms.py).
+        pages = _paginate(
+            info + _choice_blocks(choices, _NUMBER + SUITE_NOTE, max_segments) + details, max_segments, messages_now
+        )
     now, later = pages[:messages_now], pages[messages_now:]
     if later:
         now[-1] += SUITE_NOTE
         later = [page + SUITE_NOTE for page in later[:-1]] + later[-1:]
     if len(now) > 1:
         now = [f"{index}/{len(now)} {page}" for index, page in enumerate(now, start=1)]
-    return Pages(now, later, payloads)
+    return Pages(now, later, payloads, choices)

@@ -227,7 +227,7 @@ def test_sms_advice_is_short_and_keeps_the_essentials():
     case = Case("piratage_compte", {"public": "particulier", "money_paid": True, "details_given": True})
     sms = case.sms_messages()
     assert sum(len(m) for m in sms) < sum(len(m) for m in case.advice_messages() + [case.recap_text()]) / 2
-    assert sms[0].startswith("Voici mes conseils. À faire tout de suite") and str(case.sheet.source_url) in sms[-1]
+    assert sms[0].startswith("Voici mes conseils, à faire tout de suite") and str(case.sheet.source_url) in sms[-1]
 
 
 def messages_sent(action, slots, channel):
