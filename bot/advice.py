@@ -155,7 +155,8 @@ class Case:
             messages.append(f"Plainte : {complaint[0]}")
         if self.reports_and_complaints:
             messages.append(REPORT_IS_NOT_COMPLAINT_SHORT)
-        messages.append(f"Fiche complète : {self.sheet.source_url}")
+        # Phones make a link of "www.…" too: the scheme is a few characters saved.
+        messages.append(f"Fiche complète : {str(self.sheet.source_url).removeprefix('https://')}")
         return messages
 
     def sms_details(self) -> List[str]:
