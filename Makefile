@@ -19,7 +19,7 @@ MODELS := models
 # Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
 TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
-.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue clean
+.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -35,6 +35,7 @@ help:
 	@echo "make retrain - train a candidate model, compare it with the one in service (nothing is switched)"
 	@echo "make stories - rasa test on the hand-written test stories of tests/stories/"
 	@echo "make bench-dialogue - the conversation fuzzer at length, and 35 follow-ups after the advice per incident"
+	@echo "make bench-sms - every incident by SMS (TwiML and REST API): SMS, segments, SUITE round trips, where the advice starts"
 
 install: $(VENV)/.installed
 
@@ -108,6 +109,9 @@ bench-review: install
 
 bench-dialogue: train
 	$(VENV)/bin/python benchmarks/bench_dialogue.py
+
+bench-sms: train
+	$(VENV)/bin/python benchmarks/bench_sms.py
 
 clean:
 	rm -rf $(MODELS) results .pytest_cache

@@ -26,6 +26,7 @@ REPORT_IS_NOT_COMPLAINT_SHORT = (
     "Attention : un signalement n'est pas une plainte ; seule la plainte ouvre une procédure."
 )
 BANK_SERVICE = "opposition_bancaire"
+SMS_URGENT = 3  # urgent actions in the essentials of the SMS advice; the others wait for SUITE
 
 
 def facts_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
@@ -94,14 +95,14 @@ class Case:
             items = urgent_order(items, self.facts)
         return [_with_service(a) if name in ("report", "complaint") else a.text for a in items]
 
-    def first_reflex(self) -> Optional[str]:
+    def first_reflex(self, sms: bool = False) -> Optional[str]:
         """The most urgent action for what the victim has already said, shown with the diagnosis.
 
         Unlike the advice, where an unknown fact keeps its precaution, an action that depends on a fact not stated yet
         is not a first reflex: "call your bank" comes first when a payment was mentioned, not to everyone."""
         for advice in urgent_order(knowledge.select(self.sheet.urgent, self.facts), self.facts):
             if all(key == "public" or self.facts.get(key) is not None for key in advice.when):
-                return advice.text
+                return (getattr(advice, "sms", None) if sms else None) or advice.text
         return None
 
     @property
@@ -130,19 +131,57 @@ class Case:
         messages.append(f"Source : {self.sheet.source_url}")
         return messages
 
+    def sms_lines(self, name: str) -> List[str]:
+        """A section in the sheet's short SMS wording (`sms`), the full text where a sheet has none."""
+        items = knowledge.select(getattr(self.sheet, name), self.facts)
+        if name == "urgent":
+            items = urgent_order(items, self.facts)
+        return [getattr(a, "sms", None) or a.text for a in items]
+
     def sms_messages(self) -> List[str]:
-        """The same advice cut to what matters most, for SMS where every segment counts."""
-        messages = ["À faire tout de suite :\n" + "\n".join(f"- {line}" for line in self.section("urgent")[:3])]
+        """The essentials of the advice for SMS, in order: the 2–3 urgent actions, then one line each for the
+        evidence, the report and the complaint, and the link to the full official sheet (channels/sms_text.py keeps
+        each line whole and the header with the first action)."""
+        urgent = self.sms_lines("urgent")[:SMS_URGENT]
+        messages = ["Voici mes conseils, à faire tout de suite :\n" + "\n".join(f"- {line}" for line in urgent)]
+        evidence = self.sms_lines("evidence")
+        if evidence:
+            messages.append(f"Preuves : {evidence[0]}")
+        reports = self.report_names()
+        if reports:
+            messages.append(f"Signaler : {', '.join(reports)}.")
+        complaint = self.sms_lines("complaint")
+        if complaint:
+            messages.append(f"Plainte : {complaint[0]}")
+        if self.reports_and_complaints:
+            messages.append(REPORT_IS_NOT_COMPLAINT_SHORT)
+        # Phones make a link of "www.…" too: the scheme is a few characters saved.
+        messages.append(f"Fiche complète : {str(self.sheet.source_url).removeprefix('https://')}")
+        return messages
+
+    def sms_details(self) -> List[str]:
+        """What waits for SUITE on SMS: the other urgent actions and evidence, the addresses to report and file."""
+        details = []
+        urgent = self.sms_lines("urgent")[SMS_URGENT:]
+        if urgent:
+            details.append("Aussi :\n" + "\n".join(f"- {line}" for line in urgent))
+        evidence = self.sms_lines("evidence")[1:]
+        if evidence:
+            details.append("Preuves, aussi :\n" + "\n".join(f"- {line}" for line in evidence))
         links = self.sms_links()
         if links:
-            block = f"{self.links_heading(sms=True)} :\n" + "\n".join(f"- {line}" for line in links)
-            if self.reports_and_complaints:
-                block += "\n" + REPORT_IS_NOT_COMPLAINT_SHORT
-            messages.append(block)
-        elif self.reports_and_complaints:
-            messages.append(REPORT_IS_NOT_COMPLAINT_SHORT)
-        messages.append(f"Fiche complète : {self.sheet.source_url}\nÉcrivez « récapitulatif » pour tout revoir.")
-        return messages
+            details.append(f"{self.links_heading(sms=True)} :\n" + "\n".join(f"- {line}" for line in links))
+        return details
+
+    def report_names(self) -> List[str]:
+        """The services where the victim reports, by name only (their addresses are in the details)."""
+        services = knowledge.load().services
+        names: List[str] = []
+        for advice in knowledge.select(self.sheet.report, self.facts):
+            service = services.get(advice.service) if advice.service else None
+            if service and service.name not in names:
+                names.append(service.name)
+        return names[:3]
 
     def key_facts(self) -> List[str]:
         lines = []

@@ -132,6 +132,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("SMS_ACCOUNT_SID", "sms_account_sid", "", _optional),
     Variable("SMS_FROM", "sms_from", "", _optional),
     Variable("SMS_WEBHOOK_URL", "sms_webhook_url", "", _web_url),
+    Variable("SMS_MESSAGES_PER_TURN", "sms_messages_per_turn", "2", _integer("de SMS", 1)),
     Variable("CHANNEL_RATE_LIMIT_PER_MINUTE", "channel_rate_limit", "20", _integer("de messages par minute", 1)),
     Variable("REST_TOKEN", "rest_token", "", _optional),
     Variable("METRICS_TOKEN", "metrics_token", "", _optional),
@@ -179,6 +180,7 @@ class Settings:
     sms_account_sid: Optional[str]
     sms_from: Optional[str]
     sms_webhook_url: Optional[str]  # the exact URL the gateway signs; set it in production
+    sms_messages_per_turn: int  # messages of 3 segments sent at once for a turn; the rest waits for SUITE
     channel_rate_limit: int  # messages per sender per minute, every channel
     rest_token: Optional[str]
     metrics_token: Optional[str]  # /metrics answers only with it (Bearer); unset = /metrics is off

@@ -143,11 +143,36 @@ async def gate_payload(app: Any, sender_id: str, text: str) -> Tuple[str, Option
     return _PAYLOAD_LEAD.sub("", text), text
 
 
+# What a reply keeps of its metadata for the channel's renderer: the response it came from (a form's `utter_ask_*` is
+# a question) and how an action wants it laid out on SMS ("question", "menu", "detail": channels/sms_text.py).
+KEPT_METADATA = ("utter_action", "sms")
+
+
 class ReplyCollector(CollectingOutputChannel):
-    """Collects the bot's replies keeping each utterance whole (Rasa's collector cuts texts at blank lines)."""
+    """Collects the bot's replies keeping each utterance whole (Rasa's collector cuts texts at blank lines).
+
+    It is named after the input channel, so that Rasa picks the `channel:` variation of a response (`channel: sms`
+    for shorter questions) as it does with its own connectors."""
+
+    def __init__(self, channel: str = "collector") -> None:
+        super().__init__()
+        self.channel = channel
+
+    def name(self) -> str:  # type: ignore[override]  # an instance's name, where Rasa's is per class
+        return self.channel
+
+    @staticmethod
+    def _kept(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        return {key: kwargs[key] for key in KEPT_METADATA if kwargs.get(key)}
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self._persist_message(self._message(recipient_id, text=text.strip()))
+        await self._persist_message({**self._message(recipient_id, text=text.strip()), **self._kept(kwargs)})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        message = self._message(recipient_id, text=text, buttons=buttons)
+        await self._persist_message({**message, **self._kept(kwargs)})
 
 
 async def converse(
@@ -172,7 +197,7 @@ async def converse(
         return [{"text": EMPTY_REPLY}]
     if refused is not None:
         cleaned.metadata["refused_payload"] = refused[:MAX_NLU_CHARS]
-    collector = ReplyCollector()
+    collector = ReplyCollector(input_channel)
     started = time.monotonic()
     try:
         await on_new_message(

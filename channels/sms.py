@@ -8,10 +8,11 @@
 - Replies go inline as TwiML, or through the REST API (`{SMS_API_BASE_URL}/2010-04-01/Accounts/{SMS_ACCOUNT_SID}/
   Messages.json`, from `SMS_FROM`) when those three settings are set; the REST API is also what `send_to` uses
   for messages that come later (operators). Without it, operators cannot write to SMS victims.
-- SMS-aware output (channels/sms_text.py): one message of at most 3 segments per turn, the rest on "SUITE" (the
-  privacy notice of a conversation's first turn is a message of its own, after it: channels/privacy_notice.py);
-  buttons become numbered choices and "1", "2"... select them. Keywords: STOP (forget the conversation and the
-  number), AIDE (help), SUITE (next part).
+- SMS-aware output (channels/sms_text.py): a turn goes out as up to SMS_MESSAGES_PER_TURN messages of at most 3
+  segments, the question and all its choices in the first one; details wait for SUITE; the privacy notice of a
+  conversation's first turn is a message of its own, after them (channels/privacy_notice.py). Buttons become
+  numbered choices and "1", "2"... select them. Keywords: STOP (forget the conversation and the number), AIDE
+  (help), SUITE (next part), RECAP (the recap of the advice).
 - STOP deletes the conversation's events and everything the application keeps about it (handovers and their notes,
   ratings, review index and annotations: every eraser registered in bot.erasure), and records the opt-out in the
   `sms_opt_outs` table as a keyed hash of the number (HMAC-SHA256 with SMS_AUTH_TOKEN), so that no process, even
@@ -35,7 +36,7 @@ import re
 import unicodedata
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence, Text, Tuple
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -51,7 +52,7 @@ from bot import db, delivery, erasure, responses, settings, trackers, vocabulary
 from channels import store
 from channels.common import SAFETY_REPLY
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
-from channels.sms_text import chosen_payload, render_turn, split_for_sms
+from channels.sms_text import chosen_payload, has_choices, page_turn, split_for_sms
 
 logger = logging.getLogger(__name__)
 
@@ -140,11 +141,15 @@ def _clear_opt_out(number: str) -> None:
             session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash == key))
 
 
+KEYWORDS = ("STOP", "AIDE", "SUITE", "RECAP")
+RECAP_TEXT = "récapitulatif"  # what RECAP means for the NLU: the recap of the advice (ask_recap)
+
+
 def keyword(body: str) -> Optional[str]:
-    """STOP, AIDE or SUITE when that is the whole message (any case, accents or punctuation)."""
+    """STOP, AIDE, SUITE or RECAP when that is the whole message (any case, accents or punctuation)."""
     letters = unicodedata.normalize("NFKD", body or "").encode("ascii", "ignore").decode().upper()
     word = re.sub(r"[^A-Z]", "", letters)
-    return word if word in ("STOP", "AIDE", "SUITE") else None
+    return word if word in KEYWORDS else None
 
 
 # --- signature ----------------------------------------------------------------------------------------------------
@@ -220,19 +225,19 @@ async def _post_message(to: str, body: str) -> None:
         raise SmsApiError(f"SMS API answered {result.status_code}: {detail}")
 
 
-def _prepare(sender_id: str, replies: List[Dict[str, Any]]) -> Optional[str]:
-    """The message to send now for a turn; the rest waits for SUITE and the choices are remembered."""
-    text, payloads = render_turn(replies)
-    if payloads:
-        _choices.put(sender_id, payloads)
+def _prepare(sender_id: str, replies: List[Dict[str, Any]]) -> List[str]:
+    """The messages to send now for a turn (channels/sms_text.py lays them out); the rest waits for SUITE and the
+    choices, all in the messages sent now, are remembered."""
+    pages = page_turn(replies, settings.current().sms_messages_per_turn)
+    if pages.payloads:
+        _choices.put(sender_id, {"payloads": pages.payloads, "shown": pages.choices_sent, "block": pages.choices})
     else:
         _choices.take(sender_id)
-    parts = split_for_sms(text)
-    if len(parts) > 1:
-        _pending.put(sender_id, parts[1:])
+    if pages.later:
+        _pending.put(sender_id, pages.later)
     else:
         _pending.take(sender_id)
-    return parts[0] if parts else None
+    return pages.now
 
 
 def _next_part(sender_id: str) -> str:
@@ -241,12 +246,28 @@ def _next_part(sender_id: str) -> str:
         return split_for_sms(NO_MORE_REPLY)[0]
     if len(parts) > 1:
         _pending.put(sender_id, parts[1:])
+    choices = _choices.get(sender_id)
+    if choices and not choices["shown"] and has_choices(parts[0]):
+        _choices.put(sender_id, {**choices, "shown": True})
     return parts[0]
+
+
+def _choice_answered(sender_id: str, body: str) -> Tuple[Optional[str], Optional[str]]:
+    """(payload, None) for a number that answers the choices the victim has read; (None, the choices) for a number
+    answered before the choices were read (they are shown, no guess is made); (None, None) otherwise."""
+    choices = _choices.get(sender_id)
+    payload = chosen_payload(body, choices["payloads"] if choices else None)
+    if payload is None or choices is None:
+        return None, None
+    if choices["shown"]:
+        return payload, None
+    _choices.put(sender_id, {**choices, "shown": True})
+    return None, choices["block"]
 
 
 async def _answer(number: str, text: Optional[str], later: Sequence[str] = ()) -> HTTPResponse:
     """Replies through the REST API when configured, inline TwiML otherwise or when the API fails; `later` are
-    messages of their own after `text` (the privacy notice: the first SMS of a turn is the answer)."""
+    messages of their own after `text` (the rest of the turn, then the privacy notice)."""
     if not text:
         return twiml()
     if settings.current().sms_mode == "rest":
@@ -275,9 +296,8 @@ async def send_to(sender_id: str, text: str, buttons: Optional[list] = None) -> 
     # Fails closed: if the database cannot tell whether the number sent STOP, nothing is sent.
     if await asyncio.to_thread(is_opted_out, number):
         raise RuntimeError("This SMS conversation sent STOP: nothing more may be sent to the number.")
-    first = _prepare(sender_id, [{"text": text, "buttons": buttons or []}])
-    if first:
-        await _post_message(number, first)
+    for message in _prepare(sender_id, [{"text": text, "buttons": buttons or [], "sms": "menu"}]):
+        await _post_message(number, message)
 
 
 # --- input --------------------------------------------------------------------------------------------------------
@@ -347,8 +367,11 @@ async def handle_sms(
     if has_media and not body.strip():
         return await _answer(number, split_for_sms(MEDIA_REPLY)[0])
     metadata: Dict[str, Any] = {"channel": CHANNEL, "sms_message_sid": field("MessageSid") or field("SmsSid")}
-    # Digits select a choice only once the victim has seen it: choices come last, after any part still pending.
-    payload = None if _pending.get(sender_id) else chosen_payload(body, _choices.get(sender_id))
+    # Digits select one of the choices in front of the victim, even while details wait for SUITE; a number answered
+    # to choices not read yet (a menu after long advice) shows them instead (channels/sms_text.py).
+    payload, unread = _choice_answered(sender_id, body)
+    if unread:
+        return await _answer(number, split_for_sms(unread)[0])
     if payload is not None:
         metadata["sms_choice"] = body.strip()
     if has_media:
@@ -356,7 +379,7 @@ async def handle_sms(
     replies = await _inbound.turn(
         request.app,
         on_new_message,
-        payload or body,
+        payload or (RECAP_TEXT if word == "RECAP" else body),
         sender_id,
         metadata=metadata,
         message_id=metadata["sms_message_sid"] or None,
@@ -366,11 +389,12 @@ async def handle_sms(
         return twiml()
     if has_media:
         replies.append({"text": MEDIA_NOTE})
-    later = [split_for_sms(r["text"])[0] for r in replies if r.get("notice")]
+    notices = [split_for_sms(r["text"])[0] for r in replies if r.get("notice")]
     replies = [r for r in replies if not r.get("notice")]
     if not await _still_consenting(number):
         return twiml()
-    return await _answer(number, _prepare(sender_id, replies), later)
+    now = _prepare(sender_id, replies)
+    return await _answer(number, now[0] if now else None, now[1:] + notices)
 
 
 async def _start(_app: Any) -> None:

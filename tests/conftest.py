@@ -126,7 +126,7 @@ def start_action_server(tmp: Path, database_url: str, extra_env=None) -> tuple:
         server_env(database_url, extra_env),
         tmp / f"actions-{port}.log",
     )
-    wait_until_up(f"http://127.0.0.1:{port}/health", server.process, server.log)
+    _wait_or_stop(server, f"http://127.0.0.1:{port}/health")
     return server, f"http://127.0.0.1:{port}/webhook"
 
 
@@ -155,8 +155,23 @@ ID_LOGGING = {
 ID_LOGGING_ENV = {"LOG_LEVEL_LIBRARIES": "INFO"}  # else Rasa sets Sanic's access log to ERROR (update_sanic_log_level)
 
 
+def _wait_or_stop(server: Server, url: str, timeout: float = 180) -> None:
+    """Waits for a server to answer; one that never did is stopped rather than left running."""
+    try:
+        wait_until_up(url, server.process, server.log, timeout)
+    except BaseException:
+        server.stop()
+        raise
+
+
 def start_rasa_server(
-    tmp: Path, database_url: str, action_url: str, extra_env=None, credentials=None, logging_config=None
+    tmp: Path,
+    database_url: str,
+    action_url: str,
+    extra_env=None,
+    credentials=None,
+    logging_config=None,
+    timeout: float = 180,
 ) -> tuple:
     port = free_port()
     endpoints = tmp / "endpoints.yml"
@@ -186,7 +201,7 @@ def start_rasa_server(
         server_env(database_url, extra_env),
         tmp / f"rasa-{port}.log",
     )
-    wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", server.process, server.log)
+    _wait_or_stop(server, f"http://127.0.0.1:{port}/webhooks/rest/", timeout)
     return server, f"http://127.0.0.1:{port}"
 
 

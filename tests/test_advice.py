@@ -165,7 +165,7 @@ def test_actions_tell_that_a_report_is_not_a_complaint_on_every_channel(incident
 
 BANK_STEP = re.compile(
     r"opposition|rappel(er)? (des|les) (fonds|virements)|"
-    r"(contactez|appelez|prevenez|demandez a)( vous-meme)? (votre|vos|les) banques?\b"
+    r"(contactez|appelez|prevenez|demandez a|contestez aupres d)(es)?( vous-meme| vite)? (votre |vos |les )?banques?\b"
 )
 
 
@@ -227,7 +227,10 @@ def test_sms_advice_is_short_and_keeps_the_essentials():
     case = Case("piratage_compte", {"public": "particulier", "money_paid": True, "details_given": True})
     sms = case.sms_messages()
     assert sum(len(m) for m in sms) < sum(len(m) for m in case.advice_messages() + [case.recap_text()]) / 2
-    assert sms[0].startswith("À faire tout de suite") and str(case.sheet.source_url) in sms[-1]
+    assert (
+        sms[0].startswith("Voici mes conseils, à faire tout de suite")
+        and str(case.sheet.source_url).removeprefix("https://") in sms[-1]
+    )
 
 
 def messages_sent(action, slots, channel):
@@ -268,8 +271,10 @@ def test_the_rest_api_keeps_the_recap_in_the_advice_turn():
 
 
 def test_sms_advice_turn_stays_short_and_points_to_the_recap():
-    text = "\n".join(m.get("text") or "" for m in messages_sent(ActionGiveAdvice(), SLOTS, "sms"))
-    assert "Récapitulatif –" not in text and "récapitulatif" in text
+    messages = messages_sent(ActionGiveAdvice(), SLOTS, "sms")
+    text = "\n".join(m.get("text") or "" for m in messages)
+    titles = [b["title"] for m in messages for b in m.get("buttons") or []]
+    assert "Récapitulatif –" not in text and "Revoir le récapitulatif" in titles
 
 
 # --- the first reflex and the advice follow what the victim already said -----------------------------------------

@@ -7,16 +7,24 @@ import yaml
 
 from bot import knowledge
 from bot.knowledge import matches
-from bot.knowledge.models import PREVENTION_THEMES, Prevention
+from bot.knowledge.models import PREVENTION_THEMES, SMS_MAX, Prevention
 from bot.taxonomy import INCIDENT_INTENTS
 from bot.text import fold
+from channels.sms_text import is_gsm7, transliterate
 from tests.conftest import ROOT
 
 KB = knowledge.load()
 PREVENTION = Prevention(**KB.prevention)
-SHEET_TEXTS = [
-    (sheet.intent, advice.text) for sheet in KB.sheets.values() for advice in knowledge.all_advice(sheet)
-] + [(sheet.intent, sheet.summary) for sheet in KB.sheets.values()]
+SHEET_TEXTS = (
+    [(sheet.intent, advice.text) for sheet in KB.sheets.values() for advice in knowledge.all_advice(sheet)]
+    + [
+        (f"{sheet.intent}:sms", advice.sms)
+        for sheet in KB.sheets.values()
+        for advice in knowledge.all_advice(sheet)
+        if advice.sms
+    ]
+    + [(sheet.intent, sheet.summary) for sheet in KB.sheets.values()]
+)
 # Everything a user reads; the quiz's questions and wrong choices describe scams, so the "never advise paying"
 # rule applies to what the kit recommends (tips, right answers, explanations), and the other rules to everything.
 PREVENTION_TEXTS = [("prevention", text) for text in PREVENTION.texts()]
@@ -230,3 +238,51 @@ def test_report_is_not_complaint_sentence_does_not_assume_the_victims_gender():
 
     for text in (REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT):
         assert not GENDERED.search(text.lower()), text
+
+
+# What an SMS reply sends of a sheet: the first reflexes, the evidence and the plainte, each in its short form.
+SMS_SECTIONS = ("urgent", "evidence", "complaint")
+SMS_ITEMS = [
+    (f"{sheet.intent}.{section}[{index}]", advice)
+    for sheet in KB.sheets.values()
+    for section in SMS_SECTIONS
+    for index, advice in enumerate(getattr(sheet, section))
+]
+
+
+@pytest.mark.parametrize("where, advice", SMS_ITEMS, ids=[where for where, _ in SMS_ITEMS])
+def test_every_first_reflex_evidence_and_complaint_item_has_a_short_sms_form(where, advice):
+    assert advice.sms, f"{where}: no sms form for {advice.text!r}"
+    assert len(advice.sms) <= SMS_MAX, where
+    assert len(advice.sms) <= len(advice.text), f"{where}: the sms form is longer than the text"
+    assert "\u2019" not in advice.sms and "«" not in advice.sms, f"{where}: straight apostrophe and no « » in sms"
+
+
+def test_most_sms_forms_are_pure_gsm7_so_that_a_reply_keeps_its_459_characters():
+    forms = [advice.sms for _, advice in SMS_ITEMS if advice.sms]
+    ucs2 = [text for text in forms if not is_gsm7(transliterate(text))]
+    share = 1 - len(ucs2) / len(forms)
+    # A single ê, ç or ô switches the whole SMS to UCS-2 (201 characters in 3 segments instead of 459): wording
+    # avoids them where it reads as well, but never drops an accent, so a few correctly spelt words remain.
+    assert share >= 0.6, f"{share:.0%} of the sms forms are GSM-7; UCS-2 ones: {ucs2}"
+
+
+def test_the_sms_forms_are_checked_by_the_hard_rules():
+    assert any(intent.endswith(":sms") for intent, _ in ALL_TEXTS)
+    assert any(intent.endswith(":sms") for intent, _ in ADVICE_TEXTS)
+
+
+def test_a_too_long_sms_form_fails_loudly(tmp_path, monkeypatch):
+    copy_knowledge(tmp_path)
+    broken = yaml.safe_load((tmp_path / "sheets" / "spam.yml").read_text())
+    broken["urgent"][0]["sms"] = "Ne répondez pas. " * 6
+    (tmp_path / "sheets" / "spam.yml").write_text(yaml.safe_dump(broken, allow_unicode=True))
+    monkeypatch.setattr(knowledge, "KNOWLEDGE_DIR", tmp_path)
+    knowledge.load.cache_clear()
+    try:
+        with pytest.raises(
+            knowledge.KnowledgeError, match=f"spam.yml(.|\\n)*urgent(.|\\n)*sms must be 10 to {SMS_MAX}"
+        ):
+            knowledge.load()
+    finally:
+        knowledge.load.cache_clear()

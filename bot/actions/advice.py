@@ -24,6 +24,13 @@ NEXT_STEPS = [
     {"title": "Trouver un professionnel près de chez moi", "payload": "/request_provider"},
     {"title": "Parler à une personne", "payload": "/ask_human"},
 ]
+# On SMS the same menu in fewer characters; channels/sms_text.py numbers it (and offers a person once).
+SMS_WHAT_NEXT = "Et maintenant ?"
+SMS_NEXT_STEPS = [
+    {"title": "Revoir le récapitulatif", "payload": "/ask_recap"},
+    {"title": "Un professionnel près de chez moi", "payload": "/request_provider"},
+    {"title": "Parler à une personne", "payload": "/ask_human"},
+]
 
 
 class ActionGiveAdvice(Action):
@@ -35,19 +42,25 @@ class ActionGiveAdvice(Action):
         if case is None:
             dispatcher.utter_message(response="utter_not_understood")
             return []
-        dispatcher.utter_message(text="Merci. Voici ce que je vous conseille, dans l'ordre :")
         channel = tracker.get_latest_input_channel()
         what_next = WHAT_NEXT
         if channel == SMS_CHANNEL:
+            # The essentials first (the first urgent action in the first SMS), one menu, the rest for SUITE.
             for message in case.sms_messages():
                 dispatcher.utter_message(text=message)
+            if case.serious:
+                dispatcher.utter_message(response="utter_serious_case")
+            dispatcher.utter_message(text=SMS_WHAT_NEXT, buttons=SMS_NEXT_STEPS, sms="menu")
+            for message in case.sms_details():
+                dispatcher.utter_message(text=message, sms="detail")
+            return [SlotSet("advice_given", case.as_dict())]
+        dispatcher.utter_message(text="Merci. Voici ce que je vous conseille, dans l'ordre :")
+        for message in case.advice_messages():
+            dispatcher.utter_message(text=message)
+        if channel in RECAP_ON_REQUEST_CHANNELS:
+            what_next = f"{RECAP_ON_REQUEST}\n\n{WHAT_NEXT}"  # the first button shows it
         else:
-            for message in case.advice_messages():
-                dispatcher.utter_message(text=message)
-            if channel in RECAP_ON_REQUEST_CHANNELS:
-                what_next = f"{RECAP_ON_REQUEST}\n\n{WHAT_NEXT}"  # the first button shows it
-            else:
-                dispatcher.utter_message(text=case.recap_text())
+            dispatcher.utter_message(text=case.recap_text())
         if case.serious:
             dispatcher.utter_message(response="utter_serious_case")
         dispatcher.utter_message(text=what_next, buttons=NEXT_STEPS)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import glossary, knowledge
+from bot import glossary, knowledge, vocabulary
 from bot.advice import Case, facts_from_slots
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, INCIDENTS, victim_of
 
@@ -52,6 +53,10 @@ def choose_incident(latest_message: Dict[Text, Any]) -> Optional[Text]:
     return None
 
 
+def on_sms(tracker: Tracker) -> bool:
+    return vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.SMS)
+
+
 def diagnosis_text(incident: Text, facts: Optional[Dict[Text, Any]] = None) -> Text:
     return f"Au regard de vos éléments, vous semblez être victime {victim_of(incident, facts or {})}."
 
@@ -91,6 +96,7 @@ class ActionDiagnose(Action):
                 text="Pour bien vous conseiller, laquelle de ces situations correspond le mieux à la vôtre ?",
                 buttons=[{"title": INCIDENTS[name].choice, "payload": f"/{name}"} for name in pair]
                 + [{"title": "Aucune des deux", "payload": "/nlu_fallback"}],
+                sms="question",
             )
             return [SlotSet("incident_candidates", pair)]
 
@@ -106,11 +112,20 @@ class ActionDiagnose(Action):
         if tracker.get_slot("incident") not in (None, incident):
             slots.update(stated_facts(latest))
         facts = facts_from_slots(slots)
-        dispatcher.utter_message(text=diagnosis_text(incident, facts))
-        dispatcher.utter_message(text=sheet.summary)
-        reflex = Case(incident, facts).first_reflex()
-        if reflex:
-            dispatcher.utter_message(text=f"Premier réflexe : {reflex}")
+        reflex = Case(incident, facts).first_reflex(sms=on_sms(tracker))
+        if on_sms(tracker):
+            # The first SMS: the diagnosis in a line, the reflex, then the question (channels/sms_text.py); the
+            # explanation waits for SUITE.
+            plain = re.sub(r" \([^)]*\)", "", victim_of(incident, facts))  # "(phishing)": a segment saved
+            dispatcher.utter_message(text=f"Vous semblez être victime {plain}.")
+            if reflex:
+                dispatcher.utter_message(text=f"Premier réflexe : {reflex}")
+            dispatcher.utter_message(text=sheet.summary, sms="detail")
+        else:
+            dispatcher.utter_message(text=diagnosis_text(incident, facts))
+            dispatcher.utter_message(text=sheet.summary)
+            if reflex:
+                dispatcher.utter_message(text=f"Premier réflexe : {reflex}")
         events: List[EventType] = []
         if in_form:
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]

@@ -27,6 +27,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+SMS_MAX = 80  # characters of an `Advice.sms`, the short form of the advice sent by SMS
+
+
 class Service(Strict):
     """A reporting service, help line or official resource."""
 
@@ -45,6 +48,13 @@ class Advice(Strict):
     precautions are never lost through a skipped question, and never matches `false` conditions.
     """
 
+    @field_validator("sms")
+    @classmethod
+    def _sms_is_short(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not 10 <= len(value) <= SMS_MAX:
+            raise ValueError(f"sms must be 10 to {SMS_MAX} characters, not {len(value)}: {value!r}")
+        return value
+
     @model_validator(mode="after")
     def _values_fit_their_key(self) -> "Advice":
         for key, expected in self.when.items():
@@ -56,6 +66,8 @@ class Advice(Strict):
         return self
 
     text: str = Field(min_length=10, max_length=400)
+    # Short form for SMS, where every segment counts: the same advice under the same `when`, GSM-7 where it reads well.
+    sms: Optional[str] = None
     when: Dict[Union[Question, Literal["lure"]], Union[bool, List[Public], List[Lure]]] = Field(default_factory=dict)
     service: Optional[str] = None  # key into services.yml, for report/complaint items
 
