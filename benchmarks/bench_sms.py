@@ -75,7 +75,7 @@ OPENING_FACTS = {
     "deni_de_service": ", l'attaque continue depuis ce matin",
 }
 
-SUITE_NOTE = re.compile(r"\n?\(SUITE pour lire la suite, \d+/\d+\)\s*$")
+SUITE_NOTE = re.compile(r"\n?\(SUITE pour lire la suite(?:, \d+/\d+)?\)\s*$")
 CHOICE = re.compile(r"^(\d{1,2})\.(?:\s+(.*))?$")
 URGENT_HEADER = "À faire tout de suite"
 REFLEX = "Premier réflexe"  # the diagnosis's first reflex (bot/actions/diagnosis.py)
@@ -153,7 +153,7 @@ class Turn:
         return [(m.group(1), m.group(2) or "") for _, _, line in self.lines() if (m := CHOICE.match(line))]
 
     def advises(self) -> bool:
-        return any(mark in message for message in self.messages for mark in ADVICE_MARKS)
+        return any(mark.lower() in message.lower() for message in self.messages for mark in ADVICE_MARKS)
 
 
 def oui(choices: List[Tuple[str, str]]) -> str:
@@ -207,7 +207,7 @@ def urgent_position(turn: Turn) -> Optional[Tuple[int, str]]:
     """(1-based SMS of the reply, text) of the first urgent action of the advice."""
     header = False
     for index, _, line in turn.lines():
-        if line.startswith(URGENT_HEADER):
+        if URGENT_HEADER.lower() in line.lower():  # "À faire tout de suite :", "Voici mes conseils, à faire…"
             header = True
         elif header and line.startswith("- "):
             return index + 1, line[2:]
