@@ -268,17 +268,21 @@ def _blocks(text: str) -> List[str]:
     return blocks
 
 
+def _asks(reply: Dict[str, Any]) -> bool:
+    return _role(reply) in ("question", "menu") and bool(reply.get("buttons") or reply.get("quick_replies"))
+
+
 def _choices(replies: List[Dict[str, Any]]) -> Tuple[Optional[str], List[str], str]:
-    """The choice block of the turn (question or menu text, numbered choices), its payloads and its kind."""
-    asking = [r for r in replies if _role(r) in ("question", "menu") and (r.get("buttons") or r.get("quick_replies"))]
+    """The choice block of the turn (the last question or menu text, then every numbered choice), its payloads and
+    its kind. The texts of earlier replies with buttons are laid out with the other texts (see `page_turn`)."""
+    asking = [r for r in replies if _asks(r)]
     if not asking:
         return None, [], "none"
     kind = "question" if any(_role(r) == "question" for r in asking) else "menu"
-    heads, lines, payloads = [], [], []
+    head = transliterate(str(asking[-1].get("text") or "")).strip()
+    lines: List[str] = []
+    payloads: List[str] = []
     for reply in asking:
-        text = transliterate(str(reply.get("text") or "")).strip()
-        if text:
-            heads.append(text)
         for button in reply.get("buttons") or reply.get("quick_replies") or []:
             title = transliterate(str(button.get("title") or button.get("payload") or "")).strip()
             payload = str(button.get("payload") or title)
@@ -286,7 +290,7 @@ def _choices(replies: List[Dict[str, Any]]) -> Tuple[Optional[str], List[str], s
                 continue
             payloads.append(payload)
             lines.append(f"{len(payloads)}. {title}")
-    block = "\n".join(heads[-1:] + lines + [f"Répondez {_enumeration(len(payloads))}."])
+    block = "\n".join(([head] if head else []) + lines + [f"Répondez {_enumeration(len(payloads))}."])
     return block, payloads, kind
 
 
@@ -327,14 +331,14 @@ def page_turn(
     """The messages of a turn: `now` (at most `messages_now`, the choices among them) and `later` (for SUITE)."""
     messages_now = max(1, messages_now)
     choices, payloads, kind = _choices(replies)
+    last_asking = max((i for i, reply in enumerate(replies) if _asks(reply)), default=None)
     info: List[str] = []
     details: List[str] = []
-    for reply in replies:
-        role = _role(reply)
-        if role in ("question", "menu") and (reply.get("buttons") or reply.get("quick_replies")):
+    for index, reply in enumerate(replies):
+        if index == last_asking:  # its text heads the choice block
             continue
         text = str(reply.get("text") or reply.get("image") or "")
-        (details if role == "detail" else info).extend(_blocks(text))
+        (details if _role(reply) == "detail" else info).extend(_blocks(text))
     if choices is None:
         pages = _paginate(info + details, max_segments, messages_now)
     elif kind == "question":

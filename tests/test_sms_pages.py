@@ -103,3 +103,14 @@ def test_no_choice_list_is_ever_cut_and_no_message_is_over_budget(infos, titles,
     numbered = [m for m in pages.now + pages.later if choices_of(m)]
     assert len(numbered) == 1 and numbered[0] in pages.now, "all the choices in one message, sent now"
     assert len(choices_of(numbered[0])) == len(pages.payloads)
+
+
+def test_the_text_of_an_earlier_reply_with_buttons_is_kept():
+    after_emergency = {
+        "text": "Je reste avec vous.",
+        "buttons": [{"title": "Parler à un conseiller", "payload": "/ask_human"}],
+    }
+    pages = page_turn([{"text": "Appelez le 17 ou le 112."}, after_emergency, QUESTION])
+    sent = "\n".join(pages.now + pages.later)
+    assert "Je reste avec vous." in sent and "Appelez le 17" in sent
+    assert pages.payloads == ["/ask_human", "/affirm", "/deny", "/dont_know"]
