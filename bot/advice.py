@@ -89,11 +89,13 @@ class Case:
     def sheet(self) -> Sheet:
         return knowledge.load().sheets[self.incident]
 
-    def section(self, name: str) -> List[str]:
+    def _items(self, name: str) -> List[Advice]:
+        """The items of a section that apply to the facts, urgent ones in containment order."""
         items = knowledge.select(getattr(self.sheet, name), self.facts)
-        if name == "urgent":
-            items = urgent_order(items, self.facts)
-        return [_with_service(a) if name in ("report", "complaint") else a.text for a in items]
+        return urgent_order(items, self.facts) if name == "urgent" else items
+
+    def section(self, name: str) -> List[str]:
+        return [_with_service(a) if name in ("report", "complaint") else a.text for a in self._items(name)]
 
     def first_reflex(self, sms: bool = False) -> Optional[str]:
         """The most urgent action for what the victim has already said, shown with the diagnosis.
@@ -102,7 +104,7 @@ class Case:
         is not a first reflex: "call your bank" comes first when a payment was mentioned, not to everyone."""
         for advice in urgent_order(knowledge.select(self.sheet.urgent, self.facts), self.facts):
             if all(key == "public" or self.facts.get(key) is not None for key in advice.when):
-                return (getattr(advice, "sms", None) if sms else None) or advice.text
+                return (advice.sms if sms else None) or advice.text
         return None
 
     @property
@@ -133,10 +135,7 @@ class Case:
 
     def sms_lines(self, name: str) -> List[str]:
         """A section in the sheet's short SMS wording (`sms`), the full text where a sheet has none."""
-        items = knowledge.select(getattr(self.sheet, name), self.facts)
-        if name == "urgent":
-            items = urgent_order(items, self.facts)
-        return [getattr(a, "sms", None) or a.text for a in items]
+        return [a.sms or a.text for a in self._items(name)]
 
     def sms_messages(self) -> List[str]:
         """The essentials of the advice for SMS, in order: the 2–3 urgent actions, then one line each for the
