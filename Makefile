@@ -16,8 +16,6 @@ UV := python3 -m uv
 VENV := .venv
 RASA := $(VENV)/bin/rasa
 MODELS := models
-# Rasa skips training when data, config and domain are unchanged since the newest model in $(MODELS).
-TRAIN := $(RASA) train --data bot/data --config config.yml --domain domain.yml --out $(MODELS)
 
 .PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms clean
 
@@ -57,15 +55,7 @@ browser:
 # Reviewed exports change the model in service: `make retrain` compares first (see README, "Transcript review").
 # An erasure of training text (var/erasures.json, bot/erasure.py) after the model was trained: it must be replaced.
 train: install
-	@newest=$$(ls -t $(MODELS)/*.tar.gz 2>/dev/null | head -1); erased="$${CYBERAIDE_VAR_DIR:-var}/erasures.json"; \
-	if [ -n "$$newest" ] && [ "$$erased" -nt "$$newest" ]; then \
-	  echo "WARNING: the model in service ($$newest) was trained before an erasure of training text ($$erased):"; \
-	  echo "         it still holds the erased words and must be retrained; this training replaces it. Restart the"; \
-	  echo "         servers with the new model and delete the models trained before (models/, models/candidates/)."; \
-	elif [ -n "$$newest" ] && [ -n "$$(find bot/data/nlu -name 'review_export_*.yml' -newer "$$newest")" ]; then \
-	  echo "WARNING: new reviewed examples (bot/data/nlu/review_export_*.yml) will change the model in service;"; \
-	  echo "         run \`make retrain\` first to compare the candidate with the current model."; fi
-	$(TRAIN)
+	@scripts/train.sh
 
 validate: install
 	$(RASA) data validate --data bot/data --config config.yml --domain domain.yml
@@ -77,12 +67,15 @@ run: train
 stories: train
 	$(RASA) test core --stories tests/stories --model $(MODELS) --fail-on-prediction-errors --out results/stories
 
+# Two test processes (pytest-xdist), one test module each at a time: a module's servers stay in its process. The
+# servers do most of the work while a test waits for their reply, so a single process left a core idle.
+TEST_WORKERS ?= 2
 test: browser train validate stories
-	$(VENV)/bin/pytest --durations=15
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # The tests that need no server (no Rasa or action server, browser or PostgreSQL): under a minute, no training.
 test-unit: install
-	$(VENV)/bin/pytest -m "not server" -q
+	$(VENV)/bin/pytest -m "not server" -q -n $(TEST_WORKERS)
 
 # A person promotes a reviewed NLU export into the training data (redaction checked again): make promote-nlu FILE=…
 promote-nlu: install
