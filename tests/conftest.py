@@ -8,6 +8,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +20,11 @@ import yaml
 from sanic.log import LOGGING_CONFIG_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
+# The test process's own application database, one per pytest-xdist worker: importing bot.actions creates its tables
+# (at collection, in both workers at once), and it must never be the developer's var/ database. Tests that need a
+# database of their own set DATABASE_URL themselves.
+_SCRATCH = Path(tempfile.mkdtemp(prefix=f"cyberaide-tests-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-"))
+os.environ["DATABASE_URL"] = f"sqlite:///{_SCRATCH / 'application.db'}"
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
 PYTHON = str(VENV_BIN / "python")
