@@ -52,7 +52,7 @@ from bot import db, delivery, erasure, responses, settings, trackers, vocabulary
 from channels import store
 from channels.common import SAFETY_REPLY
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
-from channels.sms_text import chosen_payload, has_choices, page_turn, split_for_sms
+from channels.sms_text import chosen_payload, has_choices, one_message, page_turn
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def _prepare(sender_id: str, replies: List[Dict[str, Any]]) -> List[str]:
 def _next_part(sender_id: str) -> str:
     parts = _pending.take(sender_id) or []
     if not parts:
-        return split_for_sms(NO_MORE_REPLY)[0]
+        return one_message(NO_MORE_REPLY)
     if len(parts) > 1:
         _pending.put(sender_id, parts[1:])
     choices = _choices.get(sender_id)
@@ -346,7 +346,7 @@ async def handle_sms(
     word = keyword(body)
     if word == "STOP":  # honoured before anything else, even over the rate limit
         await _forget(request.app, sender_id, number)
-        return await _answer(number, split_for_sms(STOP_REPLY)[0])
+        return await _answer(number, one_message(STOP_REPLY))
     try:
         await asyncio.to_thread(_clear_opt_out, number)  # writing again undoes STOP
     except Exception:
@@ -357,21 +357,21 @@ async def handle_sms(
         return twiml()
     if verdict == RateLimiter.WARN:
         logger.warning("An SMS sender is over the rate limit")
-        return await _answer(number, split_for_sms(RATE_LIMIT_REPLY)[0])
+        return await _answer(number, one_message(RATE_LIMIT_REPLY))
     if word == "AIDE":
-        return await _answer(number, split_for_sms(HELP_REPLY)[0])
+        return await _answer(number, one_message(HELP_REPLY))
     if word == "SUITE":
         return await _answer(number, _next_part(sender_id))
 
     has_media = field("NumMedia").strip() not in ("", "0")
     if has_media and not body.strip():
-        return await _answer(number, split_for_sms(MEDIA_REPLY)[0])
+        return await _answer(number, one_message(MEDIA_REPLY))
     metadata: Dict[str, Any] = {"channel": CHANNEL, "sms_message_sid": field("MessageSid") or field("SmsSid")}
     # Digits select one of the choices in front of the victim, even while details wait for SUITE; a number answered
     # to choices not read yet (a menu after long advice) shows them instead (channels/sms_text.py).
     payload, unread = _choice_answered(sender_id, body)
     if unread:
-        return await _answer(number, split_for_sms(unread)[0])
+        return await _answer(number, one_message(unread))
     if payload is not None:
         metadata["sms_choice"] = body.strip()
     if has_media:
@@ -389,7 +389,7 @@ async def handle_sms(
         return twiml()
     if has_media:
         replies.append({"text": MEDIA_NOTE})
-    notices = [split_for_sms(r["text"])[0] for r in replies if r.get("notice")]
+    notices = [one_message(r["text"]) for r in replies if r.get("notice")]
     replies = [r for r in replies if not r.get("notice")]
     if not await _still_consenting(number):
         return twiml()
@@ -453,6 +453,6 @@ class SmsInput(InputChannel):
                 return await handle_sms(request, on_new_message, form)
             except Exception:
                 logger.exception("Could not handle an SMS")
-                return twiml(split_for_sms(SAFETY_REPLY)[0])
+                return twiml(one_message(SAFETY_REPLY))
 
         return blueprint

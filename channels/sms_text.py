@@ -69,8 +69,6 @@ _TRANSLITERATION = str.maketrans(
     }
 )
 
-SUITE_MARK = "\n(SUITE pour lire la suite, {index}/{total})"
-
 
 def transliterate(text: str) -> str:
     """Replaces typographic punctuation with its GSM-7 equivalent (« x » becomes "x")."""
@@ -106,19 +104,6 @@ def _fits(text: str, max_segments: int) -> bool:
     return segments(text) <= max_segments
 
 
-def _sentences(text: str) -> List[Tuple[str, str]]:
-    """(separator, sentence) pairs: separators are the line breaks and spaces that joined them."""
-    pieces: List[Tuple[str, str]] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        for index, sentence in enumerate(re.split(r"(?<=[.!?])\s+(?=[^\sa-zà-ÿ])", line)):
-            separator = " " if index else "\n"
-            pieces.append(("" if not pieces else separator, sentence))
-    return pieces
-
-
 def _cut_words(sentence: str, room: str, max_segments: int) -> List[str]:
     """Cuts a sentence too long for one message between words (inside a word only for a giant URL)."""
     chunks: List[str] = []
@@ -142,65 +127,10 @@ def _cut_words(sentence: str, room: str, max_segments: int) -> List[str]:
     return chunks
 
 
-def split_for_sms(text: str, max_segments: int = MAX_SEGMENTS) -> List[str]:
-    """Splits a reply into messages of at most `max_segments` segments each, between sentences where possible.
-
-    Every message but the last ends with a note telling the victim to answer SUITE for the next one.
-    """
-    text = transliterate(text).strip()
-    if _fits(text, max_segments):
-        return [text] if text else []
-    room = SUITE_MARK.format(index=99, total=99)  # reserved at the end of each message for the note
-    parts: List[str] = []
-    current = ""
-    for separator, sentence in _sentences(text):
-        candidate = current + separator + sentence if current else sentence
-        if _fits(candidate + room, max_segments):
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        if _fits(sentence + room, max_segments):
-            current = sentence
-        else:
-            *full, current = _cut_words(sentence, room, max_segments)
-            parts.extend(full)
-    if current:
-        parts.append(current)
-    total = len(parts)
-    return [
-        part + (SUITE_MARK.format(index=index, total=total) if index < total else "")
-        for index, part in enumerate(parts, start=1)
-    ]
-
-
 # --- numbered choices ---------------------------------------------------------------------------------------------
 def _enumeration(count: int) -> str:
     numbers = [str(n) for n in range(1, count + 1)]
     return numbers[0] if count == 1 else ", ".join(numbers[:-1]) + " ou " + numbers[-1]
-
-
-def render_turn(replies: List[Dict[str, Any]]) -> Tuple[str, List[str]]:
-    """One SMS text for all the bot's replies of a turn, and the payloads of its numbered choices.
-
-    Buttons are numbered across the whole turn, under the message they belong to, and the victim may answer with
-    the number alone.
-    """
-    lines: List[str] = []
-    payloads: List[str] = []
-    for reply in replies:
-        text = str(reply.get("text") or reply.get("image") or "").strip()
-        if text:
-            lines.append(text)
-        for button in reply.get("buttons") or reply.get("quick_replies") or []:
-            title = str(button.get("title") or button.get("payload") or "").strip()
-            if not title:
-                continue
-            payloads.append(str(button.get("payload") or title))
-            lines.append(f"{len(payloads)}. {title}")
-    if payloads:
-        lines.append(f"Répondez {_enumeration(len(payloads))}.")
-    return "\n".join(lines), payloads
 
 
 def chosen_payload(body: str, payloads: Optional[List[str]]) -> Optional[str]:
@@ -365,3 +295,9 @@ def page_turn(
     if len(now) > 1:
         now = [f"{index}/{len(now)} {page}" for index, page in enumerate(now, start=1)]
     return Pages(now, later, payloads, choices)
+
+
+def one_message(text: str) -> str:
+    """A reply that goes out alone (STOP, AIDE, a notice, the safety reply) in its SMS form. These texts are written
+    to fit one message of MAX_SEGMENTS; tests/test_sms.py checks every fixed one."""
+    return transliterate(text).strip()

@@ -10,7 +10,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import responses, settings, vocabulary
 from channels import common, privacy_notice, self_erasure
-from channels.sms_text import split_for_sms
+from channels.sms_text import one_message, segments
 
 
 def tracker(*events, sender="telegram:42"):
@@ -77,7 +77,7 @@ def test_public_url_must_be_a_web_address(monkeypatch):
 def test_sms_notice_is_one_message(monkeypatch):
     monkeypatch.setenv("PUBLIC_URL", "https://cyberaide.example-collectivite.fr")
     monkeypatch.setenv("RETENTION_DAYS", "365")
-    assert len(split_for_sms(privacy_notice.text(vocabulary.SMS.key))) == 1
+    assert segments(one_message(privacy_notice.text(vocabulary.SMS.key))) <= 3
 
 
 def test_notice_is_due_once_per_conversation_and_not_after_an_emergency():

@@ -638,7 +638,7 @@ def test_incidents_without_it_skills_and_unknown_incidents_are_explained(databas
 
 
 def test_sms_gets_short_text(database):
-    from channels.sms_text import render_turn, split_for_sms
+    from channels.sms_text import page_turn
 
     demo_directory(database)
     messages, _ = run(
@@ -659,7 +659,7 @@ def test_sms_gets_short_text(database):
     assert all(re.fullmatch(r"- [^,]+, 01 99 00 \d\d \d\d, [^,]+", line) for line in offers), offers
     assert offers[0].endswith(", Bordeaux")
     assert "E-mail :" not in texts(messages) and "km" not in texts(messages)
-    assert len(split_for_sms(render_turn(messages)[0])) == 1
+    assert len(page_turn(messages, messages_now=1).now + page_turn(messages, messages_now=1).later) == 1
 
     # An organisation in Nantes (4 SMS and more before): the CSIRT with its phone only, no "(0 km)", no bare
     # département numbers.
@@ -678,7 +678,8 @@ def test_sms_gets_short_text(database):
     assert "Challans (Vendée)" in text  # a neighbouring département, by its name
     assert text.splitlines()[0] == "Professionnels : 2 dans votre département, puis les plus proches :"
     # An accented name ("Châteaubriant") switches the SMS to UCS-2 (70 characters a segment): still no more than 3 SMS.
-    assert len(split_for_sms(render_turn(messages)[0])) <= 3
+    pages = page_turn(messages, messages_now=1)
+    assert len(pages.now + pages.later) <= 3
     assert [o["tier"] for o in slots["providers_offered"]] == [LOCAL, LOCAL, NEIGHBOUR]
 
 
