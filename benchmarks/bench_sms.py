@@ -17,7 +17,8 @@ Per incident, path and mode: SMS received, segments (channels/sms_text.py), SUIT
 sent; in which SMS of the first reply the diagnosis's "Premier réflexe" is; in which SMS the first urgent action is
 (the first "- " line after "À faire tout de suite"), counted within the advice reply and since the first message;
 whether each question came with all its choices in the first SMS of its reply; whether a numbered choice list was
-cut across SMS. Prints a table and totals, and writes every figure and transcript to results/bench_sms.json.
+cut across SMS; in how many SMS the essentials of the advice were read (from its first urgent action to the link to
+the full sheet: the target is 2). Prints a table and totals, and writes every figure and transcript to results/bench_sms.json.
 Deterministic: fixed numbers, one victim at a time per mode, each conversation on its own.
 """
 
@@ -79,7 +80,8 @@ SUITE_NOTE = re.compile(r"\n?\(SUITE pour lire la suite(?:, \d+/\d+)?\)\s*$")
 CHOICE = re.compile(r"^(\d{1,2})\.(?:\s+(.*))?$")
 URGENT_HEADER = "À faire tout de suite"
 REFLEX = "Premier réflexe"  # the diagnosis's first reflex (bot/actions/diagnosis.py)
-ADVICE_MARKS = (URGENT_HEADER, "Fiche complète")
+SHEET_LINK = "Fiche complète"
+ADVICE_MARKS = (URGENT_HEADER, SHEET_LINK)
 
 
 class BenchError(RuntimeError):
@@ -214,6 +216,15 @@ def urgent_position(turn: Turn) -> Optional[Tuple[int, str]]:
     return None
 
 
+def essentials_position(turn: Turn) -> Optional[int]:
+    """In how many SMS the essentials of the advice were read: from the SMS where the advice starts ("à faire tout
+    de suite") to the one with the link to the full sheet (the last essential: channels/sms_text.py, bot/advice.py)."""
+    lines = turn.lines()
+    start = next((first for first, _, line in lines if URGENT_HEADER.lower() in line.lower()), None)
+    link = next((last for _, last, line in lines if SHEET_LINK in line), None)
+    return None if start is None or link is None else link - start + 1
+
+
 def measure(turns: List[Turn]) -> Dict[str, object]:
     messages = [message for turn in turns for message in turn.messages]
     advice = turns[-1] if turns and turns[-1].advises() else None
@@ -238,6 +249,7 @@ def measure(turns: List[Turn]) -> Dict[str, object]:
         "urgent_sms_in_reply": None,
         "urgent_sms_overall": None,
         "first_urgent_action": None,
+        "essentials_sms": essentials_position(advice) if advice else None,
     }
     figures["reflex_sms_in_first_reply"] = (
         next((index + 1 for index, _, line in turns[0].lines() if REFLEX in line), None) if turns else None
@@ -423,6 +435,7 @@ def summary(journeys: List[dict]) -> Dict[str, dict]:
                 [j["urgent_sms_in_reply"] for j in advised if j["urgent_sms_in_reply"]]
             ),
             "urgent_in_first_sms_of_advice": sum(1 for j in advised if j["urgent_sms_in_reply"] == 1),
+            "essentials_in_two_sms": sum(1 for j in advised if j["essentials_sms"] and j["essentials_sms"] <= 2),
             "first_question_in_first_sms": sum(1 for j in asked if j["first_question_in_first_sms"]),
             "journeys_with_questions": len(asked),
             "questions_in_first_sms": sum(j["questions_in_first_sms"] for j in group),
@@ -439,7 +452,7 @@ def print_summary(totals: Dict[str, dict], journeys: List[dict]) -> None:
     header = (
         f"{'':10} {'journeys':>8} {'diagnosis':>9} {'advice':>6} {'SMS':>10} {'segments':>10} {'SUITE':>9} {'sent':>9} "
         f"{'reflex SMS (med)':>16} {'advice SMS med/max':>18} {'urgent in SMS (med)':>19} {'urgent in 1st':>13} {'1st Q in 1st SMS':>16} "
-        f"{'all Q in 1st':>12} {'Q cut':>6} {'menus cut':>9}"
+        f"{'all Q in 1st':>12} {'Q cut':>6} {'menus cut':>9} {'essentials in 2':>15}"
     )
     print(header)
     for key, t in totals.items():
@@ -451,7 +464,8 @@ def print_summary(totals: Dict[str, dict], journeys: List[dict]) -> None:
             f"{_cell(t['median_urgent_sms_in_reply']):>19} {t['urgent_in_first_sms_of_advice']:13} "
             f"{str(t['first_question_in_first_sms']) + '/' + str(t['journeys_with_questions']):>16} "
             f"{str(t['questions_in_first_sms']) + '/' + str(t['questions']):>12} "
-            f"{t['questions_cut']:6} {t['advice_menus_cut']:9}"
+            f"{t['questions_cut']:6} {t['advice_menus_cut']:9} "
+            f"{str(t['essentials_in_two_sms']) + '/' + str(t['advice_reached']):>15}"
         )
     print("\nWorst journeys (most SUITE, then segments):")
     ranked = sorted(journeys, key=lambda j: (-j["suite"], -j["segments"], j["incident"], j["path"]))

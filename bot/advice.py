@@ -7,7 +7,7 @@ so what the operator reads is exactly what the victim was told.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from bot import knowledge
 from bot.knowledge.models import Advice, Sheet
@@ -137,12 +137,25 @@ class Case:
         """A section in the sheet's short SMS wording (`sms`), the full text where a sheet has none."""
         return [a.sms or a.text for a in self._items(name)]
 
-    def sms_messages(self) -> List[str]:
+    def _sms_urgent(self, said: Optional[str] = None) -> Tuple[List[str], List[str]]:
+        """The urgent actions of the SMS essentials and those left for SUITE; `said` (the first reflex, already
+        sent with the diagnosis in the same turn) is not repeated and counts as one of the essentials."""
+        lines = self.sms_lines("urgent")
+        room = SMS_URGENT
+        if said in lines:
+            lines.remove(said)
+            room -= 1
+        return lines[:room], lines[room:]
+
+    def sms_messages(self, said: Optional[str] = None) -> List[str]:
         """The essentials of the advice for SMS, in order: the 2–3 urgent actions, then one line each for the
         evidence, the report and the complaint, and the link to the full official sheet (channels/sms_text.py keeps
-        each line whole and the header with the first action)."""
-        urgent = self.sms_lines("urgent")[:SMS_URGENT]
+        each line whole and the header with the first action). Their lines are written in GSM-7 where French reads
+        as well (channels/sms_text.py): then the essentials fit in the 2 SMS of a turn."""
+        urgent, _ = self._sms_urgent(said)
         messages = ["Voici mes conseils, à faire tout de suite :\n" + "\n".join(f"- {line}" for line in urgent)]
+        if not urgent:  # the reflex said with the diagnosis was the only one
+            messages = ["Voici mes conseils :"]
         evidence = self.sms_lines("evidence")
         if evidence:
             messages.append(f"Preuves : {evidence[0]}")
@@ -158,10 +171,10 @@ class Case:
         messages.append(f"Fiche complète : {str(self.sheet.source_url).removeprefix('https://')}")
         return messages
 
-    def sms_details(self) -> List[str]:
+    def sms_details(self, said: Optional[str] = None) -> List[str]:
         """What waits for SUITE on SMS: the other urgent actions and evidence, the addresses to report and file."""
         details = []
-        urgent = self.sms_lines("urgent")[SMS_URGENT:]
+        _, urgent = self._sms_urgent(said)
         if urgent:
             details.append("Aussi :\n" + "\n".join(f"- {line}" for line in urgent))
         evidence = self.sms_lines("evidence")[1:]

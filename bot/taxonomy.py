@@ -2,7 +2,9 @@
 
 `victim_of` completes the sentence "vous semblez être victime …" (`caught` instead once the victim gave details or
 paid: it is no longer an attempt); `choice` describes the situation in the victim's words, for the buttons shown
-when two incidents are equally likely.
+when two incidents are equally likely; `sms` completes "Il semble que vous soyez victime …" on SMS where the
+usual words need a letter outside GSM-7 ("hameçonnage", "rançongiciel"): one "ç" makes the whole first SMS UCS-2,
+201 characters in 3 segments instead of 459 (channels/sms_text.py), and the advice then no longer fits in a turn.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ class Incident(NamedTuple):
     victim_of: str
     choice: str
     caught: Optional[str] = None
+    sms: Optional[str] = None
 
 
 INCIDENTS: Dict[str, Incident] = {
@@ -23,10 +26,12 @@ INCIDENTS: Dict[str, Incident] = {
         "d'une tentative d'hameçonnage (phishing)",
         "J'ai reçu un message, un appel ou un lien suspect (colis, impôts, Ameli, banque…)",
         "d'un hameçonnage (phishing)",
+        sms="d'une arnaque par faux message (phishing)",
     ),
     "rancongiciel": Incident(
         "d'un rançongiciel (ransomware)",
         "Mes fichiers sont chiffrés et on me demande une rançon",
+        sms="d'un virus qui chiffre vos fichiers (ransomware)",
     ),
     "piratage_compte": Incident(
         "d'un piratage de compte",

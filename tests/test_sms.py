@@ -25,14 +25,16 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from channels import sms
+from channels.common import SAFETY_REPLY
 from channels.inbound import RATE_LIMIT_REPLY
 from channels.sms_text import (
+    SUITE_NOTE,
     chosen_payload,
     encoding,
     length_in_units,
-    render_turn,
+    one_message,
+    page_turn,
     segments,
-    split_for_sms,
     transliterate,
 )
 from tests.conftest import start_action_server, start_rasa_server
@@ -592,28 +594,33 @@ SHEET = (
 )
 
 
-def test_split_keeps_sentences_whole_and_each_message_within_three_segments():
-    parts = split_for_sms(SHEET)
-    assert len(parts) > 1
-    for index, part in enumerate(parts, start=1):
-        assert segments(part) <= 3
-        if index < len(parts):
-            assert part.endswith(f"(SUITE pour lire la suite, {index}/{len(parts)})")
-    body = [p.rsplit("\n(SUITE", 1)[0] for p in parts]
-    assert all(b.rstrip().endswith((".", ")", ":")) for b in body), body
-    rebuilt = " ".join(" ".join(b.split()) for b in body)
+def test_a_long_reply_keeps_every_word_in_order_and_each_message_within_three_segments():
+    pages = page_turn([{"text": SHEET}], messages_now=1)
+    sent = pages.now + pages.later
+    assert len(sent) > 1 and all(segments(page) <= 3 for page in sent)
+    assert all(page.endswith(SUITE_NOTE) for page in sent[:-1]) and not sent[-1].endswith(SUITE_NOTE)
+    rebuilt = " ".join(" ".join(page.removesuffix(SUITE_NOTE).split()) for page in sent)
     assert rebuilt == " ".join(transliterate(SHEET).split()), "nothing is lost or reordered"
 
 
 def test_a_short_gsm7_reply_is_a_single_message_without_suite():
-    assert split_for_sms("Bonjour, décrivez-moi ce qui vous arrive.") == ["Bonjour, décrivez-moi ce qui vous arrive."]
+    pages = page_turn([{"text": "Bonjour, décrivez-moi ce qui vous arrive."}])
+    assert pages == (["Bonjour, décrivez-moi ce qui vous arrive."], [], [], None)
 
 
 def test_a_giant_word_is_cut_rather_than_lost():
     url = "https://example.org/" + "a" * 1000
-    parts = split_for_sms(url)
-    assert all(segments(p) <= 3 for p in parts)
-    assert "".join(p.rsplit("\n(SUITE", 1)[0] for p in parts) == url
+    pages = page_turn([{"text": url}], messages_now=1)
+    sent = pages.now + pages.later
+    assert all(segments(page) <= 3 for page in sent)
+    assert "".join(page.removesuffix(SUITE_NOTE) for page in sent) == url
+
+
+@pytest.mark.parametrize(
+    "reply", [sms.STOP_REPLY, sms.HELP_REPLY, sms.NO_MORE_REPLY, sms.MEDIA_REPLY, RATE_LIMIT_REPLY, SAFETY_REPLY]
+)
+def test_every_fixed_reply_fits_one_message(reply):
+    assert segments(one_message(reply)) <= 3, one_message(reply)
 
 
 def test_numbered_choices_across_a_turn():
@@ -621,11 +628,13 @@ def test_numbered_choices_across_a_turn():
         {
             "text": "Avez-vous payé ?",
             "buttons": [{"title": "Oui", "payload": "/affirm"}, {"title": "Non", "payload": "/deny"}],
+            "utter_action": "utter_ask_paid",
         },
         {"text": "Ou bien :", "buttons": [{"title": "Je ne sais pas", "payload": "/dont_know"}]},
     ]
-    rendered, payloads = render_turn(replies)
-    assert rendered == "Avez-vous payé ?\n1. Oui\n2. Non\nOu bien :\n3. Je ne sais pas\nRépondez 1, 2 ou 3."
+    pages = page_turn(replies)
+    assert pages.now == ["Avez-vous payé ?\nOu bien :\n1. Oui\n2. Non\n3. Je ne sais pas\nRépondez 1, 2 ou 3."]
+    payloads = pages.payloads
     assert payloads == ["/affirm", "/deny", "/dont_know"]
     assert chosen_payload("2", payloads) == "/deny"
     assert chosen_payload(" 3. ", payloads) == "/dont_know"
@@ -720,7 +729,8 @@ def numbered(message: str) -> list:
 @pytest.mark.parametrize("incident", sorted(DESCRIPTIONS))
 def test_every_incident_asks_in_the_first_sms_and_advises_in_two(servers, api, incident):
     """The question and all its choices in the first SMS of the first reply; the first urgent action in the first
-    SMS of the advice; the essentials of the advice in the messages of that turn (at most 2); no choice list cut."""
+    SMS of the advice; the essentials of the advice, to the link to the full sheet, in the messages of that turn (at
+    most 2); no choice list cut. (tests/test_sms_pages.py checks the essentials for every combination of answers.)"""
     number = new_number()
     turn = [m for m in text(servers, api, number, DESCRIPTIONS[incident]) if "Bon à savoir" not in m]
     advised = any("à faire tout de suite" in m for m in turn)  # facts already stated: no question to ask
@@ -739,9 +749,7 @@ def test_every_incident_asks_in_the_first_sms_and_advises_in_two(servers, api, i
     start = next(i for i, m in enumerate(turn) if "à faire tout de suite" in m)
     assert "à faire tout de suite :\n- " in turn[start], "the first urgent action is in the first SMS of the advice"
     sent = "\n".join(turn[start:])
-    assert "Preuves : " in sent, f"the evidence line in the messages of the turn: {turn}"
-    # Report, complaint and the sheet's link follow; whether they fit in these 2 SMS depends on the encoding of
-    # their lines: `make bench-sms` counts it for every journey.
+    assert "Preuves : " in sent and "Fiche complète : www." in sent, f"the essentials in the turn's SMS: {turn}"
 
 
 def choices(message: str) -> list:

@@ -3,10 +3,19 @@ message, the essentials before a menu, details for SUITE, nothing cut, every mes
 
 import re
 
+import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.advice import ActionGiveAdvice
+from bot.actions.diagnosis import ActionDiagnose
+from bot.taxonomy import INCIDENT_INTENTS
 from channels.sms_text import MAX_SEGMENTS, SUITE_NOTE, page_turn, segments
+from tests.conftest import ROOT
+from tests.test_advice import all_cases
 
 YES_NO = [
     {"title": "Oui", "payload": "/affirm"},
@@ -114,3 +123,48 @@ def test_the_text_of_an_earlier_reply_with_buttons_is_kept():
     sent = "\n".join(pages.now + pages.later)
     assert "Je reste avec vous." in sent and "Appelez le 17" in sent
     assert pages.payloads == ["/ask_human", "/affirm", "/deny", "/dont_know"]
+
+
+# --- the essentials of every advice, as the actions write them ------------------------------------------------------
+SMS_EVENT = {"event": "user", "text": "...", "input_channel": "sms", "parse_data": {}}
+
+
+def _sms_variation(name: str) -> dict:
+    variations = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"][name]
+    return next((v for v in variations if v.get("channel") == "sms"), variations[0])
+
+
+def _run(action, slots: dict, events: list, latest: dict) -> list:
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, Tracker("test", slots, latest, events, False, None, {}, "action_listen"), {})
+    return [_sms_variation(m["response"]) if m.get("response") else m for m in dispatcher.messages]
+
+
+def advice_turns(incident: str):
+    """For every combination of answers: the SMS advice turn alone, and the turn where the diagnosis and the advice
+    come together (every fact stated in the description), as the real actions write them."""
+    for case in all_cases([incident]):
+        slots = {"incident": incident, **case.facts}
+        yield case, _run(ActionGiveAdvice(), slots, [SMS_EVENT], {})
+        latest = {"text": "...", "intent": {"name": incident, "confidence": 0.9}, "entities": []}
+        diagnosis = _run(ActionDiagnose(), dict(case.facts), [SMS_EVENT], latest)
+        said = [{"event": "bot", "text": m.get("text")} for m in diagnosis]
+        yield case, diagnosis + _run(ActionGiveAdvice(), slots, [SMS_EVENT, *said], {})
+
+
+@pytest.mark.parametrize("incident", INCIDENT_INTENTS)
+def test_the_essentials_of_every_advice_are_in_the_two_messages_of_its_turn(incident):
+    """Issue 16's target for every public and every combination of answers: from the first urgent action to the
+    link to the full sheet, in the messages sent at once (SMS_MESSAGES_PER_TURN, 2), each within 3 segments; the
+    first reflex said with the diagnosis is not repeated below it."""
+    for case, replies in advice_turns(incident):
+        pages = page_turn(replies)
+        sent = "\n".join(pages.now)
+        assert len(pages.now) <= 2 and all(segments(page) <= MAX_SEGMENTS for page in pages.now)
+        assert "à faire tout de suite :\n- " in sent or "Voici mes conseils :" in sent, (case.facts, pages.now)
+        assert "Fiche complète : " in sent, f"{incident} {case.facts}: essentials past the turn's SMS: {pages.now}"
+        if case.reports_and_complaints:
+            assert "un signalement n'est pas une plainte" in sent
+        reflex = next((line for line in sent.split("\n") if "Premier réflexe : " in line), None)
+        if reflex:
+            assert sent.count(reflex.split("Premier réflexe : ")[1]) == 1, pages.now

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import vocabulary
+from bot.actions.diagnosis import REFLEX_PREFIX
 from bot.advice import case_from_slots
 
 SMS_CHANNEL = vocabulary.SMS.input_channel  # channels/sms.py: short advice, the full recap on request
@@ -33,6 +34,18 @@ SMS_NEXT_STEPS = [
 ]
 
 
+def reflex_said_this_turn(tracker: Tracker) -> Optional[str]:
+    """The first reflex sent with the diagnosis since the victim's last message (facts already stated: the advice
+    follows in the same turn), so that the SMS advice does not repeat it a few lines below."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return None
+        text = event.get("text") or ""
+        if event.get("event") == "bot" and text.startswith(REFLEX_PREFIX):
+            return text.removeprefix(REFLEX_PREFIX)
+    return None
+
+
 class ActionGiveAdvice(Action):
     def name(self) -> Text:
         return "action_give_advice"
@@ -46,12 +59,13 @@ class ActionGiveAdvice(Action):
         what_next = WHAT_NEXT
         if channel == SMS_CHANNEL:
             # The essentials first (the first urgent action in the first SMS), one menu, the rest for SUITE.
-            for message in case.sms_messages():
+            said = reflex_said_this_turn(tracker)
+            for message in case.sms_messages(said):
                 dispatcher.utter_message(text=message)
             if case.serious:
                 dispatcher.utter_message(response="utter_serious_case")
             dispatcher.utter_message(text=SMS_WHAT_NEXT, buttons=SMS_NEXT_STEPS, sms="menu")
-            for message in case.sms_details():
+            for message in case.sms_details(said):
                 dispatcher.utter_message(text=message, sms="detail")
             return [SlotSet("advice_given", case.as_dict())]
         dispatcher.utter_message(text="Merci. Voici ce que je vous conseille, dans l'ordre :")

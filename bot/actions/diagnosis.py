@@ -22,6 +22,7 @@ INCIDENT_FACTS = ("money_paid", "details_given", "remote_access", "ongoing", "th
 AMBIGUITY_MARGIN = 0.2
 # Below this, an incident ranked under an emergency is too unsure to be diagnosed without asking.
 EMERGENCY_INCIDENT_MIN_CONFIDENCE = 0.5
+REFLEX_PREFIX = "Premier réflexe : "  # the SMS advice of the same turn does not repeat the reflex (actions/advice.py)
 
 
 def incident_ranking(latest_message: Dict[Text, Any]) -> List[Dict[Text, Any]]:
@@ -115,17 +116,19 @@ class ActionDiagnose(Action):
         reflex = Case(incident, facts).first_reflex(sms=on_sms(tracker))
         if on_sms(tracker):
             # The first SMS: the diagnosis in a line, the reflex, then the question (channels/sms_text.py); the
-            # explanation waits for SUITE.
-            plain = re.sub(r" \([^)]*\)", "", victim_of(incident, facts))  # "(phishing)": a segment saved
-            dispatcher.utter_message(text=f"Vous semblez être victime {plain}.")
+            # explanation waits for SUITE. "Il semble que vous soyez" rather than "vous semblez être": no "ê", so
+            # the message stays GSM-7 (459 characters in 3 segments rather than 201).
+            # "(phishing)": a segment saved, except in the GSM-7 words written for SMS (bot/taxonomy.py).
+            plain = INCIDENTS[incident].sms or re.sub(r" \([^)]*\)", "", victim_of(incident, facts))
+            dispatcher.utter_message(text=f"Il semble que vous soyez victime {plain}.")
             if reflex:
-                dispatcher.utter_message(text=f"Premier réflexe : {reflex}")
+                dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
             dispatcher.utter_message(text=sheet.summary, sms="detail")
         else:
             dispatcher.utter_message(text=diagnosis_text(incident, facts))
             dispatcher.utter_message(text=sheet.summary)
             if reflex:
-                dispatcher.utter_message(text=f"Premier réflexe : {reflex}")
+                dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
         events: List[EventType] = []
         if in_form:
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
