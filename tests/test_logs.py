@@ -24,7 +24,7 @@ from bot import logs
 from channels.common import converse
 from tests.conftest import ROOT, Bot
 
-WEB_UUID = str(uuid.uuid4())
+WEB_UUID = "3f0c9a4e-5b7d-4c21-9e8f-1a2b3c4d5e6f"  # fixed: test ids must be the same in every xdist worker
 WEB = f"web:{WEB_UUID}"
 SMS = "sms:+33612345678"
 TELEGRAM = "telegram:123456789"
