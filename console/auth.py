@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from collections import defaultdict, deque
 from datetime import timedelta
-from typing import Deque, Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from bot import db, erasure, privacy, settings
+from channels import store
 from console.models import ROLES, AuditLog, StaffSession, StaffUser, utcnow
 
 COOKIE = "cyberaide_staff"
@@ -110,17 +109,19 @@ erasure.on_forgotten(_record_forgotten)
 
 
 class LoginThrottle:
-    """At most `limit` failed sign-ins per e-mail address in `window` seconds (in memory, per server)."""
+    """At most `limit` failed sign-ins per e-mail address in `window` seconds, counted in a space of
+    channels/store.py: shared by every worker and instance with REDIS_URL. Addresses are counted by their digest."""
 
     def __init__(self, limit: int = 5, window: float = 900):
         self.limit, self.window = limit, window
-        self.failures: Dict[str, Deque[float]] = defaultdict(deque)
+        self.failures = store.space("console:login-failures", max_items=100_000, ttl_seconds=window)
+
+    @staticmethod
+    def _key(email: str) -> str:
+        return hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()
 
     def blocked(self, key: str) -> bool:
-        failures = self.failures[key]
-        while failures and failures[0] < time.monotonic() - self.window:
-            failures.popleft()
-        return len(failures) >= self.limit
+        return self.failures.count(self._key(key)) >= self.limit
 
     def failed(self, key: str) -> None:
-        self.failures[key].append(time.monotonic())
+        self.failures.hit(self._key(key), limit=self.limit * 10)  # counted even past the limit: a bound, no cap

@@ -50,6 +50,8 @@ SERVER_FIXTURES = frozenset(
         "browser",
         "context",
         "validate_env",  # runs `rasa data validate`
+        "redis_url",  # the real Redis (tests/test_store.py)
+        "deployment",  # two instances with two workers each (tests/test_scale_out.py)
     }
 )
 

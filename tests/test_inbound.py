@@ -5,7 +5,7 @@ import time
 from types import SimpleNamespace
 
 from channels.inbound import Inbound, RateLimiter
-from channels.store import Space
+from channels.store import MemorySpace as Space
 
 
 def test_rate_limiter_warns_once_then_drops_and_recovers():
