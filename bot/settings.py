@@ -86,6 +86,13 @@ def _redis_url(name: str, raw: str) -> Optional[str]:
     return url or None
 
 
+def _key_prefix(name: str, raw: str) -> str:
+    prefix = raw.strip()
+    if not prefix.isalnum():  # Rasa's Redis lock store ignores any other prefix, silently (rasa/core/lock_store.py)
+        raise SettingsError(f"{name}={raw!r} : des lettres et des chiffres seulement (par exemple cyberaide)")
+    return prefix
+
+
 def _database_url(name: str, raw: str) -> Optional[str]:
     url = raw.strip()
     if url:
@@ -121,8 +128,10 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("CYBERAIDE_VAR_DIR", "var_dir", "", _path),
     Variable("DATABASE_URL", "database_url", "", _database_url),
     Variable("REDIS_URL", "redis_url", "", _redis_url),
-    Variable("REDIS_KEY_PREFIX", "redis_key_prefix", "cyberaide", _text),
+    Variable("REDIS_KEY_PREFIX", "redis_key_prefix", "cyberaide", _key_prefix),
     Variable("PORT", "port", "5005", _integer("(numéro de port)", 1)),
+    # Rasa's own variable: Sanic worker processes. 0 (the default) means one per core with REDIS_URL, else one.
+    Variable("SANIC_WORKERS", "workers", "0", _integer("de processus")),
     Variable("TELEGRAM_TOKEN", "telegram_token", "", _optional),
     Variable("TELEGRAM_SECRET_TOKEN", "telegram_secret_token", "", _optional),
     Variable("TELEGRAM_WEBHOOK_URL", "telegram_webhook_url", "", _web_url),
@@ -170,6 +179,7 @@ class Settings:
     database_url: str  # SQLAlchemy URL of the tracker store and the application tables
     redis_url: Optional[str]  # lock store and cross-process web chat push; unset = in memory, one process
     redis_key_prefix: str
+    workers: int  # Sanic worker processes of the Rasa server (more than one needs REDIS_URL)
     port: int
     telegram_token: Optional[str]  # the Telegram channel is off without it
     telegram_secret_token: Optional[str]  # sent back by Telegram on every webhook call (required for webhooks)
@@ -228,6 +238,29 @@ class Settings:
         return "rest" if self.sms_api_base_url and self.sms_account_sid and self.sms_from else "twiml"
 
 
+def _multi_process_errors(values: Dict[str, Any]) -> List[str]:
+    """Several Sanic workers share nothing in memory: locks, rate limits, delivery claims, SMS pages and the
+    background jobs' turns must be on Redis (bot/stores.py, channels/store.py); Telegram lets one process poll."""
+    workers = values["workers"]
+    if workers <= 1:
+        return []
+    errors = []
+    if not values["redis_url"]:
+        errors.append(
+            f"SANIC_WORKERS={workers} demande REDIS_URL : sans Redis, chaque processus aurait ses propres verrous de "
+            "conversation, limites de débit et pages SMS"
+        )
+    if values.get("telegram_token") and not values.get("telegram_webhook_url"):
+        errors.append(
+            f"SANIC_WORKERS={workers} demande TELEGRAM_WEBHOOK_URL : un seul processus peut interroger Telegram"
+        )
+    if values.get("metrics_token") and not values.get("prometheus_multiproc_dir"):
+        errors.append(
+            f"SANIC_WORKERS={workers} avec METRICS_TOKEN demande PROMETHEUS_MULTIPROC_DIR (compteurs partagés)"
+        )
+    return errors
+
+
 def load(environ: Mapping[str, str]) -> Settings:
     """The settings of this environment; SettingsError lists every bad variable at once."""
     values: Dict[str, Any] = {}
@@ -240,6 +273,11 @@ def load(environ: Mapping[str, str]) -> Settings:
             values[variable.field] = variable.read(variable.name, raw)
         except SettingsError as error:
             errors.append(str(error))
+    if not errors and values["workers"]:
+        errors += _multi_process_errors(values)
+    elif not errors:  # one per core where the other settings allow several, else one
+        values["workers"] = os.cpu_count() or 1
+        values["workers"] = 1 if _multi_process_errors(values) else values["workers"]
     if errors:
         raise SettingsError(" ; ".join(errors))
     var_dir = values["var_dir"] or PROJECT_ROOT / "var"

@@ -82,7 +82,7 @@ class EnvLockStore(LockStore):
                 username=parsed.username,
                 password=parsed.password,
                 use_ssl=parsed.drivername == "rediss",
-                key_prefix="cyberaide",
+                key_prefix=settings.current().redis_key_prefix,
             )
         else:
             self.store = InMemoryLockStore()

@@ -17,6 +17,8 @@ mkdir -p var
 # set (production sets its own, see the README).
 export ACTION_SERVER_TOKEN="${ACTION_SERVER_TOKEN:-$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')}"
 ACTIONS_PORT=5055  # the url of action_endpoint in endpoints.yml
+# Sanic worker processes (Rasa reads SANIC_WORKERS): one per core with REDIS_URL, else one (bot/settings.py).
+export SANIC_WORKERS="$("$VENV/bin/python" -c 'from bot import settings; print(settings.current().workers)')"
 
 pids=()
 stop() {
@@ -43,7 +45,7 @@ done
 
 cat <<BANNER
 
-  Assistant prêt en $(( $(date +%s) - started )) s.
+  Assistant prêt en $(( $(date +%s) - started )) s ($SANIC_WORKERS processus Rasa).
   Page de démonstration : http://localhost:$PORT/
   Canal REST            : POST http://localhost:$PORT/webhooks/rest/webhook  {"sender": "...", "message": "..."}
   Console du personnel  : http://localhost:$PORT/console/  (premier compte : .venv/bin/python -m console create-admin)

@@ -48,6 +48,8 @@ def test_defaults_need_no_configuration():
         ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL='127.0.0.1:6379' n'est pas une URL Redis"),
         ("DATABASE_URL", "pas une url", "DATABASE_URL='pas une url' n'est pas une URL de base de données"),
         ("TRUSTED_PROXIES", "-1", "TRUSTED_PROXIES='-1' doit valoir au moins 0"),
+        ("REDIS_KEY_PREFIX", "cyberaide-prod", "REDIS_KEY_PREFIX='cyberaide-prod' : des lettres et des chiffres"),
+        ("SANIC_WORKERS", "2", "SANIC_WORKERS=2 demande REDIS_URL"),
         (
             "HANDOVER_OPENING_HOURS",
             "lundi-vendredi 9h-18h",
@@ -63,6 +65,22 @@ def test_defaults_need_no_configuration():
 def test_a_bad_value_is_refused_with_its_name(name, value, expected):
     with pytest.raises(settings.SettingsError, match=re.escape(expected)):
         settings.load({name: value})
+
+
+REDIS = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+
+
+def test_several_workers_only_where_they_share_their_state(monkeypatch):
+    monkeypatch.setattr(settings.os, "cpu_count", lambda: 4)
+    assert settings.load({}).workers == 1, "no Redis: one process"
+    assert settings.load(REDIS).workers == 4, "one per core with Redis"
+    assert settings.load({**REDIS, "SANIC_WORKERS": "3"}).workers == 3
+    polling = {**REDIS, "TELEGRAM_TOKEN": "123:abc"}
+    assert settings.load(polling).workers == 1, "Telegram long polling: one process polls"
+    with pytest.raises(settings.SettingsError, match="SANIC_WORKERS=2 demande TELEGRAM_WEBHOOK_URL"):
+        settings.load({**polling, "SANIC_WORKERS": "2"})
+    with pytest.raises(settings.SettingsError, match="PROMETHEUS_MULTIPROC_DIR"):
+        settings.load({**REDIS, "SANIC_WORKERS": "2", "METRICS_TOKEN": "t"})
 
 
 def test_every_bad_value_is_listed_at_once():

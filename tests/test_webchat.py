@@ -231,7 +231,7 @@ def two_servers(tmp_path_factory) -> Iterator[List[str]]:
     env = {
         **HANDOVER_ENV,
         "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "REDIS_KEY_PREFIX": f"cyberaide-test-{uuid.uuid4().hex}",
+        "REDIS_KEY_PREFIX": f"cyberaidetest{uuid.uuid4().hex}",
     }  # test runs sharing the Redis server
     actions, action_url = start_action_server(tmp, database_url, env)
     started = []
