@@ -58,6 +58,7 @@ EXPIRED_BUTTON_REPLY = responses.text("utter_expired_button")
 START_TEXT = "bonjour"  # what "/start" (Telegram's first message to a bot) means for the NLU
 
 # Button payloads longer than Telegram's 64-byte callback_data are kept here and sent as a short key.
+WEBHOOK_SETUP_SECONDS = 300  # setWebhook once per start of the deployment, not once per worker
 _long_payloads = store.space("telegram:payloads", max_items=10_000, ttl_seconds=7 * 24 * 3600)
 _inbound = Inbound(CHANNEL, MAX_UPDATE_BYTES)
 
@@ -376,7 +377,7 @@ async def _start(application: Application) -> None:
             if polling:
                 await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
                 _runtime.tasks.append(asyncio.create_task(_consume(application)))
-            else:
+            elif store.lease("telegram-set-webhook", WEBHOOK_SETUP_SECONDS):  # one worker registers it
                 await application.bot.set_webhook(
                     settings.current().telegram_webhook_url,
                     secret_token=settings.current().telegram_secret_token,
@@ -396,6 +397,7 @@ async def _start(application: Application) -> None:
             _runtime.failure = str(error)
             return
         except TelegramError as error:
+            store.release_lease("telegram-set-webhook", WEBHOOK_SETUP_SECONDS)
             logger.warning("Telegram start-up failed (%s); retrying in %.0f s", error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 60.0)

@@ -19,6 +19,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot import db, handover, settings
+from channels import store
 from console import conversations, retention, review, routes
 from console.web import PREFIX
 
@@ -30,6 +31,8 @@ async def watch_timeouts(app: Any) -> None:
     interval = max(1, min(10, settings.current().handover_wait_seconds // 2))
     while True:
         await asyncio.sleep(interval)
+        if not store.lease("handover-watch", interval):
+            continue  # another worker or instance looks this time
         try:
             if not handover.is_open():
                 continue  # the victim was told at once that operators are away, and when they come back

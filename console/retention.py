@@ -40,6 +40,7 @@ from bot.db import EVENTS
 from bot.handover import ACTIVE_STATES, Handover
 from bot.ratings import Rating
 from bot.vocabulary import channel_of
+from channels import store
 from console import auth, events, export, index  # noqa: F401  (export: registers the eraser of export files)
 from console.models import HandoverNote
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation
@@ -364,6 +365,8 @@ async def scrub_forever(interval: float) -> None:
     """Redacts the stored texts as they pass the grace period, in the server (started by console/channel.py)."""
     while True:
         await asyncio.sleep(interval)
+        if not store.lease("scrub", interval):
+            continue  # once per period for the whole deployment (channels/store.py)
         try:
             await asyncio.to_thread(scrub_originals, None, BACKGROUND_SCRUB_BUDGET_SECONDS)
         except Exception:

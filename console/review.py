@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from bot import db, privacy, ratings, settings, vocabulary
 from bot.db import EVENTS
 from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
+from channels import store
 from console import annotations, auth, events, export, index, transcripts
 from console.review_models import ConversationIndex, MessageAnnotation
 
@@ -188,6 +189,8 @@ async def refresh_forever(interval: float) -> None:
     console.retention.scrub_forever)."""
     while True:
         await asyncio.sleep(interval)
+        if not store.lease("review-refresh", interval):
+            continue  # once per period for the whole deployment (channels/store.py)
         try:
             await asyncio.to_thread(index.refresh, None, BACKGROUND_REFRESH_BUDGET_SECONDS)
         except Exception:
