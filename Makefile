@@ -17,7 +17,7 @@ VENV := .venv
 RASA := $(VENV)/bin/rasa
 MODELS := models
 
-.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms clean
+.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -34,6 +34,7 @@ help:
 	@echo "make stories - rasa test on the hand-written test stories of tests/stories/"
 	@echo "make bench-dialogue - the conversation fuzzer at length, and 35 follow-ups after the advice per incident"
 	@echo "make bench-sms - every incident by SMS (TwiML and REST API): SMS, segments, SUITE round trips, where the advice starts"
+	@echo "make bench-load - many victims at once over REST: capacity curve of the project and of plain rasa run"
 
 install: $(VENV)/.installed
 
@@ -105,6 +106,10 @@ bench-dialogue: train
 
 bench-sms: train
 	$(VENV)/bin/python benchmarks/bench_sms.py
+
+# Many victims at once (REST, PostgreSQL, Redis): the project with production settings, then plain `rasa run`.
+bench-load: train
+	$(VENV)/bin/python benchmarks/bench_load.py
 
 clean:
 	rm -rf $(MODELS) results .pytest_cache
