@@ -7,6 +7,7 @@ what each store needs after a deletion so that the deleted rows are not left in 
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import time
 from contextlib import contextmanager
@@ -106,10 +107,42 @@ def reclaim(db: Engine, tables: Iterable[str]) -> None:
     logger.info("Deleted rows reclaimed in %.2f s", time.perf_counter() - started)
 
 
+# Any number: the key of the PostgreSQL advisory lock that schema creation takes.
+_SCHEMA_LOCK = 7_317_2024
+
+
+@contextmanager
+def schema_lock(url: Optional[str] = None) -> Iterator[None]:
+    """Serialises the creation of tables between processes: several Sanic workers (and instances) start at once, and
+    two CREATE TABLE of one table on a new PostgreSQL database fail the second ("duplicate key ... pg_type"), which
+    killed a worker. A PostgreSQL advisory lock, a lock file next to a SQLite database."""
+    url = url or settings.current().database_url
+    if url.startswith("postgresql"):
+        with engine(url).connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({_SCHEMA_LOCK})")
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_SCHEMA_LOCK})")
+        return
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if not database or database == ":memory:":
+        yield
+        return
+    make_sqlite_dir(url)
+    with open(f"{database}.schema-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def create_all(url: Optional[str] = None) -> Engine:
     """Creates every application table that does not exist yet (import the model modules first)."""
     db = engine(url)
-    Base.metadata.create_all(db)
+    with schema_lock(url):
+        Base.metadata.create_all(db)
     return db
 
 

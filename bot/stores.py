@@ -62,7 +62,8 @@ class DatabaseTrackerStore(SQLTrackerStore):
         # Rasa passes `url` from endpoints.yml as `host`; a full URL there is used as is.
         url = host or settings.current().database_url
         db.make_sqlite_dir(url)
-        super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        with db.schema_lock(url):  # every worker creates Rasa's `events` table if missing: one at a time
+            super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return listening_again(await super().retrieve(sender_id))
