@@ -49,6 +49,7 @@ from tests.conftest import (  # noqa: E402
     server_env,
     start_action_server,
     start_rasa_server,
+    wait_for_workers,
 )
 from tests.databases import temporary_database  # noqa: E402
 from tests.support.victims import DESCRIPTIONS  # noqa: E402
@@ -169,6 +170,7 @@ def main() -> None:
                     (tmp / label / "metrics").mkdir(parents=True)
                     env = {**production, "PROMETHEUS_MULTIPROC_DIR": str(tmp / label / "metrics")}
                     server, url = start_rasa_server(tmp / label, database_url, action_url, env, timeout=STARTUP_TIMEOUT)
+                    wait_for_workers(server, args.workers, STARTUP_TIMEOUT)
                 else:
                     server, url = start_plain_rasa(tmp, database_url, action_url)
                 print(f"{label}: up in {time.monotonic() - started:.0f} s", flush=True)

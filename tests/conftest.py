@@ -213,6 +213,23 @@ def start_rasa_server(
     return server, f"http://127.0.0.1:{port}"
 
 
+def wait_for_workers(server: Server, count: int, timeout: float = 300) -> None:
+    """Waits until `count` Sanic workers of a Rasa server have loaded the model, and fails as soon as one died: the
+    port answers once one worker is up, and a worker that crashed at start-up leaves the others serving."""
+    deadline = time.time() + timeout
+    pid = server.process.pid
+    seen: set = set()
+    while True:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        alive = {child for child in children if "State:\tZ" not in Path(f"/proc/{child}/status").read_text()}
+        seen |= set(children)
+        assert seen <= alive, f"{len(seen - alive)} worker(s) of {count} died at start-up: see {server.log}"
+        if server.log.read_text(errors="replace").count("Rasa server is up and running.") >= count:
+            return
+        assert time.time() < deadline, f"fewer than {count} workers up after {timeout:.0f} s: see {server.log}"
+        time.sleep(0.5)
+
+
 class Bot:
     """A client of the real servers: a `web:<uuid>` sender talks through the web chat endpoint, any other sender
     through the REST channel (whose conversation is then `rest:<sender>`). Replies come back as Rasa's REST channel

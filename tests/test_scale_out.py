@@ -16,7 +16,7 @@ import requests
 import sqlalchemy as sa
 
 from console.conversations import TIMEOUT_MESSAGE
-from tests.conftest import start_action_server, start_rasa_server
+from tests.conftest import start_action_server, start_rasa_server, wait_for_workers
 from tests.databases import temporary_database
 from tests.operator import NAME, Operator, create_operator
 from tests.test_sms import AUTH_TOKEN, sign, twilio_form
@@ -57,6 +57,8 @@ def deployment(tmp_path_factory):
                 ]
                 for future in futures:
                     started.append(future.result())
+            for server, _ in started:
+                wait_for_workers(server, 2)
             yield SimpleNamespace(urls=[url for _, url in started], database_url=database_url)
         finally:
             for server, _ in started:
