@@ -277,7 +277,8 @@ def load(environ: Mapping[str, str]) -> Settings:
         errors += _multi_process_errors(values)
     elif not errors:  # one per core where the other settings allow several, else one
         values["workers"] = os.cpu_count() or 1
-        values["workers"] = 1 if _multi_process_errors(values) else values["workers"]
+        if _multi_process_errors(values):
+            values["workers"] = 1
     if errors:
         raise SettingsError(" ; ".join(errors))
     var_dir = values["var_dir"] or PROJECT_ROOT / "var"

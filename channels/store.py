@@ -215,9 +215,13 @@ def lease(job: str, period_seconds: float) -> bool:
     periodic job (the handover watcher, the review index refresh, the scrub, Telegram's setWebhook) runs once per
     period for the whole deployment, not once per worker. The turn lasts a little less than the period, so that a
     process waking up on time finds it free."""
-    return space(f"lease:{job}", max_items=1, ttl_seconds=period_seconds * 0.8).claim("turn")
+    return _lease_space(job, period_seconds).claim("turn")
 
 
 def release_lease(job: str, period_seconds: float) -> None:
     """Frees the turn taken by `lease` (the job failed: another process, or the next try, may take it)."""
-    space(f"lease:{job}", max_items=1, ttl_seconds=period_seconds * 0.8).discard("turn")
+    _lease_space(job, period_seconds).discard("turn")
+
+
+def _lease_space(job: str, period_seconds: float) -> Space:
+    return space(f"lease:{job}", max_items=1, ttl_seconds=period_seconds * 0.8)
