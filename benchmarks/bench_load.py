@@ -13,8 +13,11 @@ Both use the newest model in models/ and one action server (`python -m bot.actio
 At each level N, N victims talk at once, each waiting `--reading` seconds after every reply before typing the next
 message (a closed loop, as people do): a description of one of the 18 incidents, then "oui", "je ne sais pas",
 "j'habite à Lyon", "non", "merci". Alone (N = 1), five journeys in a row. Prints, per server and level, messages per
-second, latency p50 / p95 / max, and failures (a status other than 200, an empty reply or the safety reply), then the
-ratio of the two. The rate limit is lifted: every victim here comes from one address.
+second, latency p50 / p95 / max, failures (a status other than 200, an empty reply or the safety reply), and the CPU
+time per message of the Rasa server (all its workers) and of the action server: CPU time is the figure that holds on
+a busy machine, the rate and latencies need the machine to itself. Before the curve, a few journeys warm every worker
+up (their first messages load lazily built parts) and are not counted. The rate limit is lifted: every victim here
+comes from one address.
 """
 
 from __future__ import annotations
@@ -80,8 +83,21 @@ def victim(url: str, name: str, journeys: int, first: int, reading: float, resul
             time.sleep(reading)
 
 
-def level(url: str, victims: int, reading: float) -> Dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its children (a Rasa server's Sanic workers), from /proc."""
+    total = 0.0
+    for process in [str(pid), *Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:  # a worker that just exited
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def level(url: str, victims: int, reading: float, pids: Dict[str, int]) -> Dict[str, float]:
     results: list = []
+    cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     run = uuid.uuid4().hex[:6]
     journeys = ALONE_JOURNEYS if victims == 1 else 1
     threads = [
@@ -94,6 +110,8 @@ def level(url: str, victims: int, reading: float) -> Dict[str, float]:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu = {f"cpu_ms_per_message_{name}": round((cpu_seconds(pid) - cpu_before[name]) * 1000 / len(results), 1)
+           for name, pid in pids.items()}
     latencies = sorted(seconds for seconds, _ in results)
     return {
         "victims": victims,
@@ -103,6 +121,7 @@ def level(url: str, victims: int, reading: float) -> Dict[str, float]:
         "p95_ms": round(latencies[max(0, int(len(latencies) * 0.95) - 1)] * 1000),
         "max_ms": round(latencies[-1] * 1000),
         "failures": sum(1 for _, ok in results if not ok),
+        **cpu,
     }
 
 
@@ -138,10 +157,10 @@ def start_plain_rasa(tmp: Path, database_url: str, action_url: str) -> tuple:
     return server, f"http://127.0.0.1:{port}"
 
 
-def curve(url: str, levels: List[int], reading: float, label: str) -> List[Dict[str, float]]:
+def curve(url: str, levels: List[int], reading: float, label: str, pids: Dict[str, int]) -> List[Dict[str, float]]:
     figures = []
     for victims in levels:
-        figures.append(level(url, victims, reading))
+        figures.append(level(url, victims, reading, pids))
         print(f"  {label:8} {json.dumps(figures[-1])}", flush=True)
     return figures
 
@@ -151,6 +170,7 @@ def main() -> None:
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 25, 50])
     parser.add_argument("--reading", type=float, default=1.0, help="seconds a victim waits after each reply")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="Sanic workers of the project")
+    parser.add_argument("--servers", nargs="+", choices=["project", "plain"], default=["project", "plain"])
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "bench_load.json")
     args = parser.parse_args()
     report: Dict[str, object] = {"model": latest_model().name, "reading_seconds": args.reading, "cores": os.cpu_count()}
@@ -164,7 +184,7 @@ def main() -> None:
         actions, action_url = start_action_server(tmp, database_url, production)
         production["SANIC_WORKERS"] = str(args.workers)
         try:
-            for label in ("project", "plain"):
+            for label in args.servers:
                 started = time.monotonic()
                 if label == "project":
                     (tmp / label / "metrics").mkdir(parents=True)
@@ -175,23 +195,24 @@ def main() -> None:
                     server, url = start_plain_rasa(tmp, database_url, action_url)
                 print(f"{label}: up in {time.monotonic() - started:.0f} s", flush=True)
                 try:
-                    report[label] = curve(f"{url}/webhooks/rest/webhook", args.levels, args.reading, label)
+                    pids = {"rasa": server.process.pid, "actions": actions.process.pid}
+                    level(f"{url}/webhooks/rest/webhook", 4 * args.workers, 0, pids)  # warm-up, not counted
+                    report[label] = curve(f"{url}/webhooks/rest/webhook", args.levels, args.reading, label, pids)
                 finally:
                     server.stop()
         finally:
             actions.stop()
     print(f"\nCapacity curve ({args.reading:g} s reading time; project: {args.workers} workers, PostgreSQL, Redis)")
-    print(
-        f"{'victims':>7} | {'project msg/s':>13} {'p50':>6} {'p95':>6} {'max':>6} {'fail':>4} | "
-        f"{'plain msg/s':>11} {'p50':>6} {'p95':>6} {'max':>6} {'fail':>4} | {'ratio':>5}"
-    )
-    for ours, theirs in zip(report["project"], report["plain"]):  # type: ignore[arg-type]
-        ratio = ours["messages_per_second"] / theirs["messages_per_second"]
-        print(
-            f"{ours['victims']:>7} | {ours['messages_per_second']:>13} {ours['p50_ms']:>6} {ours['p95_ms']:>6} "
-            f"{ours['max_ms']:>6} {ours['failures']:>4} | {theirs['messages_per_second']:>11} {theirs['p50_ms']:>6} "
-            f"{theirs['p95_ms']:>6} {theirs['max_ms']:>6} {theirs['failures']:>4} | {ratio:>5.2f}"
-        )
+    columns = f"{'msg/s':>6} {'p50':>6} {'p95':>6} {'max':>6} {'fail':>4} {'cpu ms/msg':>12}"
+    print(f"{'victims':>7} | " + " | ".join(f"{label + ' ' + columns:>{len(columns)}}" for label in args.servers))
+    for figures in zip(*(report[label] for label in args.servers)):  # type: ignore[misc]
+        cells = [
+            f"{f['messages_per_second']:>6} {f['p50_ms']:>6} {f['p95_ms']:>6} {f['max_ms']:>6} {f['failures']:>4} "
+            f"{f['cpu_ms_per_message_rasa']:>5}+{f['cpu_ms_per_message_actions']:<6}"
+            for f in figures
+        ]
+        print(f"{figures[0]['victims']:>7} | " + " | ".join(cells))
+    print("(cpu ms/msg: the Rasa server's workers + the action server, per message)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     print(f"figures in {args.json} (latencies in ms)")

@@ -21,10 +21,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
-from bot import db, logs, settings
+from bot import action_responses, db, logs, settings
 
 logger = logging.getLogger(__name__)
 logs.install()
+action_responses.install()  # see bot/action_responses.py: the action server's answers, checked fast
 _repaired: "dict[str, int]" = {}  # sender -> events count when last repaired: one warning per broken state
 MAX_REMEMBERED_REPAIRS = 10_000
 
