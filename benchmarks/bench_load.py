@@ -110,8 +110,10 @@ def level(url: str, victims: int, reading: float, pids: Dict[str, int]) -> Dict[
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    cpu = {f"cpu_ms_per_message_{name}": round((cpu_seconds(pid) - cpu_before[name]) * 1000 / len(results), 1)
-           for name, pid in pids.items()}
+    cpu = {
+        f"cpu_ms_per_message_{name}": round((cpu_seconds(pid) - cpu_before[name]) * 1000 / len(results), 1)
+        for name, pid in pids.items()
+    }
     latencies = sorted(seconds for seconds, _ in results)
     return {
         "victims": victims,
