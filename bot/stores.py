@@ -11,6 +11,7 @@ one place every turn reads its tracker from.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from typing import Any, Optional, Text
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
@@ -28,6 +29,23 @@ logs.install()
 action_responses.install()  # see bot/action_responses.py: the action server's answers, checked fast
 _repaired: "dict[str, int]" = {}  # sender -> events count when last repaired: one warning per broken state
 MAX_REMEMBERED_REPAIRS = 10_000
+
+# The tracker the current task saved last. The channel needs the conversation's state right after the turn (paused?
+# which intent? did it get the privacy notice?); reading it back from the database repeats the query and the replay
+# of every event that the turn just did (a tenth of the server's CPU per message, measured in issue 17). A task is
+# one delivery, so no other conversation's tracker is ever seen here. See `saved_in_this_task`.
+_saved_here: ContextVar[Optional[DialogueStateTracker]] = ContextVar("cyberaide_saved_tracker", default=None)
+
+
+def saved_in_this_task(sender_id: Text) -> Optional[DialogueStateTracker]:
+    """The tracker of `sender_id` as this task last saved it, or None (nothing saved yet, or another store)."""
+    tracker = _saved_here.get()
+    return tracker if tracker is not None and tracker.sender_id == sender_id else None
+
+
+def forget_saved() -> None:
+    """At the start of a turn: a task that handles several deliveries in a row never reuses an older turn's state."""
+    _saved_here.set(None)
 
 
 def listening_again(tracker: Optional[DialogueStateTracker]) -> Optional[DialogueStateTracker]:
@@ -68,6 +86,10 @@ class DatabaseTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return listening_again(await super().retrieve(sender_id))
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        _saved_here.set(tracker)
 
 
 class EnvLockStore(LockStore):

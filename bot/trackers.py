@@ -16,6 +16,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import stores
 from bot.logs import log_id
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,17 @@ async def read(agent: Any, sender_id: str) -> Optional[DialogueStateTracker]:
     except Exception:  # the database is down: callers answer with the safety reply
         logger.exception("Could not read the tracker of %s", log_id(sender_id))
         return None
+
+
+def before_turn() -> None:
+    """Called as a turn starts, so that `after_turn` sees only what this turn saved."""
+    stores.forget_saved()
+
+
+async def after_turn(agent: Any, sender_id: str) -> Optional[DialogueStateTracker]:
+    """The conversation's state just after a turn this task ran: the tracker the turn saved (bot/stores.py), read
+    back from the store only when the turn saved none (it failed, or the store is not the project's)."""
+    return stores.saved_in_this_task(sender_id) or await read(agent, sender_id)
 
 
 async def append(agent: Any, sender_id: str, *events: Event) -> None:

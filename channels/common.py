@@ -199,6 +199,7 @@ async def converse(
         cleaned.metadata["refused_payload"] = refused[:MAX_NLU_CHARS]
     collector = ReplyCollector(input_channel)
     started = time.monotonic()
+    trackers.before_turn()
     try:
         await on_new_message(
             UserMessage(
@@ -214,7 +215,7 @@ async def converse(
         logger.error("Timeout while handling a message of %s", log_id(sender_id))
     except Exception:
         logger.exception("Error while handling a message of %s", log_id(sender_id))
-    tracker = await trackers.read(app.ctx.agent, sender_id)
+    tracker = await trackers.after_turn(app.ctx.agent, sender_id)
     paused = bool(tracker and tracker.is_paused())
     replies = ensure_reply(collector.messages, paused, cleaned.truncated)
     understood = tracker is None or (tracker.latest_message.intent or {}).get("name") not in FALLBACK_INTENTS

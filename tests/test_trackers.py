@@ -77,3 +77,47 @@ def test_delete_conversation_erases_that_conversation_only(tmp_path, kind):
             store.engine.dispose()
     assert gone is None
     assert kept is not None and [e.text for e in kept.events if hasattr(e, "text")] == ["bonjour", "Bonjour !"]
+
+
+def test_after_a_turn_the_channel_gets_the_tracker_the_turn_saved_without_reading_it_back(tmp_path):
+    """channels/common.converse reads the conversation's state after each turn: the tracker this task just saved
+    (through Rasa's wrappers), never another conversation's, never an earlier turn's, and the stored one otherwise."""
+    from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import trackers
+    from bot.stores import DatabaseTrackerStore
+    from tests.databases import temporary_database
+
+    with temporary_database("sqlite", tmp_path) as url:
+        store = DatabaseTrackerStore(Domain.empty(), host=url)
+        wrapped = AwaitableTrackerStore(FailSafeTrackerStore(store))
+        agent = SimpleNamespace(tracker_store=wrapped)
+        victim, other = "web:a", "web:b"
+
+        async def save(sender, text):
+            tracker = DialogueStateTracker.from_events(sender, [UserUttered(text), BotUttered("Bien reçu.")])
+            await wrapped.save(tracker)
+            return tracker
+
+        async def scenario():
+            trackers.before_turn()
+            saved = await save(victim, "bonjour")
+            same = await trackers.after_turn(agent, victim)
+            unsaved_other = await trackers.after_turn(agent, other)
+            await asyncio.create_task(save(other, "dans une autre livraison"))  # another task: not seen here
+            other_after = await trackers.after_turn(agent, other)
+            trackers.before_turn()  # the next turn of this task saved nothing (it failed): read from the store
+            read_back = await trackers.after_turn(agent, victim)
+            return saved, same, unsaved_other, other_after, read_back
+
+        try:
+            saved, same, unsaved_other, other_after, read_back = asyncio.run(scenario())
+        finally:
+            store.engine.dispose()
+    assert same is saved
+    assert unsaved_other is None
+    assert other_after is not None and other_after.latest_message.text == "dans une autre livraison"
+    assert read_back is not saved and read_back.latest_message.text == "bonjour"
