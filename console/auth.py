@@ -13,11 +13,12 @@ from sqlalchemy import delete, select
 
 from bot import db, erasure, privacy, settings
 from channels import store
-from console.models import ROLES, AuditLog, StaffSession, StaffUser, utcnow
+from console.models import ROLES, SIGNED_IN, AuditLog, StaffSession, StaffUser, utcnow
 
 COOKIE = "cyberaide_staff"
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 12
+PENDING_SECONDS = 300  # between the password and the TOTP code (or its enrolment)
 
 
 class AuthError(ValueError):
@@ -57,10 +58,18 @@ def authenticate(email: str, password: str) -> Optional[StaffUser]:
         return user
 
 
-def open_session(user: StaffUser) -> Tuple[str, str]:
-    """Returns (cookie token, CSRF token). Only the token's hash is stored."""
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères")
+    return _hasher.hash(password)
+
+
+def open_session(user: StaffUser, stage: str = SIGNED_IN) -> Tuple[str, str]:
+    """Returns (cookie token, CSRF token). Only the token's hash is stored. A session past the password only
+    (stage CODE or ENROL) lasts a few minutes and opens none of the console's pages."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = utcnow()
+    seconds = settings.current().staff_session_seconds if stage == SIGNED_IN else PENDING_SECONDS
     with db.session() as s:
         s.execute(delete(StaffSession).where(StaffSession.expires_at < now))
         s.add(
@@ -68,14 +77,15 @@ def open_session(user: StaffUser) -> Tuple[str, str]:
                 token_hash=_digest(token),
                 csrf_token=csrf,
                 user_id=user.id,
-                expires_at=now + timedelta(seconds=settings.current().staff_session_seconds),
+                stage=stage,
+                expires_at=now + timedelta(seconds=seconds),
             )
         )
     return token, csrf
 
 
-def session_user(token: Optional[str]) -> Optional[Tuple[StaffUser, str]]:
-    """The signed-in user and the session's CSRF token, or None when the session is missing or expired."""
+def current_session(token: Optional[str]) -> Optional[Tuple[StaffUser, StaffSession]]:
+    """The session of this cookie, whatever its stage, and its active user; None when missing or expired."""
     if not token:
         return None
     with db.session() as s:
@@ -85,13 +95,38 @@ def session_user(token: Optional[str]) -> Optional[Tuple[StaffUser, str]]:
         user = s.get(StaffUser, session.user_id)
         if user is None or not user.active:
             return None
-        return user, session.csrf_token
+        return user, session
+
+
+def session_user(token: Optional[str]) -> Optional[Tuple[StaffUser, str]]:
+    """The signed-in user and the session's CSRF token, or None when the session is missing, expired, only past the
+    password, or of a supervisor or admin without two-factor sign-in (made one since: they sign in again)."""
+    found = current_session(token)
+    if found is None:
+        return None
+    user, session = found
+    if session.stage != SIGNED_IN or (user.needs_two_factor and not user.totp_secret):
+        return None
+    return user, session.csrf_token
+
+
+def set_enrol_secret(token: str, secret: str) -> None:
+    with db.session() as s:
+        session = s.scalar(select(StaffSession).where(StaffSession.token_hash == _digest(token)))
+        if session is not None:
+            session.enrol_secret = secret
 
 
 def close_session(token: Optional[str]) -> None:
     if token:
         with db.session() as s:
             s.execute(delete(StaffSession).where(StaffSession.token_hash == _digest(token)))
+
+
+def email_digest(email: str) -> str:
+    """How the audit log names the address of a failed sign-in: whatever was typed (a password in the wrong field,
+    a stranger's address) is not kept, yet repeated attempts on one address show as one target."""
+    return f"e-mail {_digest((email or '').strip().lower())[:12]}"
 
 
 def audit(user: Optional[StaffUser], action: str, target: Optional[str] = None) -> None:

@@ -12,6 +12,9 @@ from bot.db import Base
 from bot.handover import Handover, utcnow  # noqa: F401  (one clock for every table)
 
 ROLES = ("operator", "supervisor", "admin")  # each role can do everything the previous one can
+TWO_FACTOR_ROLES = ("supervisor", "admin")  # they read transcripts and manage accounts: a password is not enough
+# A session's stage: signed in, or past the password and waiting for a TOTP code or for the enrolment of one.
+SIGNED_IN, CODE, ENROL = "signed_in", "code", "enrol"
 
 
 class StaffUser(Base):
@@ -23,9 +26,15 @@ class StaffUser(Base):
     role = Column(String(20), nullable=False, default="operator")
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    totp_secret = Column(String(64), nullable=True)  # base32, set once confirmed with a code; never shown again
+    totp_last_step = Column(Integer, nullable=True)  # the last TOTP time step accepted: a code works once
 
     def can(self, role: str) -> bool:
         return self.active and ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def needs_two_factor(self) -> bool:
+        return self.role in TWO_FACTOR_ROLES
 
 
 class StaffSession(Base):
@@ -36,6 +45,8 @@ class StaffSession(Base):
     user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
+    stage = Column(String(10), nullable=False, default=SIGNED_IN, server_default=SIGNED_IN)
+    enrol_secret = Column(String(64), nullable=True)  # the TOTP secret being enrolled, until a code confirms it
 
 
 class AuditLog(Base):

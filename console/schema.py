@@ -4,8 +4,8 @@ Every module that defines a table is imported here, so `METADATA` holds them all
 (it creates and changes it) and is left out. `make run` runs `python -m console.schema upgrade` before the servers:
 
     python -m console.schema upgrade   # a new database: every table; a database Alembic knows: the new migrations;
-                                       # a database created before migrations existed (by create_all): checked
-                                       # against the first migration, stamped, then upgraded
+                                       # a database created without migrations (by create_all): checked
+                                       # against the models, then stamped at the latest migration
     python -m console.schema check     # differences between the models and the database (none expected)
 
 The servers still call `db.create_all()` for tables that do not exist (tests, a first start): it creates, never
@@ -35,7 +35,6 @@ from bot.settings import PROJECT_ROOT
 
 METADATA = db.Base.metadata
 MIGRATIONS = PROJECT_ROOT / "migrations"
-FIRST_REVISION = "0001"
 # Not ours: Rasa's tracker store, Alembic's own table, SQLite's full-text shadow tables and AUTOINCREMENT counters.
 NOT_OURS = ("events", "alembic_version", "conversation_search", "sqlite_sequence")
 
@@ -72,16 +71,16 @@ def upgrade(url: Optional[str] = None) -> str:
     tables = set(inspect(engine).get_table_names())
     alembic = config(str(engine.url))
     if "alembic_version" not in tables and any(is_ours(name) for name in tables):
-        # Created before migrations existed: only a database exactly like the first migration may be stamped.
+        # Created by `db.create_all()` without migrations: only a database exactly like the models may be stamped,
+        # at the latest revision (the models are what every migration up to it builds).
         found = differences(str(engine.url))
         if found:
             raise RuntimeError(
-                "La base existe mais ne correspond pas à la première migration : "
+                "La base existe mais ne correspond pas aux modèles : "
                 f"{len(found)} différence(s) (python -m console.schema check). Rien n'a été modifié."
             )
-        command.stamp(alembic, FIRST_REVISION)
-        command.upgrade(alembic, "head")
-        return "base existante reconnue et marquée, migrations appliquées"
+        command.stamp(alembic, "head")
+        return "base existante reconnue et marquée à la dernière migration"
     command.upgrade(alembic, "head")
     return "migrations appliquées"
 

@@ -43,6 +43,14 @@ def error_page(request: Request, status: int, message: str) -> HTTPResponse:
     return render("error.html", status=status, user=request.ctx.user, csrf=request.ctx.csrf, message=message)
 
 
+def set_session_cookie(request: Request, page: HTTPResponse, token: str) -> HTTPResponse:
+    page.cookies[auth.COOKIE] = token
+    cookie = page.cookies[auth.COOKIE]
+    cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", PREFIX
+    cookie["secure"] = request.scheme == "https"
+    return page
+
+
 def form_value(request: Request, name: str) -> str:
     return ((request.form.get(name) if request.form else None) or "").strip()
 

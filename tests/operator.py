@@ -1,10 +1,14 @@
-"""An operator using the staff console over HTTP, to check that operator messages reach Telegram and SMS victims."""
+"""An operator using the staff console over HTTP, to check that operator messages reach Telegram and SMS victims;
+`sign_in`, the sign-in of any member of staff, TOTP code or enrolment included."""
 
 from __future__ import annotations
 
 import os
 import re
+import time
+from typing import Dict, Tuple
 
+import pyotp
 import requests
 
 from bot import db
@@ -29,15 +33,54 @@ def create_operator(database_url: str) -> None:
         db._engine.cache_clear()
 
 
+# What sign_in enrolled: (console URL, e-mail) -> TOTP secret, and the last time step it sent a code for.
+SECRETS: Dict[Tuple[str, str], str] = {}
+_LAST_STEP: Dict[Tuple[str, str], int] = {}
+
+
+def totp_code(base: str, email: str) -> str:
+    """A code of a time step the server has not accepted yet for this account (each works once): the previous,
+    current or next step, waiting for the clock when all three are spent."""
+    key = (base, email)
+    totp = pyotp.TOTP(SECRETS[key])
+    now = time.time()
+    current = int(now // totp.interval)
+    # The previous step only far from a boundary: the server's clock must not have moved past it.
+    earliest = current - 1 if now % totp.interval < totp.interval - 5 else current
+    step = max(earliest, _LAST_STEP.get(key, earliest - 1) + 1)
+    if step > current + 1:
+        time.sleep((step - 1) * totp.interval - now + 0.5)
+    _LAST_STEP[key] = step
+    return totp.generate_otp(step)
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page)[1]
+
+
+def sign_in(http: requests.Session, base: str, email: str, password: str) -> requests.Response:
+    """Signs in at `base` (…/console) with the password, then the TOTP code, or the enrolment the first time a
+    supervisor or admin signs in (the secret is read from the page, as an authenticator app scans it). Returns the
+    last answer: a redirection to the console when signed in."""
+    answer = http.post(f"{base}/login", data={"email": email, "password": password}, allow_redirects=False, timeout=20)
+    step = answer.headers.get("Location", "").rpartition("/console")[2]  # a path under the console
+    if step not in ("/two-factor", "/login/code"):
+        return answer
+    page = http.get(f"{base}{step}", timeout=20).text
+    if step == "/two-factor":
+        SECRETS[(base, email)] = re.search(r"secret=([A-Z2-7]+)", page)[1]
+        _LAST_STEP.pop((base, email), None)
+    code = totp_code(base, email)
+    return http.post(f"{base}{step}", data={"csrf": _csrf(page), "code": code}, allow_redirects=False, timeout=20)
+
+
 class Operator:
     def __init__(self, base_url: str) -> None:
         self.base = f"{base_url}/console"
         self.http = requests.Session()
-        login = self.http.post(
-            f"{self.base}/login", data={"email": EMAIL, "password": PASSWORD}, allow_redirects=False, timeout=20
-        )
+        login = sign_in(self.http, self.base, EMAIL, PASSWORD)
         assert login.status_code in (302, 303), login.text
-        self.csrf = re.search(r'name="csrf" value="([^"]+)"', self.http.get(f"{self.base}/", timeout=20).text)[1]
+        self.csrf = _csrf(self.http.get(f"{self.base}/", timeout=20).text)
 
     def waiting(self, channel: str) -> list:
         queue = self.http.get(f"{self.base}/api/queue", timeout=20).json()["waiting"]

@@ -17,6 +17,7 @@ from bot import db
 from console import auth
 from console.conversations import BACK_TO_BOT_MESSAGE, CLOSED_MESSAGE, TIMEOUT_MESSAGE
 from tests.conftest import Bot, start_action_server, start_rasa_server
+from tests.operator import sign_in
 
 PASSWORD = "un mot de passe très long"
 ENV = {"HANDOVER_OPENING_HOURS": "24/7", "HANDOVER_WAIT_SECONDS": "4"}
@@ -53,9 +54,7 @@ class Staff:
     def __init__(self, base_url: str, email: str, password: str = PASSWORD):
         self.base = f"{base_url}/console"
         self.http = requests.Session()
-        response = self.http.post(
-            f"{self.base}/login", data={"email": email, "password": password}, allow_redirects=False, timeout=20
-        )
+        response = sign_in(self.http, self.base, email, password)
         self.status = response.status_code
         self.csrf = None
         if response.status_code in (302, 303):

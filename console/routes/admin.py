@@ -1,8 +1,9 @@
-"""Admins only: the audit log (/console/audit) and staff accounts (/console/users)."""
+"""Admins only: the audit log (/console/audit) and staff accounts (/console/users): create, deactivate, change role,
+reset password or two-factor sign-in, sign out everywhere (console/accounts.py)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -10,9 +11,9 @@ from sanic.response import HTTPResponse
 from sqlalchemy import select
 
 from bot import db
-from console import auth
+from console import accounts, auth
 from console.models import ROLES, AuditLog, StaffUser
-from console.web import PREFIX, error_page, offload, render, staff
+from console.web import PREFIX, error_page, form_value, offload, render, staff
 
 AUDIT_PAGE_SIZE = 200
 
@@ -57,8 +58,7 @@ def register(bp: Blueprint) -> None:
     @bp.get("/users")
     @staff("admin")
     async def users_page(request: Request) -> HTTPResponse:
-        users = await offload(staff_accounts)
-        return render("users.html", user=request.ctx.user, csrf=request.ctx.csrf, users=users, roles=ROLES)
+        return await _users(request)
 
     @bp.post("/users")
     @staff("admin")
@@ -76,3 +76,49 @@ def register(bp: Blueprint) -> None:
             return error_page(request, 400, f"Compte non créé : {error}.")
         await offload(auth.audit, request.ctx.user, "create_user", form.get("email"))
         return response.redirect(f"{PREFIX}/users")
+
+    @bp.post("/users/<user_id:int>/active")
+    @staff("admin")
+    async def set_active(request: Request, user_id: int) -> HTTPResponse:
+        return await _change(request, accounts.set_active, user_id, form_value(request, "active") == "1")
+
+    @bp.post("/users/<user_id:int>/role")
+    @staff("admin")
+    async def set_role(request: Request, user_id: int) -> HTTPResponse:
+        return await _change(request, accounts.set_role, user_id, form_value(request, "role"))
+
+    @bp.post("/users/<user_id:int>/sign-out")
+    @staff("admin")
+    async def sign_out_everywhere(request: Request, user_id: int) -> HTTPResponse:
+        return await _change(request, accounts.sign_out_everywhere, user_id)
+
+    @bp.post("/users/<user_id:int>/two-factor")
+    @staff("admin")
+    async def reset_two_factor(request: Request, user_id: int) -> HTTPResponse:
+        return await _change(request, accounts.reset_two_factor, user_id)
+
+    @bp.post("/users/<user_id:int>/password")
+    @staff("admin")
+    async def reset_password(request: Request, user_id: int) -> HTTPResponse:
+        # Not stripped: a password may begin or end with a space.
+        chosen = (request.form.get("password") if request.form else None) or None
+        try:
+            password = await offload(accounts.reset_password, request.ctx.user, user_id, chosen)
+        except accounts.AccountError as error:
+            return error_page(request, 400, f"Mot de passe non modifié : {error}.")
+        notice = "Mot de passe temporaire enregistré, ses sessions sont fermées :"
+        return await _users(request, notice=notice, password=password)
+
+
+async def _users(request: Request, **shown: Any) -> HTTPResponse:
+    users = await offload(staff_accounts)
+    return render("users.html", user=request.ctx.user, csrf=request.ctx.csrf, users=users, roles=ROLES, **shown)
+
+
+async def _change(request: Request, change: Callable[..., Any], *args: Any) -> HTTPResponse:
+    """Applies one of console/accounts.py's changes as the signed-in admin, then back to the list."""
+    try:
+        await offload(change, request.ctx.user, *args)
+    except accounts.AccountError as error:
+        return error_page(request, 409, f"Modification refusée : {error}.")
+    return response.redirect(f"{PREFIX}/users")

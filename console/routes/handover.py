@@ -181,6 +181,7 @@ def register(bp: Blueprint) -> None:
         await conversations.say(
             request.app.ctx.agent, item.sender_id, text[:MAX_TEXT_CHARS], operator=request.ctx.user.name
         )
+        await offload(auth.audit, request.ctx.user, "operator_message", audit_target(item))
         return response.json({"status": "envoyé"})
 
     @bp.post("/handovers/<handover_id:int>/note")
@@ -192,6 +193,7 @@ def register(bp: Blueprint) -> None:
             return error_page(request, 403, "Vous ne pouvez pas annoter cette conversation.")
         if text:
             await offload(add_note, handover_id, request.ctx.user.id, text)
+            await offload(auth.audit, request.ctx.user, "note", audit_target(item))
         return response.redirect(f"{PREFIX}/handovers/{handover_id}")
 
     @bp.post("/handovers/<handover_id:int>/handback")

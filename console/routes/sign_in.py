@@ -1,15 +1,69 @@
-"""Signing in and out (/console/login, /console/logout)."""
+"""Signing in and out (/console/login, /console/login/code, /console/logout).
+
+A correct password opens a session of a few minutes that leads only to the next step: the TOTP code of an account
+that has one, or its enrolment for supervisors and admins (console/routes/account.py). The signed-in session is a
+new one, opened after the code.
+"""
 
 from __future__ import annotations
+
+import hmac
+from typing import Optional, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from console import auth
-from console.web import PREFIX, offload, render, staff
+from console import auth, two_factor
+from console.models import CODE, ENROL, SIGNED_IN, StaffSession, StaffUser
+from console.web import PREFIX, form_value, offload, render, set_session_cookie, staff
 
 _throttle = auth.LoginThrottle()
+
+
+def _after_password(user: StaffUser) -> Tuple[str, str]:
+    """The session a correct password opens and where it leads: the code, the enrolment, or the console."""
+    if user.totp_secret:
+        stage, page = CODE, "/login/code"
+    elif user.needs_two_factor:
+        stage, page = ENROL, "/two-factor"
+    else:
+        stage, page = SIGNED_IN, "/"
+    token, _ = auth.open_session(user, stage)
+    if stage == SIGNED_IN:
+        auth.audit(user, "login")
+    return token, f"{PREFIX}{page}"
+
+
+def _replace_pending(pending_token: str, user: StaffUser) -> str:
+    auth.close_session(pending_token)
+    token, _ = auth.open_session(user)
+    auth.audit(user, "login")
+    return token
+
+
+async def signed_in(request: Request, user: StaffUser) -> HTTPResponse:
+    """Replaces the pending session of a finished second step by a signed-in one (a new token)."""
+    token = await offload(_replace_pending, request.cookies.get(auth.COOKIE), user)
+    return set_session_cookie(request, response.redirect(f"{PREFIX}/"), token)
+
+
+def code_error(user: StaffUser, code: str, enrolling: Optional[str] = None) -> Optional[Tuple[int, str]]:
+    """Checks a posted code (or the first code of an enrolment) under the login throttle of the account's address:
+    the status and message of a refusal, or None."""
+    if _throttle.blocked(user.email):
+        return 429, "Trop de tentatives. Réessayez dans quelques minutes."
+    if not two_factor.check(user.id, code, enrolling):
+        _throttle.failed(user.email)
+        auth.audit(user, "login_code_failed")
+        return 401, "Code incorrect ou déjà utilisé. Saisissez le code suivant de votre application."
+    return None
+
+
+def pending_sign_in(token: Optional[str], stage: str) -> Optional[Tuple[StaffUser, StaffSession]]:
+    """The user and session of a sign-in waiting at this stage."""
+    found = auth.current_session(token)
+    return found if found is not None and found[1].stage == stage else None
 
 
 def register(bp: Blueprint) -> None:
@@ -25,20 +79,36 @@ def register(bp: Blueprint) -> None:
         user = await offload(auth.authenticate, email, request.form.get("password") or "")
         if user is None:
             _throttle.failed(email)
+            await offload(auth.audit, None, "login_failed", auth.email_digest(email))
             return render("login.html", status=401, error="Adresse e-mail ou mot de passe incorrect.")
-        token, _ = await offload(auth.open_session, user)
-        await offload(auth.audit, user, "login")
-        page = response.redirect(f"{PREFIX}/")
-        page.cookies[auth.COOKIE] = token
-        cookie = page.cookies[auth.COOKIE]
-        cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", PREFIX
-        cookie["secure"] = request.scheme == "https"
-        return page
+        token, next_page = await offload(_after_password, user)
+        return set_session_cookie(request, response.redirect(next_page), token)
+
+    @bp.get("/login/code")
+    async def code_page(request: Request) -> HTTPResponse:
+        pending = await offload(pending_sign_in, request.cookies.get(auth.COOKIE), CODE)
+        if pending is None:
+            return response.redirect(f"{PREFIX}/login")
+        return render("login_code.html", csrf=pending[1].csrf_token)
+
+    @bp.post("/login/code")
+    async def code(request: Request) -> HTTPResponse:
+        pending = await offload(pending_sign_in, request.cookies.get(auth.COOKIE), CODE)
+        if pending is None:
+            return response.redirect(f"{PREFIX}/login")
+        user, session = pending
+        if not hmac.compare_digest(form_value(request, "csrf"), session.csrf_token):
+            return render("login_code.html", status=403, csrf=session.csrf_token, error="Le formulaire a expiré.")
+        refused = await offload(code_error, user, form_value(request, "code"))
+        if refused:
+            return render("login_code.html", status=refused[0], csrf=session.csrf_token, error=refused[1])
+        return await signed_in(request, user)
 
     @bp.post("/logout")
     @staff()
     async def logout(request: Request) -> HTTPResponse:
         await offload(auth.close_session, request.cookies.get(auth.COOKIE))
+        await offload(auth.audit, request.ctx.user, "logout")
         page = response.redirect(f"{PREFIX}/login")
         del page.cookies[auth.COOKIE]
         return page
