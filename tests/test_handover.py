@@ -36,9 +36,12 @@ def servers(tmp_path_factory):
         ("admin@example.org", "admin"),
     ):
         auth.create_user(email, email.split("@")[0], PASSWORD, role)
-    actions, action_url = start_action_server(tmp, database_url, ENV)
-    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=ENV)
-    yield Bot(base_url, database_url)
+    env = {**ENV, "EXPORT_DIR": str(tmp / "exports")}  # the review's exports, outside the project's var/
+    actions, action_url = start_action_server(tmp, database_url, env)
+    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
+    served = Bot(base_url, database_url)
+    served.exports = tmp / "exports"
+    yield served
     rasa.stop()
     actions.stop()
     if previous is None:
@@ -255,3 +258,59 @@ def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
     assert "view_conversation" not in page.text  # the filter
     assert op.http.get(f"{op.base}/audit", timeout=20).status_code == 403
     assert Staff(servers.base_url, "chef@example.org").http.get(f"{op.base}/audit", timeout=20).status_code == 403
+
+
+def test_no_staff_page_api_log_or_export_holds_a_web_chat_session_id(servers: Bot):
+    """The session id is the only key to a web conversation: whoever has it reads the stream and writes as the
+    victim. Every page and API the staff reach along a handover, the review and the audit log, show it masked."""
+    from console.models import AuditLog
+    from console.review_models import ConversationIndex
+
+    op, chef = Staff(servers.base_url, "op1@example.org"), Staff(servers.base_url, "chef@example.org")
+    admin = Staff(servers.base_url, "admin@example.org")
+    sender = victim()
+    session = sender.partition(":")[2]
+    seen = []
+
+    def crawl(staff: Staff, *paths: str) -> None:
+        for path in paths:
+            response = staff.http.get(f"{staff.base}{path}", timeout=30)
+            seen.append((path, response.text + str(response.headers)))
+
+    def act(staff: Staff, path: str, **data) -> None:
+        response = staff.post(path, **data)
+        assert response.status_code in (302, 303), (path, response.status_code)
+        seen.append((path, response.text + str(response.headers)))
+        crawl(staff, response.headers["Location"].removeprefix("/console"))
+
+    before = {h["id"] for h in op.queue()["waiting"]}
+    request_handover(servers, sender)
+    handover_id = waiting_id(op, before)
+    pages = ("/", "/api/queue", f"/handovers/{handover_id}", f"/api/handovers/{handover_id}/messages")
+    crawl(op, *pages)
+    act(op, f"/handovers/{handover_id}/take")
+    assert op.send(handover_id, "Bonjour, je suis là.").status_code == 200
+    servers.say(sender, "merci, ma carte 4970 1012 3456 7893 a été débitée")
+    act(op, f"/handovers/{handover_id}/note", text="victime rassurée")
+    crawl(op, *pages)
+    act(op, f"/handovers/{handover_id}/close", outcome="advice_given")
+    crawl(op, *pages)
+    crawl(chef, *pages, "/review")
+    with db.session() as s:
+        conversation = s.scalar(select(ConversationIndex.id).where(ConversationIndex.sender_id == sender))
+    assert conversation is not None
+    crawl(chef, f"/review/{conversation}")
+    act(chef, f"/review/{conversation}/story")
+    export = chef.post("/review/export-nlu")
+    seen.append(("/review/export-nlu", export.text))
+    crawl(admin, "/audit", "/audit?action=view_conversation", "/audit?action=read_messages")
+
+    leaks = [path for path, text in seen if session in text]
+    assert leaks == [], f"the session id appears on {leaks}"
+    masked = f"web:…{session[-4:]}"  # how staff tell the conversation apart
+    assert any(masked in text for path, text in seen if path == f"/handovers/{handover_id}")
+    assert any(masked in text for path, text in seen if path == "/audit")
+    with db.session() as s:
+        assert not any(session in (a.target or "") for a in s.scalars(select(AuditLog)))
+    stories = list((servers.exports / "stories").glob("*.yml"))
+    assert stories and not any(session in story.read_text() for story in stories)
