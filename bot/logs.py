@@ -38,10 +38,8 @@ _TRACEBACKS = logging.Formatter()
 
 
 def log_id(sender_id: str) -> str:
-    """A conversation id fit for a log line: phone numbers and Telegram ids as staff see them, and web chat session
-    ids (the only key to a web conversation) cut to their last characters."""
-    if (sender_id or "").startswith(f"{vocabulary.WEB.key}:"):
-        return f"{vocabulary.WEB.key}:…{sender_id[-4:]}"
+    """A conversation id fit for a log line: as staff see it (phone numbers, Telegram ids and web chat session ids
+    cut to their last characters)."""
     return privacy.mask_sender(sender_id)
 
 

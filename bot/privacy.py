@@ -1040,8 +1040,13 @@ def redact_value(value: Any, phones: bool = True) -> Any:
 
 
 def mask_sender(sender_id: str) -> str:
-    """A conversation id as staff may see it: SMS numbers and Telegram chat ids are personal identifiers."""
+    """A conversation id as staff (and log lines) may see it: SMS numbers and Telegram chat ids are personal
+    identifiers, and a web chat session id is the only key to its conversation (whoever has it reads the stream and
+    writes as the victim). The last characters are left: enough to tell two conversations apart on one screen, far
+    too few to guess the rest (a session id has 122 random bits)."""
     channel, sep, rest = (sender_id or "").partition(":")
     if sep and channel in (vocabulary.SMS.key, vocabulary.TELEGRAM.key) and rest:
         return f"{channel}:…{rest[-2:]}"
+    if sep and channel == vocabulary.WEB.key:
+        return f"{channel}:…{rest[-4:]}"
     return redact(sender_id)

@@ -18,8 +18,8 @@ other sites' pages; there are no cookies, so no credentials are involved):
   operator), read from the tracker store, the transcript of record. Each event's `id` is the event's index in the full
   tracker: a client that reconnects with `Last-Event-ID` (EventSource does it by itself) or `?after=N` gets exactly
   what it missed. The stream wakes up when `notify(sender_id)` is called (after each turn here, and by the console
-  when an operator writes; with REDIS_URL, in every server process through Redis pub/sub), and re-reads the tracker
-  every `RECHECK_SECONDS` anyway.
+  when an operator writes; with REDIS_URL, in every server process through Redis pub/sub, which carries a keyed hash
+  of the session id, never the id), and re-reads the tracker every `RECHECK_SECONDS` anyway.
 
 Messages are limited per session and per client address (IP_LIMIT_FACTOR times the per-session limit), since a
 script can make up a new session id for every message; see TRUSTED_PROXIES in bot.settings.
@@ -35,6 +35,8 @@ can read it. Only `web:<uuid>` conversations are served here, never Telegram or 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -97,23 +99,35 @@ IP_LIMIT_FACTOR = 5
 # --- waking the streams -------------------------------------------------------------------------------------------
 # Open streams of this process, per conversation. With several Sanic workers or server instances, a message written
 # by another process (an operator's, from a console request served elsewhere; a victim's, posted through another
-# instance) must wake the streams held here: with REDIS_URL set, `notify` also publishes the conversation id on a
+# instance) must wake the streams held here: with REDIS_URL set, `notify` also publishes the conversation's key on a
 # Redis channel that every server process subscribes to at start-up (`_Bus`). Without it, only this process's streams
 # wake up, and the others see the message at their next periodic re-check.
+#
+# Streams are filed under `stream_key(session)`, a keyed hash, never the session id itself: the id is the only key to
+# the conversation, and whoever reads Redis (its MONITOR command, a shared server, a backup) must not learn it.
 _streams: Dict[str, Set[asyncio.Event]] = {}
 _closing = False
 
 
-def _wake(sender_id: str) -> None:
-    for wake in list(_streams.get(sender_id, ())):
+def stream_key(sender_id: str) -> str:
+    """HMAC-SHA256 of the conversation id under ACTION_SERVER_TOKEN: a secret that every server process of the
+    deployment already shares (the README's Production section sets it on every machine), so that they all compute
+    the same key, and that Redis never holds."""
+    secret = (settings.current().action_server_token or "").encode("utf-8")
+    return hmac.new(secret, f"webchat-stream:{sender_id}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _wake(key: str) -> None:
+    for wake in list(_streams.get(key, ())):
         wake.set()
 
 
 async def notify(sender_id: str) -> None:
     """Wakes the open streams of a conversation, in every server process: new events are in its tracker (bot turn,
     operator message)."""
-    _wake(sender_id)
-    await _bus.publish(sender_id)
+    key = stream_key(sender_id)
+    _wake(key)
+    await _bus.publish(key)
 
 
 def _wake_all() -> None:
@@ -153,11 +167,11 @@ class _Bus:
         except asyncio.TimeoutError:
             logger.warning("Redis not reachable yet: web chat streams rely on their periodic re-check meanwhile.")
 
-    async def publish(self, sender_id: str) -> None:
+    async def publish(self, key: str) -> None:
         if self.publisher is None:
             return
         try:
-            await self.publisher.publish(self.channel, f"{self.origin} {sender_id}")
+            await self.publisher.publish(self.channel, f"{self.origin} {key}")
         except Exception as error:  # the streams of other processes will see it at their next re-check
             logger.warning("Could not publish a web chat wake-up on Redis: %s", error)
 
@@ -180,11 +194,11 @@ class _Bus:
                     if not message or message.get("type") != "message":
                         continue
                     data = message["data"]
-                    origin, _, sender_id = (
+                    origin, _, key = (
                         data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
                     ).partition(" ")
-                    if origin != self.origin and sender_id:
-                        _wake(sender_id)
+                    if origin != self.origin and key:
+                        _wake(key)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -388,7 +402,8 @@ async def _stream(request: Request) -> Optional[HTTPResponse]:
     session = request.args.get("session") or ""
     if not SESSION_FORMAT.fullmatch(session):
         return _json({"error": BAD_SESSION}, 400, request)
-    wakes = _streams.setdefault(session, set())
+    key = stream_key(session)
+    wakes = _streams.setdefault(key, set())
     if len(wakes) >= MAX_STREAMS_PER_SESSION:
         return _json({"error": TOO_MANY_STREAMS}, 429, request)
     after = _last_event_id(request)
@@ -431,8 +446,8 @@ async def _stream(request: Request) -> Optional[HTTPResponse]:
         await stream.eof()
     finally:  # the client left (Sanic cancels this task), or the server stops
         wakes.discard(wake)
-        if not wakes and _streams.get(session) is wakes:
-            del _streams[session]
+        if not wakes and _streams.get(key) is wakes:
+            del _streams[key]
     return None
 
 

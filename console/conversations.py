@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
+from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, SessionStarted, UserUttered
 
 from bot import delivery, privacy, ratings, responses, trackers, vocabulary
 
@@ -59,21 +60,47 @@ def _when(timestamp: Optional[float]) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).astimezone().strftime("%d/%m %H:%M:%S")
 
 
-async def transcript(agent: Any, sender_id: str, after: int = -1) -> List[Dict[str, Any]]:
-    """The conversation as the console shows it: index, who (victim/bot/operator/system), text, intent, time.
+@dataclass(frozen=True)
+class Window:
+    """A part of a victim's history, by the Unix times of its events (console/routes/handover.py says whose)."""
+
+    requested: float  # a handover request: the part starts with the Rasa session that was going on then
+    not_before: Optional[float] = None  # and after this (the close of the victim's previous handover); up to now
+
+    def first(self, events: List[Any]) -> int:
+        """The index of the first event in the window."""
+        start = 0
+        for index, event in enumerate(events):
+            if (event.timestamp or 0.0) > self.requested:
+                break
+            if isinstance(event, SessionStarted):
+                start = index
+        return start
+
+    def holds(self, timestamp: Optional[float]) -> bool:
+        # Rasa dates every event; one without a date is not shown
+        return self.not_before is None or (timestamp or 0.0) > self.not_before
+
+
+async def transcript(
+    agent: Any, sender_id: str, after: int = -1, window: Optional[Window] = None
+) -> List[Dict[str, Any]]:
+    """The conversation as the console shows it: index, who (victim/bot/operator/system), text, intent, time; only
+    the events inside `window` when one is given (indexes stay those of the full tracker).
 
     The redaction (patterns and spaCy's named-entity recogniser) runs in a worker thread: the event loop serves
     the victims."""
     tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
     if tracker is None:
         return []
-    return await asyncio.to_thread(_items, list(tracker.events), after)
+    return await asyncio.to_thread(_items, list(tracker.events), after, window)
 
 
-def _items(events: List[Any], after: int) -> List[Dict[str, Any]]:
+def _items(events: List[Any], after: int, window: Optional[Window] = None) -> List[Dict[str, Any]]:
     items = []
+    first = window.first(events) if window else 0
     for index, event in enumerate(events):
-        if index <= after:
+        if index <= after or index < first or (window and not window.holds(event.timestamp)):
             continue
         item: Optional[Dict[str, Any]] = None
         # Staff never see card numbers, passwords, IBANs... (bot/privacy.py), not even the operator holding the

@@ -204,7 +204,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     nlu = commands.add_parser("export-nlu", help="annotated messages to a new Rasa NLU file")
     nlu.add_argument("--out", type=Path, default=None, help="default REVIEW_NLU_EXPORT_DIR (bot/data/nlu)")
     story = commands.add_parser("export-story", help="one conversation to a Rasa test story")
-    story.add_argument("sender_id")
+    # Staff know a conversation by its number in the review list: web chat session ids are never shown to them.
+    story.add_argument("conversation", help="the conversation's number (n° in the review list) or its id")
     story.add_argument("--out", type=Path, default=None, help="default REVIEW_STORY_EXPORT_DIR (var/exports/stories)")
     promote = commands.add_parser("promote", help="an NLU export into bot/data/nlu, redaction checked again")
     promote.add_argument("file", type=Path)
@@ -219,11 +220,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         auth.audit(None, "export_nlu", result.path.name if result.path else None)
         print(describe_export(result))
     elif args.command == "export-story":
-        path = export.export_story(args.sender_id, args.out)
-        auth.audit(None, "export_story", privacy.mask_sender(args.sender_id))
+        sender_id = args.conversation
+        if sender_id.isdigit():
+            item = conversation(int(sender_id))
+            if item is None:
+                print(f"Aucune conversation n° {sender_id} dans l'index de relecture.", file=sys.stderr)
+                return 1
+            sender_id = item.sender_id
+        path = export.export_story(sender_id, args.out)
+        auth.audit(None, "export_story", privacy.mask_sender(sender_id))
         if path is None:
             print(
-                f"Aucun message de victime pour {privacy.mask_sender(args.sender_id)} : rien n'a été écrit.",
+                f"Aucun message de victime pour {privacy.mask_sender(sender_id)} : rien n'a été écrit.",
                 file=sys.stderr,
             )
             return 1

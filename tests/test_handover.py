@@ -37,9 +37,12 @@ def servers(tmp_path_factory):
         ("admin@example.org", "admin"),
     ):
         auth.create_user(email, email.split("@")[0], PASSWORD, role)
-    actions, action_url = start_action_server(tmp, database_url, ENV)
-    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=ENV)
-    yield Bot(base_url, database_url)
+    env = {**ENV, "EXPORT_DIR": str(tmp / "exports")}  # the review's exports, outside the project's var/
+    actions, action_url = start_action_server(tmp, database_url, env)
+    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
+    served = Bot(base_url, database_url)
+    served.exports = tmp / "exports"
+    yield served
     rasa.stop()
     actions.stop()
     if previous is None:
@@ -209,7 +212,7 @@ def test_nobody_takes_it_in_time_the_victim_is_told_and_stays_queued(servers: Bo
     assert handover_id in {h["id"] for h in chef.queue()["waiting"]}
 
 
-def test_staff_never_see_card_numbers_and_past_conversations_stay_with_their_holder(servers: Bot):
+def test_staff_never_see_card_numbers_and_closed_conversations_are_read_by_supervisors_only(servers: Bot):
     op1, op2 = Staff(servers.base_url, "op1@example.org"), Staff(servers.base_url, "op2@example.org")
     before = {h["id"] for h in op1.queue()["waiting"]}
     sender = victim()
@@ -224,13 +227,16 @@ def test_staff_never_see_card_numbers_and_past_conversations_stay_with_their_hol
     op2.post(f"/handovers/{handover_id}/take")
     op2.post(f"/handovers/{handover_id}/note", text="rappeler au 06 12 34 56 78")
     assert "06 12 34 56 78" not in op2.http.get(f"{op2.base}/handovers/{handover_id}", timeout=20).text
+    assert op2.http.get(f"{op2.base}/api/handovers/{handover_id}/messages", timeout=20).status_code == 200
     assert op2.post(f"/handovers/{handover_id}/close", outcome="advice_given").status_code in (302, 303)
-    # closed: the other operator may not browse it any more; the holder and supervisors may
-    assert op1.http.get(f"{op1.base}/handovers/{handover_id}", timeout=20).status_code == 403
-    assert op1.http.get(f"{op1.base}/api/handovers/{handover_id}/messages", timeout=20).status_code == 403
-    assert op2.http.get(f"{op2.base}/handovers/{handover_id}", timeout=20).status_code == 200
+    # closed: no operator browses it any more, not even the one who held it; supervisors do
+    for operator in (op1, op2):
+        refused = operator.http.get(f"{operator.base}/handovers/{handover_id}", timeout=20)
+        assert refused.status_code == 403 and "seuls les superviseurs" in refused.text
+        assert operator.http.get(f"{operator.base}/api/handovers/{handover_id}/messages", timeout=20).status_code == 403
     chef = Staff(servers.base_url, "chef@example.org")
     assert chef.http.get(f"{chef.base}/handovers/{handover_id}", timeout=20).status_code == 200
+    assert any("carte bancaire masquée" in m["text"] for m in chef.messages(handover_id))
 
 
 def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
@@ -254,3 +260,120 @@ def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
     assert "view_conversation" not in page.text  # the filter
     assert op.http.get(f"{op.base}/audit", timeout=20).status_code == 403
     assert Staff(servers.base_url, "chef@example.org").http.get(f"{op.base}/audit", timeout=20).status_code == 403
+
+
+def test_an_operator_reads_only_the_conversation_of_the_handover_they_hold(servers: Bot):
+    op, chef = Staff(servers.base_url, "op1@example.org"), Staff(servers.base_url, "chef@example.org")
+    sender = victim()
+    before = {h["id"] for h in op.queue()["waiting"]}
+    request_handover(servers, sender)
+    first = waiting_id(op, before)
+    op.post(f"/handovers/{first}/take")
+    servers.say(sender, "ma voisine a vu l'escroc devant chez moi")
+    assert any("voisine" in m["text"] for m in op.messages(first))
+    assert op.post(f"/handovers/{first}/handback").status_code in (302, 303)
+    # handed back: the operator who held it reads it no more, page or API
+    assert op.http.get(f"{op.base}/handovers/{first}", timeout=20).status_code == 403
+    assert op.http.get(f"{op.base}/api/handovers/{first}/messages", timeout=20).status_code == 403
+    servers.say(sender, "j'ai aussi reçu un SMS bizarre de la banque ce matin")
+
+    # the victim asks again: the same operator reads the new request from the first handover's end only, before
+    # and after taking it (the bot part that led to it, not the first handover nor what came before)
+    before = {h["id"] for h in op.queue()["waiting"]}
+    servers.press(sender, servers.say(sender, "je veux parler à un conseiller"), "Oui")
+    second = waiting_id(op, before)
+
+    def shows_only_the_new_conversation() -> None:
+        shown = " ".join(m["text"] for m in op.messages(second))
+        page = op.http.get(f"{op.base}/handovers/{second}", timeout=20).text
+        assert "un SMS bizarre" in shown and "un SMS bizarre" in page
+        assert "voisine" not in shown and "voisine" not in page
+        assert "piraté mon compte facebook" not in shown and "piraté mon compte facebook" not in page
+
+    shows_only_the_new_conversation()
+    assert op.post(f"/handovers/{second}/take").status_code in (302, 303)
+    shows_only_the_new_conversation()
+    # a supervisor reads the whole history, the first handover included
+    assert any("voisine" in m["text"] for m in chef.messages(first))
+    assert any("voisine" in m["text"] for m in chef.messages(second))
+
+
+def test_message_reads_are_audited_once_per_reader_and_masked(servers: Bot):
+    from console.models import AuditLog, StaffUser
+
+    op, chef = Staff(servers.base_url, "op2@example.org"), Staff(servers.base_url, "chef@example.org")
+    before = {h["id"] for h in op.queue()["waiting"]}
+    sender = victim()
+    request_handover(servers, sender)
+    handover_id = waiting_id(op, before)
+    for _ in range(3):  # the page polls: not one entry per poll
+        op.messages(handover_id)
+    chef.messages(handover_id)
+    with db.session() as s:
+        reads = [
+            (a.user_id, a.target)
+            for a in s.scalars(select(AuditLog).where(AuditLog.action == "read_messages"))
+            if (a.target or "").startswith(f"handover {handover_id} ")
+        ]
+        ids = {
+            s.scalar(select(StaffUser.id).where(StaffUser.email == e)) for e in ("op2@example.org", "chef@example.org")
+        }
+    assert sorted(user for user, _ in reads) == sorted(ids)
+    session = sender.partition(":")[2]
+    assert all(target == f"handover {handover_id} (web:…{session[-4:]})" for _, target in reads)
+
+
+def test_no_staff_page_api_log_or_export_holds_a_web_chat_session_id(servers: Bot):
+    """The session id is the only key to a web conversation: whoever has it reads the stream and writes as the
+    victim. Every page and API the staff reach along a handover, the review and the audit log, show it masked."""
+    from console.models import AuditLog
+    from console.review_models import ConversationIndex
+
+    op, chef = Staff(servers.base_url, "op1@example.org"), Staff(servers.base_url, "chef@example.org")
+    admin = Staff(servers.base_url, "admin@example.org")
+    sender = victim()
+    session = sender.partition(":")[2]
+    seen = []
+
+    def crawl(staff: Staff, *paths: str) -> None:
+        for path in paths:
+            response = staff.http.get(f"{staff.base}{path}", timeout=30)
+            seen.append((path, response.text + str(response.headers)))
+
+    def act(staff: Staff, path: str, **data) -> None:
+        response = staff.post(path, **data)
+        assert response.status_code in (302, 303), (path, response.status_code)
+        seen.append((path, response.text + str(response.headers)))
+        crawl(staff, response.headers["Location"].removeprefix("/console"))
+
+    before = {h["id"] for h in op.queue()["waiting"]}
+    request_handover(servers, sender)
+    handover_id = waiting_id(op, before)
+    pages = ("/", "/api/queue", f"/handovers/{handover_id}", f"/api/handovers/{handover_id}/messages")
+    crawl(op, *pages)
+    act(op, f"/handovers/{handover_id}/take")
+    assert op.send(handover_id, "Bonjour, je suis là.").status_code == 200
+    servers.say(sender, "merci, ma carte 4970 1012 3456 7893 a été débitée")
+    act(op, f"/handovers/{handover_id}/note", text="victime rassurée")
+    crawl(op, *pages)
+    act(op, f"/handovers/{handover_id}/close", outcome="advice_given")
+    crawl(op, *pages)
+    crawl(chef, *pages, "/review")
+    with db.session() as s:
+        conversation = s.scalar(select(ConversationIndex.id).where(ConversationIndex.sender_id == sender))
+    assert conversation is not None
+    crawl(chef, f"/review/{conversation}")
+    act(chef, f"/review/{conversation}/story")
+    export = chef.post("/review/export-nlu")
+    seen.append(("/review/export-nlu", export.text))
+    crawl(admin, "/audit", "/audit?action=view_conversation", "/audit?action=read_messages")
+
+    leaks = [path for path, text in seen if session in text]
+    assert leaks == [], f"the session id appears on {leaks}"
+    masked = f"web:…{session[-4:]}"  # how staff tell the conversation apart
+    assert any(masked in text for path, text in seen if path == f"/handovers/{handover_id}")
+    assert any(masked in text for path, text in seen if path == "/audit")
+    with db.session() as s:
+        assert not any(session in (a.target or "") for a in s.scalars(select(AuditLog)))
+    stories = list((servers.exports / "stories").glob("*.yml"))
+    assert stories and not any(session in story.read_text() for story in stories)

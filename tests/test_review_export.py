@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from bot import db
 from bot.privacy import CARD
-from console import annotations, export, transcripts
-from console.review_models import MessageAnnotation
+from console import annotations, export, index, review, transcripts
+from console.models import AuditLog
+from console.review_models import ConversationIndex, MessageAnnotation
 from tests import review_data
 from tests.conftest import RASA, ROOT, server_env
 from tests.review_data import Conversation, staff
@@ -243,3 +244,25 @@ def test_rasa_data_validate_accepts_the_training_data_with_an_export(tmp_path, m
         and "is listed in the domain file, but is not found in the NLU training data" not in w
     ]
     assert unexpected == []
+
+
+def test_the_story_command_takes_the_number_staff_see_and_prints_no_session_id(database, tmp_path, capsys):
+    """Staff know a web conversation by its number in the review list, never by its session id (the key to it)."""
+    sender = "web:0b6f2c4e-8d1a-4c3b-9e7f-5a2d6c8b4f2c"
+    review_data.store(
+        database, [review_data.diagnosed(sender, NOW - 600, "on m'a volé ma carte", "fraude_carte_bancaire")]
+    )
+    index.refresh(settle_seconds=0)
+    with db.session() as s:
+        number = s.scalar(select(ConversationIndex.id).where(ConversationIndex.sender_id == sender))
+        assert number is not None
+    assert review.main(["export-story", str(number)]) == 0
+    printed = capsys.readouterr()
+    assert len(list((tmp_path / "stories").glob("*.yml"))) == 1
+    assert review.main(["export-story", str(number + 1000)]) == 1
+    refused = capsys.readouterr()
+    assert f"Aucune conversation n° {number + 1000}" in refused.err
+    with db.session() as s:
+        targets = [a.target or "" for a in s.scalars(select(AuditLog).where(AuditLog.action == "export_story"))]
+    assert targets == ["web:…4f2c"]
+    assert not any(sender[4:] in text for text in (printed.out, printed.err, refused.out, refused.err, *targets))

@@ -7,6 +7,7 @@ its own conversation). The operator is a real staff account using the real conso
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -20,10 +21,11 @@ import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
+from channels import webchat
 from channels.common import EMPTY_REPLY, TRUNCATED_NOTE
 from channels.inbound import RATE_LIMIT_REPLY
 from channels.webchat import IP_LIMIT_FACTOR, MAX_STREAMS_PER_SESSION
-from tests.conftest import ROOT, start_action_server, start_rasa_server
+from tests.conftest import ACTION_TOKEN, ROOT, start_action_server, start_rasa_server
 from tests.operator import HANDOVER_ENV, NAME, Operator, create_operator
 
 CHROMIUM = "/usr/bin/chromium"
@@ -223,16 +225,16 @@ def test_stream_pushes_new_messages_as_soon_as_they_are_recorded(server: str):
     assert latency < 2, f"pushed {latency:.2f} s after the answer (the periodic re-check is 15 s)"
 
 
+REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_PREFIX = f"cyberaidetest{uuid.uuid4().hex}"  # test runs sharing the Redis server
+
+
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory) -> Iterator[List[str]]:
     """Two Rasa server instances on one database with REDIS_URL, as behind a load balancer."""
     tmp = tmp_path_factory.mktemp("webchat-redis")
     database_url = f"sqlite:///{tmp / 'webchat.db'}"
-    env = {
-        **HANDOVER_ENV,
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "REDIS_KEY_PREFIX": f"cyberaidetest{uuid.uuid4().hex}",
-    }  # test runs sharing the Redis server
+    env = {**HANDOVER_ENV, "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": REDIS_PREFIX}
     actions, action_url = start_action_server(tmp, database_url, env)
     started = []
     try:
@@ -257,6 +259,37 @@ def test_a_message_recorded_by_another_server_instance_is_pushed_at_once(two_ser
     pushed, latency = pushed_after(events, len(response.json()["messages"]))
     assert pushed == response.json()["messages"]
     assert latency < 3, f"pushed {latency:.2f} s after the answer (the periodic re-check is 15 s)"
+
+
+def test_redis_carries_a_keyed_hash_of_the_session_never_the_session_id(two_servers, monkeypatch):
+    """Whoever reads Redis (MONITOR, a shared server, a backup) must not learn the session id, the only key to the
+    conversation: the wake-ups name it by its HMAC under the servers' shared secret, and still cross instances."""
+    import redis
+
+    holder, other = two_servers
+    session = new_session()
+    listener = redis.Redis.from_url(REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(f"{REDIS_PREFIX}:webchat:notify")
+    try:
+        events = stream(holder, session)
+        assert events.messages_until_synced() == []
+        response = post(other, session, INCIDENT, client_id="hashed")
+        pushed, latency = pushed_after(events, len(response.json()["messages"]))
+        assert pushed == response.json()["messages"] and latency < 3
+        published = []
+        deadline = time.time() + 1.0  # get_message also returns None for the subscription's confirmation
+        while time.time() < deadline:
+            message = listener.get_message(timeout=0.2)
+            if message:
+                published.append(message["data"].decode())
+    finally:
+        listener.close()
+    assert published
+    secret = session.partition(":")[2]
+    for form in (secret, secret.replace("-", ""), hashlib.sha256(session.encode()).hexdigest()):
+        assert not any(form in data for data in published), form
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", ACTION_TOKEN)
+    assert {data.split(" ")[1] for data in published} == {webchat.stream_key(session)}
 
 
 def test_erased_conversation_makes_the_client_start_over(server: str):

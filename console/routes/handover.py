@@ -3,19 +3,25 @@ two-way chat, quick inserts, internal notes, take, hand back, close."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import db, handover, knowledge, privacy
+from channels import store
 from console import auth, conversations
 from console.models import HandoverNote, StaffUser
 from console.web import PREFIX, error_page, offload, posted_text, render, staff
 
 MAX_TEXT_CHARS = 4000
+# The handover page polls the messages API every few seconds: the log gets the first read of a handover by each member
+# of staff, then at most one per this period (shared by every worker and instance, channels/store.py). That says who
+# read which conversation and when, to the minute that matters, without burying the other entries under polls.
+READ_AUDIT_SECONDS = 300
 
 
 def get_handover(handover_id: int) -> Optional[handover.Handover]:
@@ -28,9 +34,39 @@ def may_act(user: StaffUser, item: handover.Handover) -> bool:
 
 
 def may_read(user: StaffUser, item: handover.Handover) -> bool:
-    """Any operator reads a waiting request (to decide to take it); afterwards only the operator who held it and
-    supervisors do: past conversations are transcripts, which operators do not browse (console/routes/review.py)."""
-    return item.state == handover.WAITING or item.operator_id == user.id or user.can("supervisor")
+    """Any operator reads a waiting request (to decide to take it), and the operator who holds it reads it while they
+    do; once it is handed back or closed, only supervisors read it: past conversations are transcripts, which
+    operators do not browse (console/routes/review.py), not even those they held."""
+    if user.can("supervisor") or item.state == handover.WAITING:
+        return True
+    return item.state == handover.OPERATOR and item.operator_id == user.id
+
+
+def _unix(moment: Optional[datetime]) -> Optional[float]:
+    return moment.replace(tzinfo=timezone.utc).timestamp() if moment else None
+
+
+def reading_window(user: StaffUser, item: handover.Handover) -> Optional[conversations.Window]:
+    """What of the victim's history the handover shows `user`: for an operator, the conversation that led to the
+    request (its Rasa session, from the close of the victim's previous handover at the earliest) up to now, never an
+    earlier conversation (may_read ends there: nothing after the close either); None (everything) for supervisors,
+    who read whole histories in the review anyway."""
+    if user.can("supervisor"):
+        return None
+    with db.session() as s:
+        previous = s.scalar(
+            select(func.max(handover.Handover.closed_at)).where(
+                handover.Handover.sender_id == item.sender_id, handover.Handover.id < item.id
+            )
+        )
+    return conversations.Window(_unix(item.requested_at) or 0.0, _unix(previous))
+
+
+def audit_read(user: StaffUser, item: handover.Handover) -> None:
+    """A read of the messages API in the audit log, once per READ_AUDIT_SECONDS per member of staff and handover."""
+    reads = store.space("console:message-reads", max_items=100_000, ttl_seconds=READ_AUDIT_SECONDS)
+    if reads.claim(f"{user.id}:{item.id}"):
+        auth.audit(user, "read_messages", audit_target(item))
 
 
 def audit_target(item: handover.Handover) -> str:
@@ -121,8 +157,7 @@ def register(bp: Blueprint) -> None:
             message = (
                 f"Cette conversation est prise en charge par {item.operator_name}."
                 if item.state == handover.OPERATOR
-                else "Cette conversation est terminée : seuls le conseiller qui l'a tenue et les superviseurs "
-                "peuvent la relire."
+                else "Cette conversation est terminée : seuls les superviseurs peuvent la relire."
             )
             return error_page(request, 403, message)
         await offload(auth.audit, user, "view_conversation", audit_target(item))
@@ -138,7 +173,9 @@ def register(bp: Blueprint) -> None:
             summary=privacy.redact_value(item.summary or {}, phones=False),
             waited=waited(item),
             who=privacy.mask_sender(item.sender_id),
-            messages=await conversations.transcript(request.app.ctx.agent, item.sender_id),
+            messages=await conversations.transcript(
+                request.app.ctx.agent, item.sender_id, window=await offload(reading_window, user, item)
+            ),
         )
 
     @bp.get("/api/handovers/<handover_id:int>/messages")
@@ -150,7 +187,9 @@ def register(bp: Blueprint) -> None:
         if not may_read(request.ctx.user, item):
             return response.json({"error": "Accès refusé."}, status=403)
         after = int(request.args.get("after", -1))
-        items = await conversations.transcript(request.app.ctx.agent, item.sender_id, after)
+        await offload(audit_read, request.ctx.user, item)
+        window = await offload(reading_window, request.ctx.user, item)
+        items = await conversations.transcript(request.app.ctx.agent, item.sender_id, after, window)
         return response.json({"state": item.state, "messages": items})
 
     @bp.post("/handovers/<handover_id:int>/take")
