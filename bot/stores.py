@@ -10,9 +10,12 @@ one place every turn reads its tracker from.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
-from typing import Any, Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text, TypeVar
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
@@ -74,8 +77,29 @@ def listening_again(tracker: Optional[DialogueStateTracker]) -> Optional[Dialogu
     return tracker
 
 
+T = TypeVar("T")
+SQL_THREADS = 4  # per server process: more turns at once than that wait their turn, as they would for the database
+_sql_pool = ThreadPoolExecutor(max_workers=SQL_THREADS, thread_name_prefix="tracker-sql")
+_thread_loop = threading.local()
+
+
+def _run_in_this_thread(coroutine: Callable[..., Awaitable[T]], *args: Any) -> T:
+    loop = getattr(_thread_loop, "loop", None)
+    if loop is None:
+        loop = _thread_loop.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coroutine(*args))
+
+
+async def _off_the_loop(coroutine: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Runs one of Rasa's SQL tracker store methods in a thread of its own. They are `async` but make blocking
+    SQLAlchemy calls: on the server's event loop, every turn of every victim waited while one turn's events were read
+    from or written to the database (issue 17). Each thread has its own loop, as the methods await nothing else."""
+    return await asyncio.get_running_loop().run_in_executor(_sql_pool, _run_in_this_thread, coroutine, *args)
+
+
 class DatabaseTrackerStore(SQLTrackerStore):
-    """The SQL tracker store on `DATABASE_URL`: the transcript of record."""
+    """The SQL tracker store on `DATABASE_URL`: the transcript of record. Its reads and writes of a turn run off the
+    event loop (`_off_the_loop`)."""
 
     def __init__(self, domain: Any = None, host: Optional[Text] = None, event_broker: Any = None, **kwargs: Any):
         # Rasa passes `url` from endpoints.yml as `host`; a full URL there is used as is.
@@ -85,10 +109,13 @@ class DatabaseTrackerStore(SQLTrackerStore):
             super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        return listening_again(await super().retrieve(sender_id))
+        return listening_again(await _off_the_loop(super().retrieve, sender_id))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
+        if self.event_broker is None:
+            await _off_the_loop(super().save, tracker)
+        else:  # a broker's connection belongs to the server's loop: Rasa's own way
+            await super().save(tracker)
         _saved_here.set(tracker)
 
 
