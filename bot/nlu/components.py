@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 import joblib
+import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -114,10 +115,21 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
         )
         return make_pipeline(features, LogisticRegression(C=C, max_iter=2000, random_state=random_seed))
 
+    @staticmethod
+    def _fast(model: Any) -> Any:
+        """The same model, its weights laid out for one message at a time. Logistic regression multiplies the
+        message's sparse features by `coef_.T`; with `coef_` in C order that transpose is copied at every call (37
+        intents x 54,000 features: 16 MB, 10 ms a message, measured in issue 17). In Fortran order the transpose is
+        already contiguous: same numbers, no copy."""
+        classifier = model.steps[-1][1]
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+        return model
+
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         self._model = self.pipeline(self._config["C"], self._config["random_seed"])
         self._model.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
+        self._fast(self._model)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / "linear_intent.joblib")
         return self._resource
@@ -126,7 +138,7 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     def load(cls, config, model_storage, resource, execution_context, **kwargs: Any) -> "LinearIntentEnsemble":
         try:
             with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / "linear_intent.joblib")
+                model = cls._fast(joblib.load(directory / "linear_intent.joblib"))
         except ValueError:  # not trained (no intent examples)
             model = None
         return cls(config, model_storage, resource, model)

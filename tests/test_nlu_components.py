@@ -1,0 +1,37 @@
+"""The linear half of the intent ensemble (bot/nlu/components.py) as the server loads it from a model archive."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.components import LinearIntentEnsemble
+
+EXAMPLES = {
+    "hameconnage": ["j'ai recu un sms chronopost pour un colis", "un faux mail de la banque m'a demandé mon code"],
+    "piratage_compte": ["mon compte instagram a été piraté", "je ne peux plus me connecter a mon facebook"],
+    "rancongiciel": ["tous nos fichiers sont chiffrés, on demande une rançon", "les serveurs de la mairie sont bloqués"],
+}
+
+
+@pytest.fixture
+def trained():
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    component = LinearIntentEnsemble({"weight": 1.0}, model_storage=None, resource=None)
+    component._model = component.pipeline(C=10.0, random_seed=42)
+    component._model.fit([m.get("text") for m in data.intent_examples], [m.get("intent") for m in data.intent_examples])
+    return component
+
+
+def test_the_weights_are_laid_out_for_one_message_at_a_time_with_the_same_scores(trained):
+    texts = ["on m'a piraté mon compte", "sms bizarre pour un colis", "fichiers chiffrés au bureau"]
+    before = trained._model.predict_proba(texts)
+    assert not trained._model.steps[-1][1].coef_.T.flags["C_CONTIGUOUS"]  # as scikit-learn leaves it: copied per call
+    fast = LinearIntentEnsemble._fast(trained._model)
+    assert fast.steps[-1][1].coef_.T.flags["C_CONTIGUOUS"]
+    assert np.array_equal(fast.predict_proba(texts), before)
+    message = Message(data={"text": texts[0]})
+    trained.process([message])
+    assert message.get("intent")["name"] == "piratage_compte"
