@@ -12,7 +12,10 @@ from bot.nlu.components import LinearIntentEnsemble
 EXAMPLES = {
     "hameconnage": ["j'ai recu un sms chronopost pour un colis", "un faux mail de la banque m'a demandé mon code"],
     "piratage_compte": ["mon compte instagram a été piraté", "je ne peux plus me connecter a mon facebook"],
-    "rancongiciel": ["tous nos fichiers sont chiffrés, on demande une rançon", "les serveurs de la mairie sont bloqués"],
+    "rancongiciel": [
+        "tous nos fichiers sont chiffrés, on demande une rançon",
+        "les serveurs de la mairie sont bloqués",
+    ],
 }
 
 
