@@ -7,7 +7,7 @@ makes several action calls (the form's validation, the form, the advice). Measur
 third of the Rasa server's CPU. The schema never changes, so it is checked once, here, and the compiled validator is
 reused: same schema, same errors (a malformed response is still refused), about 2 ms a call.
 
-Installed by bot/stores.py, the module every Rasa server process of this project loads (endpoints.yml).
+Installed by bot/stores.py's tracker store, which every Rasa server process of this project builds (endpoints.yml).
 """
 
 from __future__ import annotations

@@ -25,11 +25,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
-from bot import action_responses, db, logs, settings
+from bot import db, logs, settings
 
 logger = logging.getLogger(__name__)
 logs.install()
-action_responses.install()  # see bot/action_responses.py: the action server's answers, checked fast
 _repaired: "dict[str, int]" = {}  # sender -> events count when last repaired: one warning per broken state
 MAX_REMEMBERED_REPAIRS = 10_000
 
@@ -107,6 +106,12 @@ class DatabaseTrackerStore(SQLTrackerStore):
         db.make_sqlite_dir(url)
         with db.schema_lock(url):  # every worker creates Rasa's `events` table if missing: one at a time
             super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        # Built once per Rasa server process: the place to speed up its check of the action server's answers.
+        # Imported here, not at the top: it loads Rasa's actions and policies (TensorFlow, 10 s), which the CLI
+        # commands that import this module for its tables (console.schema, via channels.sms) do not need.
+        from bot import action_responses
+
+        action_responses.install()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return listening_again(await _off_the_loop(super().retrieve, sender_id))

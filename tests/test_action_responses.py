@@ -7,7 +7,6 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-import bot.stores  # noqa: F401  (installs the check, as the Rasa server does when it loads endpoints.yml)
 from bot import action_responses
 
 VALID = [
@@ -28,6 +27,18 @@ INVALID = [
     {"events": [{"event": "unknown_event"}]},
     {"responses": "Bonjour"},
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tracker_store(tmp_path_factory):
+    """The project's tracker store, built as the Rasa server builds it from endpoints.yml: it installs the check."""
+    from rasa.shared.core.domain import Domain
+
+    from bot.stores import DatabaseTrackerStore
+
+    store = DatabaseTrackerStore(Domain.empty(), host=f"sqlite:///{tmp_path_factory.mktemp('db')}/events.db")
+    yield store
+    store.engine.dispose()
 
 
 def test_the_rasa_server_uses_the_compiled_check():
