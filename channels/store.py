@@ -21,7 +21,7 @@ import math
 import secrets
 import time
 from collections import OrderedDict, deque
-from typing import Any, Deque, Dict, Optional, Union
+from typing import Any, Callable, Deque, Dict, Optional, Union
 
 from bot import settings
 
@@ -128,51 +128,50 @@ class RedisSpace:
     def _key(self, key: str) -> str:
         return self._prefix + key
 
-    def _call(self, fallback: Any, operation: str, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, fallback: Any, operation: str, action: Callable[[], Any]) -> Any:
+        """`action()`, or `fallback` when Redis fails: a dead Redis must not stop a victim's message (the space acts
+        as empty, and a rate limit lets the message through)."""
         import redis
 
         try:
-            return getattr(self._client, operation)(*args, **kwargs)
+            return action()
         except redis.RedisError as error:
             logger.warning("Redis %s on %s failed (%s): the space acts as empty", operation, self.name, error)
             return fallback
 
     def get(self, key: str, default: Any = None) -> Any:
-        raw = self._call(None, "get", self._key(key))
+        raw = self._call(None, "get", lambda: self._client.get(self._key(key)))
         return default if raw is None else json.loads(raw)
 
     def put(self, key: str, value: Any) -> None:
-        self._call(None, "set", self._key(key), json.dumps(value), px=self._ttl_ms)
+        self._call(None, "set", lambda: self._client.set(self._key(key), json.dumps(value), px=self._ttl_ms))
 
     def take(self, key: str, default: Any = None) -> Any:
-        raw = self._call(None, "getdel", self._key(key))
+        raw = self._call(None, "getdel", lambda: self._client.getdel(self._key(key)))
         return default if raw is None else json.loads(raw)
 
     def discard(self, key: str) -> None:
-        self._call(None, "delete", self._key(key))
+        self._call(None, "delete", lambda: self._client.delete(self._key(key)))
 
     def claim(self, key: str) -> bool:
-        return bool(self._call(True, "set", self._key(key), "1", nx=True, px=self._ttl_ms))
+        return bool(self._call(True, "set nx", lambda: self._client.set(self._key(key), "1", nx=True, px=self._ttl_ms)))
 
     def hit(self, key: str, limit: int) -> bool:
-        import redis
-
         now = time.time()  # shared by every process and machine, unlike time.monotonic()
         member = f"{now:.6f}:{secrets.token_hex(4)}"
-        try:
-            return bool(self._hit(keys=[self._key(key)], args=[now, self.ttl, limit, member, self._ttl_ms]))
-        except redis.RedisError as error:
-            logger.warning("Redis rate-limit window on %s failed (%s): the message is let through", self.name, error)
-            return True
+        args = [now, self.ttl, limit, member, self._ttl_ms]
+        return bool(self._call(True, "sliding window", lambda: self._hit(keys=[self._key(key)], args=args)))
 
     def count(self, key: str) -> int:
-        return int(self._call(0, "zcount", self._key(key), time.time() - self.ttl, "+inf"))
+        return int(self._call(0, "zcount", lambda: self._client.zcount(self._key(key), time.time() - self.ttl, "+inf")))
 
     def __contains__(self, key: str) -> bool:
-        return bool(self._call(0, "exists", self._key(key)))
+        return bool(self._call(0, "exists", lambda: self._client.exists(self._key(key))))
 
     def __len__(self) -> int:
-        return sum(1 for _ in self._call([], "scan_iter", match=self._prefix + "*", count=1000))
+        # Counted inside the guard: scan_iter fails while iterating, not when called.
+        scan = lambda: sum(1 for _ in self._client.scan_iter(match=self._prefix + "*", count=1000))  # noqa: E731
+        return int(self._call(0, "scan", scan))
 
 
 Space = Union[MemorySpace, RedisSpace]
