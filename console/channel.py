@@ -19,7 +19,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot import db, handover, settings
-from channels import store
+from channels import server, store
 from console import conversations, retention, review, routes
 from console.web import PREFIX
 
@@ -76,4 +76,5 @@ class ConsoleInput(InputChannel):
                 job.cancel()
 
         routes.register(bp)
+        server.configure_on_start(bp)
         return bp
