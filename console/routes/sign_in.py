@@ -1,4 +1,4 @@
-"""Signing in and out (/console/login, /console/logout)."""
+"""Signing in and out (/console/login, /console/logout). What is refused before any hash: console/login_guard.py."""
 
 from __future__ import annotations
 
@@ -6,10 +6,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from console import auth
+from bot import settings
+from channels.inbound import client_address
+from console import auth, login_guard
 from console.web import PREFIX, offload, render, staff
 
-_throttle = auth.LoginThrottle()
+_throttle = login_guard.LoginThrottle()
+_gate = login_guard.HashGate()
+BUSY = "Trop de connexions en cours. Réessayez dans quelques secondes."
+
+
+def _refused(message: str, seconds: float) -> HTTPResponse:
+    page = render("login.html", status=429, error=message)
+    page.headers["Retry-After"] = login_guard.retry_after(seconds)
+    return page
 
 
 def register(bp: Blueprint) -> None:
@@ -20,19 +30,30 @@ def register(bp: Blueprint) -> None:
     @bp.post("/login")
     async def login(request: Request) -> HTTPResponse:
         email = (request.form.get("email") or "").strip().lower()
-        if _throttle.blocked(email):
-            return render("login.html", status=429, error="Trop de tentatives. Réessayez dans quelques minutes.")
-        user = await offload(auth.authenticate, email, request.form.get("password") or "")
+        if len(email) > login_guard.MAX_EMAIL_CHARS:
+            return render("login.html", status=400, error="Cette adresse e-mail est trop longue.")
+        address = client_address(request)
+        wait = _throttle.wait(email, address)
+        if wait > 0:
+            return _refused(f"Trop de tentatives. Réessayez {login_guard.in_words(wait)}.", wait)
+        if not await _gate.enter(priority=_throttle.known(email, address)):
+            return _refused(BUSY, 1)
+        try:
+            user = await offload(auth.authenticate, email, request.form.get("password") or "")
+        finally:
+            _gate.leave()
         if user is None:
-            _throttle.failed(email)
+            _throttle.failed(email, address)
             return render("login.html", status=401, error="Adresse e-mail ou mot de passe incorrect.")
+        _throttle.succeeded(email, address)
         token, _ = await offload(auth.open_session, user)
         await offload(auth.audit, user, "login")
         page = response.redirect(f"{PREFIX}/")
         page.cookies[auth.COOKIE] = token
         cookie = page.cookies[auth.COOKIE]
         cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", PREFIX
-        cookie["secure"] = request.scheme == "https"
+        # STAFF_COOKIE_SECURE=0 is for plain-http development: the cookie would otherwise never come back.
+        cookie["secure"] = settings.current().staff_cookie_secure or request.scheme == "https"
         return page
 
     @bp.post("/logout")
