@@ -21,7 +21,7 @@ from sanic import Blueprint
 from bot import db, handover, settings
 from channels import server, store
 from console import conversations, retention, review, routes
-from console.web import PREFIX
+from console.web import PREFIX, BadQuery, bad_query, ids_in_range, security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -77,4 +77,7 @@ class ConsoleInput(InputChannel):
 
         routes.register(bp)
         server.configure_on_start(bp)
+        bp.middleware(ids_in_range, "request")
+        bp.middleware(security_headers, "response")
+        bp.exception(BadQuery)(bad_query)
         return bp
