@@ -154,7 +154,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("STAFF_SESSION_HOURS", "staff_session_hours", "8", _integer("d'heures", 1)),
     Variable("STAFF_COOKIE_SECURE", "staff_cookie_secure", "1", _flag),
     Variable("STAFF_LOGIN_HASHES_AT_ONCE", "staff_login_hashes_at_once", "1", _integer("de calculs", 1)),
-    Variable("STAFF_LOGIN_HASHES_PER_SECOND", "staff_login_hashes_per_second", "2", _integer("de calculs", 1)),
+    Variable("STAFF_LOGIN_HASHES_PER_SECOND", "staff_login_hashes_per_second", "1", _integer("de calculs", 1)),
     Variable("KEEP_ORIGINAL_TEXT", "keep_original_text", "0", _flag),
     Variable("REDACT_STORED_AFTER_MINUTES", "redact_stored_after_minutes", "120", _integer("de minutes")),
     Variable("SCRUB_INTERVAL_SECONDS", "scrub_interval_seconds", "300", _integer("de secondes", 1)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -16,7 +18,9 @@ _gate = login_guard.HashGate()
 BUSY = "Trop de connexions en cours. Réessayez dans quelques secondes."
 
 
-def _refused(message: str, seconds: float) -> HTTPResponse:
+async def _refused(message: str, seconds: float) -> HTTPResponse:
+    """429 with Retry-After, after login_guard.REFUSAL_PAUSE_SECONDS."""
+    await asyncio.sleep(login_guard.REFUSAL_PAUSE_SECONDS)
     page = render("login.html", status=429, error=message)
     page.headers["Retry-After"] = login_guard.retry_after(seconds)
     return page
@@ -35,11 +39,11 @@ def register(bp: Blueprint) -> None:
         address = client_address(request)
         wait = _throttle.wait(email, address)
         if wait > 0:
-            return _refused(f"Trop de tentatives. Réessayez {login_guard.in_words(wait)}.", wait)
+            return await _refused(f"Trop de tentatives. Réessayez {login_guard.in_words(wait)}.", wait)
         if not await _gate.enter(priority=_throttle.known(email, address)):
-            return _refused(BUSY, 1)
+            return await _refused(BUSY, 1)
         try:
-            user = await offload(auth.authenticate, email, request.form.get("password") or "")
+            user = await _gate.run(auth.authenticate, email, request.form.get("password") or "")
         finally:
             _gate.leave()
         if user is None:
