@@ -29,7 +29,9 @@ from bot import settings
 from channels import store
 
 MAX_EMAIL_CHARS = 254  # the longest address SMTP can carry (RFC 5321 path, less the brackets)
-MAX_KEYS = 100_000  # per kind: addresses, accounts, pairs, known pairs
+# Per kind (addresses, accounts, pairs, known pairs), each [failures, last failure's time] under a 128-bit digest:
+# about 16 MB per kind when full, in memory.
+MAX_KEYS = 50_000
 FAILURE_MEMORY_SECONDS = 3600.0  # a failure counts for an hour after the last one
 ADDRESS_DELAY_CAP = 900.0  # one address guessing (or one pair): 1 try per 15 min once past 10 failures
 # The per-account delay must slow a guesser who spreads over many addresses, and must never keep the real operator
@@ -58,7 +60,7 @@ def delay_after(failures: int, cap: float) -> float:
 
 
 def _digest(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()[:32]
 
 
 class LoginThrottle:
@@ -77,7 +79,8 @@ class LoginThrottle:
         record = self._space(kind).get(key)
         if not record:
             return 0.0
-        return max(0.0, record["last"] + delay_after(record["failures"], cap) - self.clock())
+        failures, last = record
+        return max(0.0, last + delay_after(failures, cap) - self.clock())
 
     def known(self, email: str, address: str) -> bool:
         """True when this address signed in to this account in the last KNOWN_SECONDS."""
@@ -98,8 +101,8 @@ class LoginThrottle:
             ("account", _digest(email)),
         ):
             space = self._space(kind)
-            failures = (space.get(key) or {}).get("failures", 0)
-            space.put(key, {"failures": min(failures + 1, MAX_COUNTED), "last": self.clock()})
+            failures = (space.get(key) or [0])[0]
+            space.put(key, [min(failures + 1, MAX_COUNTED), self.clock()])
 
     def succeeded(self, email: str, address: str) -> None:
         """The address is known to the account from now on, and the pair's failures are forgiven; the address's

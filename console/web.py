@@ -2,7 +2,8 @@
 blocking work off the loop.
 
 The console runs inside the Rasa server's event loop, which also serves every victim: database calls and password
-hashing go through `offload` (a worker thread), never straight from a handler.
+hashing go through `offload` (a worker thread), never straight from a handler; a sign-in's hash goes through the
+budget of console/login_guard.py.
 """
 
 from __future__ import annotations

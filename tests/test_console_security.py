@@ -25,6 +25,7 @@ from bot import db, handover
 from channels import store
 from console import auth, login_guard
 from console.models import StaffUser
+from console.routes.sign_in import BUSY
 from tests.conftest import Bot, start_action_server, start_rasa_server
 
 PASSWORD = "un mot de passe très long"
@@ -126,7 +127,7 @@ def test_the_throttle_keeps_digests_in_bounded_spaces(throttle):
         space = store._spaces[f"console:login:{kind}"]
         assert space.max_items == login_guard.MAX_KEYS
         keys = list(space._items)
-        assert keys and all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)
+        assert keys and all(re.fullmatch(r"[0-9a-f]{32}", key) for key in keys)
 
 
 def test_the_hash_gate_refuses_at_once_past_its_caps(monkeypatch):
@@ -220,15 +221,21 @@ def servers(tmp_path_factory):
         os.environ["DATABASE_URL"] = previous
 
 
-def login(servers: Bot, email: str, password: str, address: str, **kwargs) -> requests.Response:
-    return requests.post(
-        f"{servers.base_url}/console/login",
-        data={"email": email, "password": password},
-        headers={"X-Forwarded-For": address},
-        allow_redirects=False,
-        timeout=30,
-        **kwargs,
-    )
+def login(servers: Bot, email: str, password: str, address: str, patient: bool = True) -> requests.Response:
+    """A sign-in; a `patient` one comes back once the process has hashing time again (one hash a second), as a
+    person would: the tests here sign in one after the other, faster than that."""
+    for _ in range(5):
+        answer = requests.post(
+            f"{servers.base_url}/console/login",
+            data={"email": email, "password": password},
+            headers={"X-Forwarded-For": address},
+            allow_redirects=False,
+            timeout=30,
+        )
+        if not (patient and answer.status_code == 429 and BUSY in answer.text):
+            break
+        time.sleep(int(answer.headers["Retry-After"]))
+    return answer
 
 
 def signed_in(servers: Bot, email: str = OPERATOR, address: str = "") -> dict:
@@ -291,7 +298,7 @@ def test_an_attack_from_other_addresses_does_not_keep_the_operator_out(servers):
     signed_in(servers, OPERATOR, usual)
     codes = []
     for _ in range(6):  # a guesser on the operator's account, from a new address each time
-        codes.append(login(servers, OPERATOR, "devinette numéro un", next(_more_addresses)).status_code)
+        codes.append(login(servers, OPERATOR, "devinette numéro un", next(_more_addresses), patient=False).status_code)
         time.sleep(1.1)  # under the hash budget: each try reaches the password check or the account's delay
     assert 401 in codes and set(codes) <= {401, 429}
     started = time.monotonic()
@@ -299,25 +306,24 @@ def test_an_attack_from_other_addresses_does_not_keep_the_operator_out(servers):
     assert answer.status_code == 302 and time.monotonic() - started < 5
 
 
-def test_a_flood_of_sign_ins_is_refused_at_once_without_hashing(servers):
+def test_a_flood_of_sign_ins_is_refused_without_hashing(servers):
     answers, lock = [], threading.Lock()
 
     def attacker(n: int) -> None:
-        started = time.monotonic()
-        answer = login(servers, f"inconnu{n}@example.org", "n'importe quoi ici", new_address())
+        answer = login(servers, f"inconnu{n}@example.org", "n'importe quoi ici", new_address(), patient=False)
         with lock:
-            answers.append((answer, time.monotonic() - started))
+            answers.append(answer)
 
     threads = [threading.Thread(target=attacker, args=(n,)) for n in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    hashed = [a for a, _ in answers if a.status_code == 401]
-    busy = [(a, seconds) for a, seconds in answers if a.status_code == 429]
+    hashed = [a for a in answers if a.status_code == 401]
+    busy = [a for a in answers if a.status_code == 429]
     assert len(hashed) + len(busy) == 16
     assert 1 <= len(hashed) <= 3  # 1 hash a second (STAFF_LOGIN_HASHES_PER_SECOND), one at a time
-    assert all(a.headers["Retry-After"] == "1" and "Trop de connexions en cours" in a.text for a, _ in busy)
+    assert all(a.headers["Retry-After"] == "1" and BUSY in a.text for a in busy)
 
 
 def test_an_email_over_254_characters_is_refused_before_any_hash_or_count(servers):
