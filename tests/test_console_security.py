@@ -368,3 +368,31 @@ def test_bad_query_values_answer_400_never_500(servers):
     assert requests.get(f"{base}/review", params={"since": "2024-01-01"}, headers=admin, timeout=60).ok
     for path in ("/handovers/99999999999999999999", "/review/99999999999999999999"):
         assert requests.get(f"{base}{path}", headers=admin, timeout=20).status_code == 404
+
+
+def test_the_web_chat_pages_and_widget_say_nosniff_and_no_referrer_and_stay_embeddable(servers):
+    for path in ("/", "/confidentialite", "/webhooks/webchat/static/widget.js", "/webhooks/webchat/notice"):
+        answer = requests.get(f"{servers.base_url}{path}", timeout=20)
+        assert answer.status_code == 200, path
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", path
+        assert answer.headers["Referrer-Policy"] == "no-referrer", path
+        # Any site may embed the widget: nothing here forbids framing or cross-origin use.
+        assert "X-Frame-Options" not in answer.headers and "Content-Security-Policy" not in answer.headers, path
+    widget = requests.get(f"{servers.base_url}/webhooks/webchat/static/widget.js", timeout=20)
+    assert (
+        widget.headers["Content-Type"].startswith("text/javascript")
+        and widget.headers["Access-Control-Allow-Origin"] == "*"
+    )
+
+
+def test_behind_the_trusted_proxy_the_server_knows_it_is_reached_over_https(servers):
+    """Sanic's own proxy settings follow TRUSTED_PROXIES: the scheme the proxy saw is the request's (the web chat's
+    notice links to the privacy page with it, PUBLIC_URL being unset here)."""
+    proxied = {"X-Forwarded-For": new_address(), "X-Forwarded-Proto": "https"}
+    notice = requests.get(f"{servers.base_url}/webhooks/webchat/notice", headers=proxied, timeout=20).json()
+    assert notice["url"].startswith("https://")
+    # Without the X-Forwarded-For entry a proxy adds, the header is not read.
+    notice = requests.get(
+        f"{servers.base_url}/webhooks/webchat/notice", headers={"X-Forwarded-Proto": "https"}, timeout=20
+    ).json()
+    assert notice["url"].startswith("http://")
