@@ -17,7 +17,7 @@ VENV := .venv
 RASA := $(VENV)/bin/rasa
 MODELS := models
 
-.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load clean
+.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load bench-login-attack clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench-dialogue - the conversation fuzzer at length, and 35 follow-ups after the advice per incident"
 	@echo "make bench-sms - every incident by SMS (TwiML and REST API): SMS, segments, SUITE round trips, where the advice starts"
 	@echo "make bench-load - many victims at once over REST: capacity curve of the project and of plain rasa run"
+	@echo "make bench-login-attack - a victim's reply p95 alone and during 50 concurrent bad staff sign-ins"
 
 install: $(VENV)/.installed
 
@@ -110,6 +111,10 @@ bench-sms: train
 # Many victims at once (REST, PostgreSQL, Redis): the project with production settings, then plain `rasa run`.
 bench-load: train
 	$(VENV)/bin/python benchmarks/bench_load.py
+
+# A victim's REST replies while 50 clients flood /console/login with wrong passwords (console/login_guard.py).
+bench-login-attack: train
+	$(VENV)/bin/python benchmarks/bench_login_attack.py
 
 clean:
 	rm -rf $(MODELS) results .pytest_cache

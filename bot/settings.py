@@ -152,6 +152,9 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("HANDOVER_OPENING_HOURS", "handover_opening_hours", "lun-ven 09:00-18:00", _opening_hours),
     Variable("HANDOVER_WAIT_SECONDS", "handover_wait_seconds", "300", _integer("de secondes", 1)),
     Variable("STAFF_SESSION_HOURS", "staff_session_hours", "8", _integer("d'heures", 1)),
+    Variable("STAFF_COOKIE_SECURE", "staff_cookie_secure", "1", _flag),
+    Variable("STAFF_LOGIN_HASHES_AT_ONCE", "staff_login_hashes_at_once", "1", _integer("de calculs", 1)),
+    Variable("STAFF_LOGIN_HASHES_PER_SECOND", "staff_login_hashes_per_second", "1", _integer("de calculs", 1)),
     Variable("KEEP_ORIGINAL_TEXT", "keep_original_text", "0", _flag),
     Variable("REDACT_STORED_AFTER_MINUTES", "redact_stored_after_minutes", "120", _integer("de minutes")),
     Variable("SCRUB_INTERVAL_SECONDS", "scrub_interval_seconds", "300", _integer("de secondes", 1)),
@@ -201,6 +204,10 @@ class Settings:
     handover_opening_hours: str
     handover_wait_seconds: int
     staff_session_hours: int
+    staff_cookie_secure: bool  # the sign-in cookie only over HTTPS; 0 for plain-http development only
+    # Argon2 at sign-in, per server process: at most this many at once and per second (console/login_guard.py)
+    staff_login_hashes_at_once: int
+    staff_login_hashes_per_second: int
     keep_original_text: bool
     redact_stored_after_minutes: int
     scrub_interval_seconds: int  # how often the server redacts the stored texts that passed the grace period

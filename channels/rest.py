@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import settings, tokens, vocabulary
+from channels import server
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class RestInput(InputChannel):
         token = settings.current().rest_token
         inbound = Inbound(CHANNEL, MAX_BODY_BYTES, address_factor=IP_LIMIT_FACTOR)
         inbound.serve_health(blueprint)
+        server.configure_on_start(blueprint)
 
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

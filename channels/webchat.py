@@ -80,6 +80,10 @@ MAX_STREAMS_PER_SESSION = 8  # several tabs of the same site share a session; mo
 ALWAYS_OFFERED = {self_erasure.REQUEST_PAYLOAD: "Effacer mes données"}
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+# On every response here: the widget's files are run as what they say they are, and the pages' links (official
+# reporting services) do not tell other sites that a victim came from here. Nothing that would stop a third-party
+# site embedding the widget (no frame or resource policy).
+PLAIN_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 # Tells Rasa's CORS extension (sanic_cors) that this response's CORS headers are set: with `rasa run --cors "*"` it
 # would add a second Access-Control-Allow-Origin, which browsers reject.
 _SANIC_CORS_EVALUATED = "_sanic_cors_e"
@@ -331,7 +335,7 @@ def _cors(request: Request) -> Dict[str, str]:
 def _json(body: Any, status: int = 200, request: Optional[Request] = None) -> HTTPResponse:
     if request is not None:
         setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
-    return response.json(body, status=status, headers={**CORS_HEADERS, "Cache-Control": "no-store"})
+    return response.json(body, status=status, headers={**CORS_HEADERS, **PLAIN_HEADERS, "Cache-Control": "no-store"})
 
 
 def _last_event_id(request: Request) -> int:
@@ -413,7 +417,7 @@ async def _stream(request: Request) -> Optional[HTTPResponse]:
         setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
         stream = await request.respond(
             content_type="text/event-stream; charset=utf-8",
-            headers={**CORS_HEADERS, "Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            headers={**CORS_HEADERS, **PLAIN_HEADERS, "Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
         await stream.send(f"retry: {RETRY_MILLISECONDS}\n\n")
         failing = synced = False
@@ -485,9 +489,11 @@ class _RootPageBlueprint(Blueprint):
         if request.method not in ("GET", "HEAD"):
             return None
         if request.path == "/":
-            return await response.file(STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8")
+            return await response.file(
+                STATIC_DIR / "index.html", mime_type="text/html; charset=utf-8", headers=PLAIN_HEADERS
+            )
         if request.path.rstrip("/") == privacy_notice.PATH:
-            return response.html(privacy_notice.page(), headers={"Cache-Control": "no-cache"})
+            return response.html(privacy_notice.page(), headers={**PLAIN_HEADERS, "Cache-Control": "no-cache"})
         return None
 
 
@@ -511,7 +517,7 @@ class WebChatInput(InputChannel):
             return await response.file(
                 STATIC_DIR / name,
                 mime_type=WIDGET_FILES[name],
-                headers={**CORS_HEADERS, "Cache-Control": "public, max-age=600"},
+                headers={**CORS_HEADERS, **PLAIN_HEADERS, "Cache-Control": "public, max-age=600"},
             )
 
         @blueprint.route("/notice", methods=["GET"])

@@ -12,11 +12,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from bot import db, erasure, privacy, settings
-from channels import store
 from console.models import ROLES, SIGNED_IN, AuditLog, StaffSession, StaffUser, utcnow
 
 COOKIE = "cyberaide_staff"
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# Argon2id with the library's recommended memory and time costs, on one lane: one sign-in takes one core, never all
+# of the cores the victims' conversations run on. A hash made with other parameters is redone at the next sign-in.
+_hasher = PasswordHasher(parallelism=1)
 MIN_PASSWORD_LENGTH = 12
 PENDING_SECONDS = 300  # between the password and the TOTP code (or its enrolment)
 
@@ -141,22 +142,3 @@ def _record_forgotten(sender_ids: Sequence[str], counts: Dict[str, int], user: O
 
 
 erasure.on_forgotten(_record_forgotten)
-
-
-class LoginThrottle:
-    """At most `limit` failed sign-ins per e-mail address in `window` seconds, counted in a space of
-    channels/store.py: shared by every worker and instance with REDIS_URL. Addresses are counted by their digest."""
-
-    def __init__(self, limit: int = 5, window: float = 900):
-        self.limit, self.window = limit, window
-        self.failures = store.space("console:login-failures", max_items=100_000, ttl_seconds=window)
-
-    @staticmethod
-    def _key(email: str) -> str:
-        return hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()
-
-    def blocked(self, key: str) -> bool:
-        return self.failures.count(self._key(key)) >= self.limit
-
-    def failed(self, key: str) -> None:
-        self.failures.hit(self._key(key), limit=self.limit * 10)  # counted even past the limit: a bound, no cap

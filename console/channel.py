@@ -19,9 +19,9 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
 from bot import db, handover, settings
-from channels import store
+from channels import server, store
 from console import conversations, retention, review, routes
-from console.web import PREFIX
+from console.web import PREFIX, BadQuery, bad_query, ids_in_range, security_headers
 
 logger = logging.getLogger(__name__)
 
@@ -76,4 +76,8 @@ class ConsoleInput(InputChannel):
                 job.cancel()
 
         routes.register(bp)
+        server.configure_on_start(bp)
+        bp.middleware(ids_in_range, "request")
+        bp.middleware(security_headers, "response")
+        bp.exception(BadQuery)(bad_query)
         return bp

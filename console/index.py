@@ -12,6 +12,7 @@ several processes at once: the cursor row is locked for the duration of a batch.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field, fields
@@ -347,6 +348,9 @@ def _bool(value: Optional[str]) -> bool:
     return (value or "").strip().lower() in ("1", "on", "true", "oui", "yes")
 
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
 @dataclass
 class Filters:
     since: Optional[date] = None
@@ -371,7 +375,10 @@ class Filters:
             value = (args.get(name) or "").strip()
             if value:
                 try:
-                    setattr(filters, name, date.fromisoformat(value))
+                    day = date.fromisoformat(value)
+                    if not FIRST_DAY <= day <= LAST_DAY:  # past these, the day's bounds in seconds overflow
+                        raise ValueError
+                    setattr(filters, name, day)
                 except ValueError:
                     errors.append(f"La {label} « {value[:20]} » n'est pas une date valide (AAAA-MM-JJ).")
         channel = (args.get("channel") or "").strip()
@@ -481,12 +488,15 @@ def encode_cursor(row: Any) -> str:
     return f"{row.last_at!r}_{row.id}"
 
 
+# What encode_cursor writes: a float's repr, "_", a row id an INTEGER column holds (anything else is refused: 400).
+CURSOR = re.compile(r"(-?[0-9]+(?:\.[0-9]+)?(?:e[-+]?[0-9]+)?)_([0-9]{1,9})")
+
+
 def decode_cursor(value: Optional[str]) -> Optional[Tuple[float, int]]:
-    try:
-        last_at, row_id = (value or "").split("_")
-        return float(last_at), int(row_id)
-    except ValueError:
+    match = CURSOR.fullmatch(value or "")
+    if match is None or not math.isfinite(float(match[1])):
         return None
+    return float(match[1]), int(match[2])
 
 
 @dataclass

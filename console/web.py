@@ -1,7 +1,9 @@
-"""What every console page shares: the URL prefix, the templates, the staff guard and blocking work off the loop.
+"""What every console page shares: the URL prefix, the templates and their security headers, the staff guard and
+blocking work off the loop.
 
 The console runs inside the Rasa server's event loop, which also serves every victim: database calls and password
-hashing go through `offload` (a worker thread), never straight from a handler.
+hashing go through `offload` (a worker thread), never straight from a handler; a sign-in's hash goes through the
+budget of console/login_guard.py.
 """
 
 from __future__ import annotations
@@ -9,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import re
+import secrets
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import settings
 from console import auth
 
 PREFIX = "/console"
@@ -27,6 +32,18 @@ TEMPLATES = Environment(
 
 T = TypeVar("T")
 
+# The pages' own inline <script> and <style> elements carry a fresh nonce; nothing else runs or loads, and the
+# scripts talk to this server only. Responses that are not pages (JSON, redirects) get NOTHING_POLICY.
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+NOTHING_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# The largest id an INTEGER column holds on PostgreSQL: a bigger one in a URL or a query is refused before SQL
+# (where it would overflow, a 500).
+MAX_ID = 2**31 - 1
+HSTS = "max-age=31536000"  # a year; sent only where the cookie is Secure (STAFF_COOKIE_SECURE), i.e. HTTPS
+
 
 async def offload(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Runs blocking work (SQL, Argon2) in a worker thread."""
@@ -34,8 +51,21 @@ async def offload(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def render(template: str, status: int = 200, **context: Any) -> HTTPResponse:
-    html = TEMPLATES.get_template(template).render(prefix=PREFIX, **context)
-    return response.html(html, status=status, headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"})
+    nonce = secrets.token_urlsafe(16)
+    html = TEMPLATES.get_template(template).render(prefix=PREFIX, csp_nonce=nonce, **context)
+    policy = PAGE_POLICY.format(nonce=nonce)
+    return response.html(html, status=status, headers={"Cache-Control": "no-store", "Content-Security-Policy": policy})
+
+
+def security_headers(request: Request, page: HTTPResponse) -> None:
+    """On every console response (a response middleware of the console's blueprint)."""
+    headers = page.headers
+    headers.setdefault("Content-Security-Policy", NOTHING_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")  # for browsers without frame-ancestors
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")  # console URLs name conversations: they stay here
+    if settings.current().staff_cookie_secure:
+        headers.setdefault("Strict-Transport-Security", HSTS)
 
 
 def error_page(request: Request, status: int, message: str) -> HTTPResponse:
@@ -47,8 +77,39 @@ def set_session_cookie(request: Request, page: HTTPResponse, token: str) -> HTTP
     page.cookies[auth.COOKIE] = token
     cookie = page.cookies[auth.COOKIE]
     cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", PREFIX
-    cookie["secure"] = request.scheme == "https"
+    # STAFF_COOKIE_SECURE=0 is for plain-http development: the cookie would otherwise never come back.
+    cookie["secure"] = settings.current().staff_cookie_secure or request.scheme == "https"
     return page
+
+
+class BadQuery(ValueError):
+    """A query-string value a route cannot use: 400 with this message (`bad_query`)."""
+
+
+def query_int(
+    request: Request, name: str, default: Optional[int], minimum: int = 0, maximum: int = MAX_ID
+) -> Optional[int]:
+    """The query parameter `name` as a whole number between `minimum` and `maximum`, `default` when absent."""
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not re.fullmatch(r"-?[0-9]{1,10}", raw) or not minimum <= int(raw) <= maximum:
+        raise BadQuery(f"Paramètre « {name} » invalide : un nombre entier entre {minimum} et {maximum} est attendu.")
+    return int(raw)
+
+
+def bad_query(request: Request, error: BadQuery) -> HTTPResponse:
+    """The console's handler of BadQuery (raised inside a staff route, so the member of staff is known)."""
+    if request.path.startswith(f"{PREFIX}/api/"):
+        return response.json({"error": str(error)}, status=400)
+    return error_page(request, 400, str(error))
+
+
+def ids_in_range(request: Request) -> Optional[HTTPResponse]:
+    """A request middleware: an id in the path that no table can hold is not found, rather than a SQL overflow."""
+    if any(isinstance(value, int) and not 0 <= value <= MAX_ID for value in (request.match_info or {}).values()):
+        return response.text("Page introuvable.", status=404)
+    return None
 
 
 def form_value(request: Request, name: str) -> str:

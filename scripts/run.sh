@@ -8,6 +8,11 @@ PORT="${PORT:-5005}"
 export RASA_TELEMETRY_ENABLED=false  # no usage report leaves a service that holds victims' words
 VENV=.venv
 mkdir -p var
+# The staff cookie is Secure by default (HTTPS only); on this machine's plain http://localhost it would not come back
+# in every browser, so `make run` turns it off unless told otherwise or PUBLIC_URL says the server is on HTTPS.
+if [[ -z "${STAFF_COOKIE_SECURE:-}" && "${PUBLIC_URL:-}" != https://* ]]; then
+  export STAFF_COOKIE_SECURE=0
+fi
 # A bad setting stops here, named, in French (bot/settings.py), before either server starts.
 "$VENV/bin/python" -m bot.settings || exit 2
 # The application tables at the latest migration (migrations/, console/schema.py); Rasa creates its own `events`.

@@ -119,6 +119,13 @@ def server_env(database_url: str, extra: Optional[Dict[str, str]] = None) -> Dic
             "METRICS_TOKEN": METRICS_TOKEN,
             # Every test talks from 127.0.0.1: only the tests about rate limits set a low one.
             "CHANNEL_RATE_LIMIT_PER_MINUTE": "10000",
+            # The test clients talk plain http: a Secure staff cookie would never come back (tests of the default
+            # set it back, tests/test_console_security.py).
+            "STAFF_COOKIE_SECURE": "0",
+            # Tests sign in one account after another from one address: only tests/test_console_security.py keeps
+            # the Argon2 budget of production.
+            "STAFF_LOGIN_HASHES_AT_ONCE": "8",
+            "STAFF_LOGIN_HASHES_PER_SECOND": "1000",
         }
     )
     for key in ("TELEGRAM_TOKEN", "SMS_AUTH_TOKEN", "REDIS_URL", "REST_TOKEN", "PROMETHEUS_MULTIPROC_DIR"):

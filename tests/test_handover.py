@@ -108,6 +108,7 @@ def test_console_refuses_unauthenticated_requests(servers: Bot):
     assert requests.get(f"{base}/api/queue", timeout=20).status_code == 401
     assert requests.post(f"{base}/handovers/1/take", allow_redirects=False, timeout=20).status_code in (302, 303)
     assert Staff(servers.base_url, "op1@example.org", "mauvais mot de passe!").status == 401
+    time.sleep(2.1)  # after a failure, a first sign-in from the same address waits 2 s (console/login_guard.py)
 
 
 def test_roles_and_csrf_are_enforced(servers: Bot):

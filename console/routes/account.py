@@ -10,6 +10,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.inbound import client_address
 from console import accounts, auth, two_factor
 from console.models import ENROL, SIGNED_IN, StaffSession, StaffUser
 from console.routes.sign_in import code_error, signed_in
@@ -64,9 +65,11 @@ def register(bp: Blueprint) -> None:
         user, session = found
         if not hmac.compare_digest(form_value(request, "csrf"), session.csrf_token):
             return _enrol_page(user, session, 403, "Le formulaire a expiré.")
-        refused = await offload(code_error, user, form_value(request, "code"), session.enrol_secret)
+        refused = await offload(
+            code_error, user, form_value(request, "code"), client_address(request), session.enrol_secret
+        )
         if refused:
-            return _enrol_page(user, session, *refused)
+            return _enrol_page(user, session, *refused[:2])
         await offload(auth.audit, user, "enrol_two_factor", user.email)
         if session.stage == ENROL:
             return await signed_in(request, user)

@@ -3,7 +3,7 @@ reset password or two-factor sign-in, sign out everywhere (console/accounts.py).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -13,19 +13,19 @@ from sqlalchemy import select
 from bot import db
 from console import accounts, auth
 from console.models import ROLES, AuditLog, StaffUser
-from console.web import PREFIX, error_page, form_value, offload, render, staff
+from console.web import PREFIX, error_page, form_value, offload, query_int, render, staff
 
 AUDIT_PAGE_SIZE = 200
 
 
-def audit_entries(action: str, before: str) -> List[Dict[str, Any]]:
+def audit_entries(action: str, before: Optional[int]) -> List[Dict[str, Any]]:
     """Who read or changed what, newest first (targets never hold a victim's phone number)."""
     with db.session() as s:
         query = select(AuditLog, StaffUser.name).outerjoin(StaffUser, StaffUser.id == AuditLog.user_id)
         if action:
             query = query.where(AuditLog.action == action)
-        if before.isdigit():
-            query = query.where(AuditLog.id < int(before))
+        if before is not None:
+            query = query.where(AuditLog.id < before)
         rows = s.execute(query.order_by(AuditLog.id.desc()).limit(AUDIT_PAGE_SIZE)).all()
         return [
             {
@@ -49,7 +49,7 @@ def register(bp: Blueprint) -> None:
     @staff("admin")
     async def audit_page(request: Request) -> HTTPResponse:
         action = (request.args.get("action") or "").strip()[:50]
-        entries = await offload(audit_entries, action, request.args.get("before", ""))
+        entries = await offload(audit_entries, action, query_int(request, "before", default=None))
         older = entries[-1]["id"] if len(entries) == AUDIT_PAGE_SIZE else None
         return render(
             "audit.html", user=request.ctx.user, csrf=request.ctx.csrf, entries=entries, action=action, older=older

@@ -15,7 +15,7 @@ from bot import db, handover, knowledge, privacy
 from channels import store
 from console import auth, conversations
 from console.models import HandoverNote, StaffUser
-from console.web import PREFIX, error_page, offload, posted_text, render, staff
+from console.web import PREFIX, error_page, offload, posted_text, query_int, render, staff
 
 MAX_TEXT_CHARS = 4000
 # The handover page polls the messages API every few seconds: the log gets the first read of a handover by each member
@@ -186,7 +186,7 @@ def register(bp: Blueprint) -> None:
             return response.json({"error": "Demande introuvable."}, status=404)
         if not may_read(request.ctx.user, item):
             return response.json({"error": "Accès refusé."}, status=403)
-        after = int(request.args.get("after", -1))
+        after = query_int(request, "after", default=-1, minimum=-1)
         await offload(audit_read, request.ctx.user, item)
         window = await offload(reading_window, request.ctx.user, item)
         items = await conversations.transcript(request.app.ctx.agent, item.sender_id, after, window)

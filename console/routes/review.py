@@ -15,9 +15,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import erasure, privacy, trackers
-from console import annotations, auth, export, review
+from console import annotations, auth, export, index, review
 from console.review_models import ConversationIndex
-from console.web import PREFIX, error_page, form_value, offload, render, staff
+from console.web import PREFIX, BadQuery, error_page, form_value, offload, render, staff
 
 BASE = f"{PREFIX}/review"
 
@@ -69,12 +69,16 @@ def register(bp: Blueprint) -> None:
     @staff("supervisor")
     async def review_list(request: Request) -> HTTPResponse:
         args = {key: request.args.get(key) for key in request.args}
+        for name in ("after", "before"):
+            if args.get(name) and index.decode_cursor(args[name]) is None:
+                raise BadQuery("Lien de page invalide : revenez à la première page des transcriptions.")
         context = await offload(review.list_context, args)
         await offload(
             auth.audit, request.ctx.user, "review_list", urlencode(context["filters"].as_args())[:255] or None
         )
         return render(
             "review_list.html",
+            status=400 if context["errors"] else 200,  # the page explains which filter was not understood
             user=request.ctx.user,
             csrf=request.ctx.csrf,
             base=BASE,

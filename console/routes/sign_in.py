@@ -2,11 +2,13 @@
 
 A correct password opens a session of a few minutes that leads only to the next step: the TOTP code of an account
 that has one, or its enrolment for supervisors and admins (console/routes/account.py). The signed-in session is a
-new one, opened after the code.
+new one, opened after the code. What is refused before any hash, and the delays after failures, password or code:
+console/login_guard.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from typing import Optional, Tuple
 
@@ -14,11 +16,22 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from console import auth, two_factor
+from channels.inbound import client_address
+from console import auth, login_guard, two_factor
 from console.models import CODE, ENROL, SIGNED_IN, StaffSession, StaffUser
 from console.web import PREFIX, form_value, offload, render, set_session_cookie, staff
 
-_throttle = auth.LoginThrottle()
+_throttle = login_guard.LoginThrottle()
+_gate = login_guard.HashGate()
+BUSY = "Trop de connexions en cours. Réessayez dans quelques secondes."
+
+
+async def _refused(message: str, seconds: float, template: str = "login.html", **context: str) -> HTTPResponse:
+    """429 with Retry-After, after login_guard.REFUSAL_PAUSE_SECONDS."""
+    await asyncio.sleep(login_guard.REFUSAL_PAUSE_SECONDS)
+    page = render(template, status=429, error=message, **context)
+    page.headers["Retry-After"] = login_guard.retry_after(seconds)
+    return page
 
 
 def _after_password(user: StaffUser) -> Tuple[str, str]:
@@ -45,18 +58,22 @@ def _replace_pending(pending_token: str, user: StaffUser) -> str:
 async def signed_in(request: Request, user: StaffUser) -> HTTPResponse:
     """Replaces the pending session of a finished second step by a signed-in one (a new token)."""
     token = await offload(_replace_pending, request.cookies.get(auth.COOKIE), user)
+    _throttle.succeeded(user.email, client_address(request))
     return set_session_cookie(request, response.redirect(f"{PREFIX}/"), token)
 
 
-def code_error(user: StaffUser, code: str, enrolling: Optional[str] = None) -> Optional[Tuple[int, str]]:
-    """Checks a posted code (or the first code of an enrolment) under the login throttle of the account's address:
-    the status and message of a refusal, or None."""
-    if _throttle.blocked(user.email):
-        return 429, "Trop de tentatives. Réessayez dans quelques minutes."
+def code_error(
+    user: StaffUser, code: str, address: str, enrolling: Optional[str] = None
+) -> Optional[Tuple[int, str, float]]:
+    """Checks a posted code (or the first code of an enrolment) under the same delays as passwords (the account and
+    the address): the status, message and seconds to wait of a refusal, or None."""
+    wait = _throttle.wait(user.email, address)
+    if wait > 0:
+        return 429, f"Trop de tentatives. Réessayez {login_guard.in_words(wait)}.", wait
     if not two_factor.check(user.id, code, enrolling):
-        _throttle.failed(user.email)
+        _throttle.failed(user.email, address)
         auth.audit(user, "login_code_failed")
-        return 401, "Code incorrect ou déjà utilisé. Saisissez le code suivant de votre application."
+        return 401, "Code incorrect ou déjà utilisé. Saisissez le code suivant de votre application.", 0
     return None
 
 
@@ -74,14 +91,25 @@ def register(bp: Blueprint) -> None:
     @bp.post("/login")
     async def login(request: Request) -> HTTPResponse:
         email = (request.form.get("email") or "").strip().lower()
-        if _throttle.blocked(email):
-            return render("login.html", status=429, error="Trop de tentatives. Réessayez dans quelques minutes.")
-        user = await offload(auth.authenticate, email, request.form.get("password") or "")
+        if len(email) > login_guard.MAX_EMAIL_CHARS:
+            return render("login.html", status=400, error="Cette adresse e-mail est trop longue.")
+        address = client_address(request)
+        wait = _throttle.wait(email, address)
+        if wait > 0:
+            return await _refused(f"Trop de tentatives. Réessayez {login_guard.in_words(wait)}.", wait)
+        if not await _gate.enter(priority=_throttle.known(email, address)):
+            return await _refused(BUSY, 1)
+        try:
+            user = await _gate.run(auth.authenticate, email, request.form.get("password") or "")
+        finally:
+            _gate.leave()
         if user is None:
-            _throttle.failed(email)
+            _throttle.failed(email, address)
             await offload(auth.audit, None, "login_failed", auth.email_digest(email))
             return render("login.html", status=401, error="Adresse e-mail ou mot de passe incorrect.")
         token, next_page = await offload(_after_password, user)
+        if next_page == f"{PREFIX}/":
+            _throttle.succeeded(email, address)  # otherwise once the second step is done (`signed_in`)
         return set_session_cookie(request, response.redirect(next_page), token)
 
     @bp.get("/login/code")
@@ -99,9 +127,12 @@ def register(bp: Blueprint) -> None:
         user, session = pending
         if not hmac.compare_digest(form_value(request, "csrf"), session.csrf_token):
             return render("login_code.html", status=403, csrf=session.csrf_token, error="Le formulaire a expiré.")
-        refused = await offload(code_error, user, form_value(request, "code"))
+        refused = await offload(code_error, user, form_value(request, "code"), client_address(request))
         if refused:
-            return render("login_code.html", status=refused[0], csrf=session.csrf_token, error=refused[1])
+            status, message, wait = refused
+            if status == 429:
+                return await _refused(message, wait, "login_code.html", csrf=session.csrf_token)
+            return render("login_code.html", status=status, csrf=session.csrf_token, error=message)
         return await signed_in(request, user)
 
     @bp.post("/logout")
