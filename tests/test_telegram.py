@@ -306,8 +306,7 @@ def bot_message(chat: int, sent: dict) -> dict:
     }
 
 
-def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, standin):
-    chat = new_chat()
+def ask_for_an_operator(rasa, standin, chat: int) -> None:
     say(rasa, standin, chat, text_update(chat, "on a piraté mon compte facebook"))
     consent = [
         c
@@ -319,6 +318,11 @@ def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, stan
     assert "conseiller" in texts(
         say(rasa, standin, chat, callback_update(chat, yes["callback_data"], bot_message(chat, consent)))
     )
+
+
+def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, standin):
+    chat = new_chat()
+    ask_for_an_operator(rasa, standin, chat)
     operator = Operator(rasa)
     waiting = operator.waiting("telegram")
     assert len(waiting) == 1
@@ -328,6 +332,30 @@ def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, stan
     assert say(rasa, standin, chat, text_update(chat, "merci, j'ai peur")) == []
     operator.send(waiting[0], "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?")
     assert standin.texts_to(chat)[-1] == "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?"
+
+
+def test_an_operator_message_telegram_does_not_take_is_shown_as_not_delivered(rasa, standin):
+    chat = new_chat()
+    ask_for_an_operator(rasa, standin, chat)
+    operator = Operator(rasa)
+    (handover_id,) = operator.waiting("telegram")
+    operator.take(handover_id)
+    standin.go_down(chat)
+    try:
+        answer = operator.send(handover_id, "Avez-vous pu prévenir votre banque ?", status=502)
+    finally:
+        standin.go_down(chat, down=False)
+    assert "non remis" in answer["error"].lower()
+    operator.send(handover_id, "Je reste avec vous.")
+    assert standin.texts_to(chat)[-1] == "Je reste avec vous."
+    sent = {m["text"]: m for m in operator.messages(handover_id) if m["who"] == "operator"}
+    assert sent["Avez-vous pu prévenir votre banque ?"]["delivered"] is False
+    assert sent["Je reste avec vous."]["delivered"] is True
+    # the page, reloaded, still says which message the victim never got
+    page = operator.page(handover_id)
+    flag = '<strong class="undelivered">Non remis</strong>'
+    assert page.count(flag) == 1
+    assert page.index(flag) < page.index("Avez-vous pu prévenir votre banque ?") < page.index("Je reste avec vous.")
 
 
 def test_conversation_id_and_metadata_record_the_channel(rasa, standin, actions):
