@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import sync_playwright
 
 from channels import telegram
 from channels.inbound import RATE_LIMIT_REPLY
 from tests.conftest import start_action_server, start_rasa_server
-from tests.operator import HANDOVER_ENV, Operator, create_operator
+from tests.operator import EMAIL, HANDOVER_ENV, PASSWORD, Operator, create_operator
 from tests.telegram_standin import BLOCKED_CHAT_ID, BotApiStandIn
+from tests.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
 TOKEN = "7000000001:AAH_standin-token-for-tests_0123456789"
 SECRET = "s3cret-Token_for-tests"
@@ -356,6 +358,38 @@ def test_an_operator_message_telegram_does_not_take_is_shown_as_not_delivered(ra
     flag = '<strong class="undelivered">Non remis</strong>'
     assert page.count(flag) == 1
     assert page.index(flag) < page.index("Avez-vous pu prévenir votre banque ?") < page.index("Je reste avec vous.")
+
+
+def test_the_operators_page_shows_at_once_that_a_message_was_not_delivered(rasa, standin):
+    """The console's page in a real browser: the operator sends while the Bot API is down."""
+    chat = new_chat()
+    ask_for_an_operator(rasa, standin, chat)
+    operator = Operator(rasa)
+    (handover_id,) = operator.waiting("telegram")
+    operator.take(handover_id)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="fr-FR")
+            page.set_default_timeout(20_000)
+            page.goto(f"{rasa}/console/login")
+            page.fill("#email", EMAIL)
+            page.fill("#password", PASSWORD)
+            page.press("#password", "Enter")
+            page.wait_for_url(f"{rasa}/console/")
+            page.goto(f"{rasa}/console/handovers/{handover_id}")
+            standin.go_down(chat)
+            try:
+                page.fill("#text", "Avez-vous gardé les messages de l'escroc ?")
+                page.click("#composer button.primary")
+                page.wait_for_selector("#log strong.undelivered")
+            finally:
+                standin.go_down(chat, down=False)
+            assert "non remis" in page.inner_text("#status").lower()
+            flagged = page.locator("#log .msg.operator", has=page.locator("strong.undelivered"))
+            assert "Avez-vous gardé les messages de l'escroc ?" in flagged.inner_text()
+        finally:
+            browser.close()
 
 
 def test_conversation_id_and_metadata_record_the_channel(rasa, standin, actions):
