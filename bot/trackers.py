@@ -66,10 +66,10 @@ async def resume(agent: Any, sender_id: str, unless: Optional[Callable[[], bool]
     not save in memory without a word: here a failure raises, and the caller knows the bot is still paused."""
     store = _innermost(agent.tracker_store)
     async with agent.lock_store.lock(sender_id):
+        if unless is not None and await asyncio.to_thread(unless):  # first: cheaper than reading the tracker
+            return False
         tracker = await store.retrieve(sender_id)
         if tracker is None or not tracker.is_paused():
-            return False
-        if unless is not None and await asyncio.to_thread(unless):
             return False
         tracker.update(ConversationResumed())
         tracker.update(ActionExecuted("action_listen"))
