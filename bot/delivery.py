@@ -3,7 +3,10 @@
 The message is first written to the conversation's tracker (bot.trackers.append); then `push` hands it to the
 channel of the conversation, which each connector registers when it is on: the web chat wakes the victim's open
 streams, Telegram and SMS send it. A channel that registered nothing (the plain REST API, SMS without its REST API)
-cannot push: the message stays in the transcript and `push` says so.
+cannot push: the message stays in the transcript and `push` says so. No handover starts on such a channel: the
+victim would wait for messages that never come. The channels mark each of its victims' messages with `NO_PUSH` in
+the metadata (channels/common.py), which is how the action server, which has no connectors, knows; the console
+asks `can_push` before an operator takes a conversation.
 """
 
 from __future__ import annotations
@@ -21,11 +24,18 @@ Pusher = Callable[[str, str, Buttons], Awaitable[None]]
 
 _pushers: Dict[str, Pusher] = {}
 
+NO_PUSH = "no_push"  # metadata of a victim's message on a channel that cannot carry an operator's messages
+
 
 def register(channel: str, pusher: Pusher) -> None:
     """`pusher(sender_id, text, buttons)` delivers to the conversations of `channel` (a `bot.vocabulary.channel_of`
     name); it raises when the message could not be sent."""
     _pushers[channel] = pusher
+
+
+def can_push(sender_id: str) -> bool:
+    """Whether a connector of this server process registered a way to push to the conversation's channel."""
+    return channel_of(sender_id) in _pushers
 
 
 async def push(sender_id: str, text: str, buttons: Buttons = None) -> bool:

@@ -136,6 +136,23 @@ def mark_notified(handover_id: int) -> bool:
         return result.rowcount == 1
 
 
+# Said instead of queueing a request where operators cannot write to the victim (bot.delivery.can_reach): the same
+# alternatives as utter_handover_closed_hours, with the web chat's page when WEBCHAT_URL is set.
+UNREACHABLE = "Sur ce canal, nos conseillers ne peuvent pas vous écrire : votre demande resterait sans réponse."
+WEBCHAT = "Un conseiller peut vous répondre sur le chat de notre site : {url}"
+ALTERNATIVES = (
+    "Sans attendre, vous pouvez échanger avec un policier ou un gendarme, 24h/24, sur 17cyber.gouv.fr, ou appeler "
+    "Info Escroqueries au 0 805 805 817 (gratuit, en semaine de 9h à 18h30). En cas de danger immédiat : 17 ou 112. "
+    "Vous pouvez aussi continuer à m'écrire."
+)
+
+
+def unreachable_text(webchat_url: Optional[str]) -> str:
+    """What the victim reads when they ask for an operator on a channel where no operator can answer them."""
+    lines = [UNREACHABLE, WEBCHAT.format(url=webchat_url) if webchat_url else None, ALTERNATIVES]
+    return "\n".join(line for line in lines if line)
+
+
 def opening_hours_text(spec: Optional[str] = None) -> str:
     """The opening hours as the victim reads them: "du lundi au vendredi, de 9h à 18h, sauf les jours fériés"."""
     return opening_hours.describe(spec or settings.current().handover_opening_hours)

@@ -166,6 +166,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
     Variable("PROVIDERS_DEMO_SEED", "providers_demo_seed", "1", _flag),
     Variable("PUBLIC_URL", "public_url", "", _web_url),
+    Variable("WEBCHAT_URL", "webchat_url", "", _web_url),
     Variable("CONTROLLER_NAME", "controller_name", "", _optional),
     Variable("CONTROLLER_CONTACT", "controller_contact", "", _optional),
 )
@@ -219,6 +220,7 @@ class Settings:
     review_story_export_dir: Path  # outside git: never into tests/stories/, which `make test` runs
     providers_demo_seed: bool  # fill an EMPTY directory with the fictional demo providers
     public_url: Optional[str]  # where victims reach this server (https://…): links to /confidentialite
+    webchat_url: Optional[str]  # the page with the web chat, offered where an operator cannot answer (REST, TwiML)
     controller_name: Optional[str]  # the data controller named in the privacy notice (never made up)
     controller_contact: Optional[str]  # how victims reach the controller (e-mail, address, web form)
 

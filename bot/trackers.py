@@ -1,5 +1,5 @@
 """Every operation on a conversation's tracker outside a normal turn: read whether it is paused, append events
-(operator messages, pause, resume), find a redelivered message, delete the conversation.
+(operator messages, pause, resume), list the paused ones, find a redelivered message, delete the conversation.
 
 Channels and the console call these; they go through the agent's lock store and tracker store, so the transcript of
 record stays whole. (Code that reads Rasa's `events` table in bulk uses its description, `bot.db.EVENTS`.)
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Optional
+from typing import Any, Callable, List, Optional
 
 import sqlalchemy
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, ConversationPaused, ConversationResumed, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import func, select
 
-from bot import stores
+from bot import db, stores
 from bot.logs import log_id
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,46 @@ async def pause(agent: Any, sender_id: str, *then: Event) -> None:
     await append(agent, sender_id, ConversationPaused(), *then)
 
 
-async def resume(agent: Any, sender_id: str, *then: Event) -> None:
-    """The bot takes the conversation back with its slots and history intact, listening for the victim."""
-    await append(agent, sender_id, ConversationResumed(), ActionExecuted("action_listen"), *then)
+async def resume(agent: Any, sender_id: str, unless: Optional[Callable[[], bool]] = None) -> bool:
+    """The bot takes a paused conversation back with its slots and history intact, listening for the victim; False
+    when it was not paused, or when `unless()` (blocking: run in a thread, under the conversation's lock, so that no
+    operator takes it in between) says a person holds it.
+
+    Read and written on the store itself, not through Rasa's fail-safe wrapper, which would keep a tracker it could
+    not save in memory without a word: here a failure raises, and the caller knows the bot is still paused."""
+    store = _innermost(agent.tracker_store)
+    async with agent.lock_store.lock(sender_id):
+        if unless is not None and await asyncio.to_thread(unless):  # first: cheaper than reading the tracker
+            return False
+        tracker = await store.retrieve(sender_id)
+        if tracker is None or not tracker.is_paused():
+            return False
+        tracker.update(ConversationResumed())
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+        return True
+
+
+def paused_candidates(agent: Any) -> List[str]:
+    """The conversations whose latest pause or resumption is a pause (blocking: call it in a thread). Whether one
+    is paused now is for `resume` to check, under its lock."""
+    store = _innermost(agent.tracker_store)
+    if isinstance(store, SQLTrackerStore):
+        if not db.has_events(store.engine):  # Rasa creates the table with the first conversation
+            return []
+        events = db.EVENTS
+        marks = events.c.type_name.in_((ConversationPaused.type_name, ConversationResumed.type_name))
+        latest = select(func.max(events.c.id).label("id")).where(marks).group_by(events.c.sender_id).subquery()
+        query = (
+            select(events.c.sender_id)
+            .join(latest, events.c.id == latest.c.id)
+            .where(events.c.type_name == ConversationPaused.type_name)
+        )
+        with store.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+    if isinstance(store, InMemoryTrackerStore):
+        return list(store.store)
+    raise NotImplementedError(f"Cannot list the paused conversations of {type(store).__name__}")
 
 
 async def already_recorded(agent: Any, sender_id: str, message_id: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
-from bot import metrics, responses, trackers
+from bot import delivery, metrics, responses, trackers
 from bot.logs import log_id
 from bot.text import normalise
 from channels import privacy_notice, self_erasure
@@ -198,6 +198,8 @@ async def converse(
     if refused is not None:
         cleaned.metadata["refused_payload"] = refused[:MAX_NLU_CHARS]
     collector = ReplyCollector(input_channel)
+    # Tells the action server that no operator could write to this victim (bot.delivery), should they ask for one.
+    reach = None if delivery.can_push(sender_id) else {delivery.NO_PUSH: True}
     started = time.monotonic()
     trackers.before_turn()
     try:
@@ -208,7 +210,7 @@ async def converse(
                 sender_id,
                 input_channel=input_channel,
                 message_id=message_id,
-                metadata=merge_metadata(metadata, cleaned.metadata) or None,
+                metadata=merge_metadata(metadata, cleaned.metadata, reach) or None,
             )
         )
     except asyncio.CancelledError:

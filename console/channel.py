@@ -5,8 +5,8 @@ two-way chat, quick inserts, internal notes, hand back / close), transcript revi
 user management. Every page requires a signed-in account with the right role; every form and API call that changes
 something requires the session's CSRF token (console/web.py).
 
-This module starts and stops the console's background jobs: the handover timeout watcher, the review index
-refresh and the redaction of stored texts.
+This module starts and stops the console's background jobs: the handover timeout watcher, the watcher of
+conversations left paused without an operator, the review index refresh and the redaction of stored texts.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable, List, Text
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint
 
-from bot import db, handover, settings
+from bot import db, handover, settings, trackers
 from channels import server, store
 from console import conversations, retention, review, routes
 from console.web import PREFIX, BadQuery, bad_query, ids_in_range, security_headers
@@ -44,11 +44,47 @@ async def watch_timeouts(app: Any) -> None:
             logger.exception("handover timeout watcher")
 
 
+def _held(sender_id: str) -> bool:
+    return handover.active_for(sender_id) is not None
+
+
+async def resume_orphans(agent: Any) -> int:
+    """Gives back to the bot every paused conversation that no operator holds or waits for (a crash or a database
+    error between the tracker and the handover's state, say): without it the bot would stay silent for good."""
+    resumed = 0
+    for sender_id in await asyncio.to_thread(trackers.paused_candidates, agent):
+        try:
+            # Whether a person holds it is checked under the conversation's lock: an operator taking it now
+            # stores the handover's new state before pausing, so either the check sees it or the pause follows.
+            resumed += await trackers.resume(agent, sender_id, unless=lambda s=sender_id: _held(s))
+        except Exception:
+            logger.exception("Could not resume a conversation left paused")
+    return resumed
+
+
+async def watch_paused(app: Any) -> None:
+    """Runs `resume_orphans` once per period for the whole deployment. The period follows the handover delay (a
+    victim facing a silent bot is at least as urgent as one nobody answered), at most two minutes: each look reads
+    the pauses and resumptions of every conversation."""
+    interval = max(5, min(120, settings.current().handover_wait_seconds))
+    while True:
+        await asyncio.sleep(interval)
+        if not store.lease("paused-watch", interval):
+            continue
+        try:
+            resumed = await resume_orphans(app.ctx.agent)
+            if resumed:
+                logger.warning("Resumed %d conversation(s) left paused without an operator", resumed)
+        except Exception:
+            logger.exception("paused conversations watcher")
+
+
 def start_jobs(app: Any, loop: asyncio.AbstractEventLoop) -> List["asyncio.Task[None]"]:
     """The background jobs of one server process."""
     current = settings.current()
     return [
         loop.create_task(watch_timeouts(app)),
+        loop.create_task(watch_paused(app)),
         loop.create_task(review.refresh_forever(current.review_refresh_seconds)),
         loop.create_task(retention.scrub_forever(current.scrub_interval_seconds)),
     ]

@@ -2,12 +2,18 @@
 
 Every change goes through Rasa's lock store and tracker store, so the transcript of record stays whole: operator
 messages are bot utterances marked with the operator's name, pauses and resumptions are Rasa events.
+
+Each message to the victim carries a random key in its metadata; when the channel does not deliver it (Telegram or
+the SMS API failed, a channel that cannot push), the key is kept in `_undelivered` and the console shows the message
+as not delivered ("Non remis"). Only the key is kept there, never who or what: erasing the conversation erases the
+message, and the key then names nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
@@ -15,6 +21,7 @@ from typing import Any, Dict, List, Optional
 from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, SessionStarted, UserUttered
 
 from bot import delivery, privacy, ratings, responses, trackers, vocabulary
+from channels import store
 
 logger = logging.getLogger(__name__)
 
@@ -22,26 +29,46 @@ TIMEOUT_MESSAGE = responses.text("utter_handover_timeout")
 BACK_TO_BOT_MESSAGE = responses.text("utter_back_to_bot")
 CLOSED_MESSAGE = responses.text("utter_operator_closed")
 
+KEY = "delivery"  # the metadata field of a message's key
+# Kept as long as anyone may read the handover's transcript in the console (on Redis with REDIS_URL: every worker
+# and instance sees it, restarts included; in the one process's memory otherwise).
+_undelivered = store.space("console:undelivered", max_items=100_000, ttl_seconds=90 * 24 * 3600)
+
+
+def _message(text: str, metadata: Dict[str, Any], buttons: Optional[list] = None) -> BotUttered:
+    data = {"buttons": buttons} if buttons else {}
+    return BotUttered(text, data=data, metadata={**metadata, KEY: uuid.uuid4().hex})
+
+
+async def _push(sender_id: str, message: BotUttered) -> bool:
+    """Hands a recorded message to the conversation's channel; when it does not take it, the message is marked
+    not delivered."""
+    if await delivery.push(sender_id, message.text or "", message.data.get("buttons")):
+        return True
+    await asyncio.to_thread(_undelivered.put, message.metadata[KEY], True)
+    return False
+
 
 async def say(agent: Any, sender_id: str, text: str, operator: Optional[str] = None) -> bool:
     """A message to the victim, from an operator (marked with their name) or from the system; False when the
-    channel could not push it (it stays in the transcript)."""
-    metadata = {"operator": operator} if operator else {"system": "handover"}
-    await trackers.append(agent, sender_id, BotUttered(text, metadata=metadata))
-    return await delivery.push(sender_id, text)
+    channel did not deliver it (it stays in the transcript, marked not delivered)."""
+    message = _message(text, {"operator": operator} if operator else {"system": "handover"})
+    await trackers.append(agent, sender_id, message)
+    return await _push(sender_id, message)
 
 
 async def pause(agent: Any, sender_id: str, operator: str) -> bool:
     """The operator takes over: the bot stops predicting, the victim is told who joined."""
-    text = responses.text("utter_operator_joined", name=operator)
-    await trackers.pause(agent, sender_id, BotUttered(text, metadata={"system": "handover"}))
-    return await delivery.push(sender_id, text)
+    message = _message(responses.text("utter_operator_joined", name=operator), {"system": "handover"})
+    await trackers.pause(agent, sender_id, message)
+    return await _push(sender_id, message)
 
 
-async def resume(agent: Any, sender_id: str, text: str) -> bool:
-    """Gives the conversation back to the bot, with its slots and history intact."""
-    await trackers.resume(agent, sender_id, BotUttered(text, metadata={"system": "handover"}))
-    return await delivery.push(sender_id, text)
+async def resume(agent: Any, sender_id: str) -> bool:
+    """Gives the conversation back to the bot, with its slots and history intact (nothing said: the caller tells
+    the victim once the handover's new state is stored). False when it was not paused; raises when the tracker
+    store did not take the change, so that the handover is not closed over a bot that stays silent."""
+    return await trackers.resume(agent, sender_id)
 
 
 async def ask_rating(agent: Any, sender_id: str) -> None:
@@ -49,9 +76,9 @@ async def ask_rating(agent: Any, sender_id: str) -> None:
     with the bot (the buttons' /rate payloads go to action_store_rating, the bot having resumed)."""
     channel = vocabulary.channel_of(sender_id)
     text = ratings.ASK_SMS if channel == vocabulary.SMS.key else ratings.ASK
-    buttons = ratings.rating_buttons(channel)
-    await trackers.append(agent, sender_id, BotUttered(text, data={"buttons": buttons}, metadata={"system": "rating"}))
-    await delivery.push(sender_id, text, buttons)
+    message = _message(text, {"system": "rating"}, ratings.rating_buttons(channel))
+    await trackers.append(agent, sender_id, message)
+    await _push(sender_id, message)
 
 
 def _when(timestamp: Optional[float]) -> str:
@@ -121,6 +148,8 @@ def _items(events: List[Any], after: int, window: Optional[Window] = None) -> Li
                 "text": privacy.redact(event.text or "", phones=who == "operator"),
                 "operator": metadata.get("operator"),
             }
+            if metadata.get(KEY):  # a message outside the victim's turn: did the channel take it?
+                item["delivered"] = _undelivered.get(metadata[KEY]) is None
         elif isinstance(event, ConversationPaused):
             item = {"who": "system", "text": "— Conversation prise en charge par un conseiller (assistant en pause) —"}
         elif isinstance(event, ConversationResumed):

@@ -92,11 +92,21 @@ class Operator:
         )
         assert response.status_code in (302, 303), response.text
 
-    def send(self, handover_id: int, text: str) -> None:
+    def send(self, handover_id: int, text: str, status: int = 200) -> dict:
+        """What the console's page does when the operator sends a message; its JSON answer."""
         response = self.http.post(
             f"{self.base}/handovers/{handover_id}/send",
             json={"text": text},
             headers={"X-CSRF-Token": self.csrf},
             timeout=20,
         )
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def page(self, handover_id: int) -> str:
+        response = self.http.get(f"{self.base}/handovers/{handover_id}", timeout=20)
         assert response.status_code == 200, response.text
+        return response.text
+
+    def messages(self, handover_id: int) -> list:
+        return self.http.get(f"{self.base}/api/handovers/{handover_id}/messages", timeout=20).json()["messages"]

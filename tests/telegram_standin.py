@@ -36,6 +36,7 @@ class BotApiStandIn:
         self._message_ids = itertools.count(1000)
         self.throttled: Dict[int, int] = {}  # chat id -> sendMessage calls still to refuse with 429
         self.refused: List[Dict[str, Any]] = []
+        self.down: set = set()  # chat ids whose sendMessage calls fail as when the Bot API is down
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -71,6 +72,15 @@ class BotApiStandIn:
         answers a bot that sends too fast."""
         with self._lock:
             self.throttled[chat_id] = calls
+
+    def go_down(self, chat_id: int, down: bool = True) -> None:
+        """sendMessage to this chat answers 502 Bad Gateway (the Bot API is down) until called with down=False."""
+        with self._lock:
+            (self.down.add if down else self.down.discard)(chat_id)
+
+    def _is_down(self, params: Dict[str, Any]) -> bool:
+        with self._lock:
+            return int(params.get("chat_id") or 0) in self.down
 
     def queue_update(self, update: dict) -> None:
         with self._lock:
@@ -191,6 +201,8 @@ class BotApiStandIn:
                             "parameters": {"retry_after": 1},
                         },
                     )
+                if method == "sendMessage" and standin._is_down(params):
+                    return self._reply(502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
                 standin._record(method, params)
                 status, body = standin.answer(method, params)
                 self._reply(status, body)

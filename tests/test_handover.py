@@ -1,5 +1,6 @@
 """Human handover and the operators' console, with the real Rasa server, action server and SQL database."""
 
+import json
 import os
 import re
 import threading
@@ -8,19 +9,21 @@ import uuid
 
 import pytest
 import requests
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 import bot.handover  # noqa: F401
 import bot.ratings
 import console.models  # noqa: F401
 from bot import db
+from bot.db import EVENTS
 from console import auth
 from console.conversations import BACK_TO_BOT_MESSAGE, CLOSED_MESSAGE, TIMEOUT_MESSAGE
 from tests.conftest import Bot, start_action_server, start_rasa_server
 from tests.operator import sign_in
 
 PASSWORD = "un mot de passe très long"
-ENV = {"HANDOVER_OPENING_HOURS": "24/7", "HANDOVER_WAIT_SECONDS": "4"}
+WEBCHAT_URL = "https://www.example.fr/aide"
+ENV = {"HANDOVER_OPENING_HOURS": "24/7", "HANDOVER_WAIT_SECONDS": "4", "WEBCHAT_URL": WEBCHAT_URL}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +45,7 @@ def servers(tmp_path_factory):
     rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
     served = Bot(base_url, database_url)
     served.exports = tmp / "exports"
+    served.log = rasa.log
     yield served
     rasa.stop()
     actions.stop()
@@ -245,20 +249,20 @@ def test_the_audit_log_never_holds_a_victims_phone_number(servers: Bot):
 
     op = Staff(servers.base_url, "op1@example.org")
     before = {h["id"] for h in op.queue()["waiting"]}
-    sender = "+33612345678"  # a REST integrator that uses phone numbers as sender ids
-    request_handover(servers, sender)
+    # A REST integrator that uses phone numbers as sender ids (a request queued before REST conversations stopped
+    # being handed over: an operator may still read it, not take it).
+    bot.handover.request("rest:+33612345678", "rest", "asked", None)
     handover_id = waiting_id(op, before)
     op.http.get(f"{op.base}/handovers/{handover_id}", timeout=20)
-    op.post(f"/handovers/{handover_id}/take")
     with db.session() as s:
         targets = [a.target or "" for a in s.scalars(select(AuditLog))]
     assert any(f"handover {handover_id}" in t for t in targets)
     assert not any("612345678" in t for t in targets)
     # admins read the log; operators and supervisors cannot
     admin = Staff(servers.base_url, "admin@example.org")
-    page = admin.http.get(f"{admin.base}/audit", params={"action": "take"}, timeout=20)
+    page = admin.http.get(f"{admin.base}/audit", params={"action": "view_conversation"}, timeout=20)
     assert page.status_code == 200 and f"handover {handover_id}" in page.text and "op1" in page.text
-    assert "view_conversation" not in page.text  # the filter
+    assert "<td>take</td>" not in page.text  # the filter
     assert op.http.get(f"{op.base}/audit", timeout=20).status_code == 403
     assert Staff(servers.base_url, "chef@example.org").http.get(f"{op.base}/audit", timeout=20).status_code == 403
 
@@ -378,3 +382,110 @@ def test_no_staff_page_api_log_or_export_holds_a_web_chat_session_id(servers: Bo
         assert not any(session in (a.target or "") for a in s.scalars(select(AuditLog)))
     stories = list((servers.exports / "stories").glob("*.yml"))
     assert stories and not any(session in story.read_text() for story in stories)
+
+
+# --- no silent handover ---------------------------------------------------------------------------------------------
+def handovers_of(sender_id: str) -> list:
+    with db.session() as s:
+        return list(s.scalars(select(bot.handover.Handover).where(bot.handover.Handover.sender_id == sender_id)))
+
+
+def stored_events(database_url: str, sender_id: str) -> list:
+    with create_engine(database_url).connect() as connection:
+        return [
+            row.type_name
+            for row in connection.execute(
+                select(EVENTS.c.type_name).where(EVENTS.c.sender_id == sender_id).order_by(EVENTS.c.id)
+            )
+        ]
+
+
+def last_mark(database_url: str, sender_id: str) -> str:
+    """The latest of the conversation's pauses and resumptions."""
+    return [kind for kind in stored_events(database_url, sender_id) if kind in ("pause", "resume")][-1]
+
+
+def pause_directly(database_url: str, sender_id: str) -> None:
+    """Rasa's ConversationPaused, written as the console writes it, with no handover behind it."""
+    now = time.time()
+    with create_engine(database_url).begin() as connection:
+        connection.execute(
+            EVENTS.insert().values(
+                sender_id=sender_id,
+                type_name="pause",
+                timestamp=now,
+                data=json.dumps({"event": "pause", "timestamp": now}),
+            )
+        )
+
+
+def test_a_rest_caller_who_asks_for_a_person_gets_the_alternatives_and_no_request_is_queued(servers: Bot):
+    sender = f"rest-{uuid.uuid4().hex[:8]}"
+    told = request_handover(servers, sender)
+    assert "nos conseillers ne peuvent pas vous écrire" in told and "votre demande est transmise" not in told
+    assert WEBCHAT_URL in told and "17cyber.gouv.fr" in told and "0 805 805 817" in told and "17 ou 112" in told
+    assert handovers_of(f"rest:{sender}") == []
+    assert servers.say(sender, "bonjour"), "the bot still answers"
+
+
+def test_the_console_refuses_to_take_a_conversation_its_channel_cannot_deliver_to(servers: Bot):
+    op = Staff(servers.base_url, "op1@example.org")
+    sender_id = f"rest:queued-before-{uuid.uuid4().hex[:8]}"
+    servers.say(sender_id.split(":", 1)[1], "bonjour")
+    item = bot.handover.request(sender_id, "rest", "asked", None)  # e.g. queued before the bot refused them
+    refused = op.post(f"/handovers/{item.id}/take")
+    assert refused.status_code == 409
+    assert "vos messages ne parviendraient pas à la victime" in refused.text and "Autre (API)" in refused.text
+    assert [h.state for h in handovers_of(sender_id)] == ["waiting"]
+    assert "pause" not in stored_events(servers.database_url, sender_id), "the bot keeps answering"
+
+
+def test_closing_gives_the_bot_back_before_the_handover_is_closed(servers: Bot):
+    op = Staff(servers.base_url, "op2@example.org")
+    before = {h["id"] for h in op.queue()["waiting"]}
+    sender = victim()
+    request_handover(servers, sender)
+    handover_id = waiting_id(op, before)
+    op.post(f"/handovers/{handover_id}/take")
+    engine = create_engine(servers.database_url)
+    with engine.begin() as connection:  # the tracker store refuses to store this conversation's resumption
+        connection.execute(
+            text(
+                f"CREATE TRIGGER refuse_resume BEFORE INSERT ON events WHEN NEW.sender_id = '{sender}' "
+                "AND NEW.type_name = 'resume' BEGIN SELECT RAISE(ABORT, 'resume refused by the test'); END"
+            )
+        )
+    try:
+        failed = op.post(f"/handovers/{handover_id}/close", outcome="advice_given")
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER refuse_resume"))
+    assert failed.status_code == 503 and "reste ouverte" in failed.text
+    assert [h.state for h in handovers_of(sender)] == ["operator"], "not closed over a paused bot"
+    assert servers.say(sender, "vous êtes toujours là ?") == [], "the operator still holds it"
+    # once the store is back, the operator closes it again: the bot answers again
+    assert op.post(f"/handovers/{handover_id}/close", outcome="advice_given").status_code in (302, 303)
+    assert [h.state for h in handovers_of(sender)] == ["closed"]
+    assert stored_events(servers.database_url, sender).count("resume") == 1
+    assert servers.say(sender, "merci beaucoup")
+
+
+def test_a_paused_conversation_that_no_operator_holds_is_given_back_to_the_bot(servers: Bot):
+    op = Staff(servers.base_url, "op1@example.org")
+    before = {h["id"] for h in op.queue()["waiting"]}
+    held = victim()
+    request_handover(servers, held)
+    op.post(f"/handovers/{waiting_id(op, before)}/take")
+    orphan = victim()
+    assert servers.say(orphan, "bonjour")
+    pause_directly(servers.database_url, orphan)  # e.g. a crash between the tracker and the handover's state
+    assert servers.say(orphan, "il y a quelqu'un ?") == [], "paused: the bot is silent"
+    deadline = time.time() + 30  # the watcher looks every 5 s here (HANDOVER_WAIT_SECONDS=4)
+    while last_mark(servers.database_url, orphan) != "resume":
+        assert time.time() < deadline, "the paused conversation was never given back to the bot"
+        time.sleep(0.5)
+    assert servers.say(orphan, "bonjour, vous êtes là ?"), "the bot answers again"
+    assert last_mark(servers.database_url, held) == "pause", "a conversation an operator holds stays paused"
+    logged = [line for line in servers.log.read_text().splitlines() if "left paused without an operator" in line]
+    assert logged and re.search(r"Resumed \d+ conversation", logged[-1])
+    assert not any(orphan.split(":", 1)[1] in line for line in logged), "no conversation id in the log"

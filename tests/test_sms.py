@@ -18,6 +18,7 @@ import time
 import uuid
 from types import SimpleNamespace
 from urllib.parse import urlencode
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -150,6 +151,21 @@ def other_server(servers, api):
     yield SimpleNamespace(
         base_url=base_url, database_url=servers.database_url, webhook=f"{base_url}/webhooks/sms/webhook"
     )
+    rasa.stop()
+
+
+@pytest.fixture(scope="module")
+def twiml_only(servers):
+    """A Rasa server on the same database without the SMS REST API: its replies can only go back inline, in the
+    answer to the victim's own message (TwiML), so no operator can write to its victims."""
+    rasa, base_url = start_rasa_server(
+        servers.tmp,
+        servers.database_url,
+        servers.action_url,
+        extra_env={"SMS_AUTH_TOKEN": AUTH_TOKEN, **HANDOVER_ENV},
+        credentials=servers.credentials,
+    )
+    yield SimpleNamespace(base_url=base_url, webhook=f"{base_url}/webhooks/sms/webhook")
     rasa.stop()
 
 
@@ -342,6 +358,29 @@ def test_an_operator_talks_with_an_sms_victim_through_the_console(servers, api):
     assert text(servers, api, number, "merci, j'ai peur") == [], "the bot is silent while the operator talks"
     operator.send(waiting[0], "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?")
     assert api.bodies_to(number)[-1] == "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?"
+
+
+def inline(server, number: str, body: str) -> str:
+    """Sends a signed SMS to a TwiML-only server and returns its inline replies."""
+    response = post(server, twilio_form(number, body))
+    assert response.status_code == 200, response.text
+    return "\n".join(m.text or "" for m in ElementTree.fromstring(response.text).iter("Message"))
+
+
+def test_without_the_rest_api_a_victim_who_asks_for_a_person_gets_the_alternatives(servers, twiml_only):
+    number = new_number()
+    inline(twiml_only, number, "on a piraté mon compte facebook")
+    consent = inline(twiml_only, number, "je veux parler à un conseiller")
+    yes = re.search(r"^(\d)\. Oui", consent, flags=re.MULTILINE).group(1)
+    told = inline(twiml_only, number, yes)
+    assert "nos conseillers ne peuvent pas vous écrire" in told and "17cyber.gouv.fr" in told and "17 ou 112" in told
+    engine = sa.create_engine(servers.database_url)
+    with engine.connect() as connection:
+        queued = connection.execute(
+            sa.text("SELECT COUNT(*) FROM handovers WHERE sender_id = :s"), {"s": f"sms:{number}"}
+        ).scalar()
+    engine.dispose()
+    assert queued == 0, "no request that no operator could answer"
 
 
 def test_suite_without_anything_pending_says_so(servers, api):

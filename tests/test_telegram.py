@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from playwright.sync_api import sync_playwright
 
 from channels import telegram
 from channels.inbound import RATE_LIMIT_REPLY
 from tests.conftest import start_action_server, start_rasa_server
-from tests.operator import HANDOVER_ENV, Operator, create_operator
+from tests.operator import EMAIL, HANDOVER_ENV, PASSWORD, Operator, create_operator
 from tests.telegram_standin import BLOCKED_CHAT_ID, BotApiStandIn
+from tests.test_webchat import CHROMIUM, CHROMIUM_ARGS
 
 TOKEN = "7000000001:AAH_standin-token-for-tests_0123456789"
 SECRET = "s3cret-Token_for-tests"
@@ -306,8 +308,7 @@ def bot_message(chat: int, sent: dict) -> dict:
     }
 
 
-def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, standin):
-    chat = new_chat()
+def ask_for_an_operator(rasa, standin, chat: int) -> None:
     say(rasa, standin, chat, text_update(chat, "on a piraté mon compte facebook"))
     consent = [
         c
@@ -319,6 +320,11 @@ def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, stan
     assert "conseiller" in texts(
         say(rasa, standin, chat, callback_update(chat, yes["callback_data"], bot_message(chat, consent)))
     )
+
+
+def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, standin):
+    chat = new_chat()
+    ask_for_an_operator(rasa, standin, chat)
     operator = Operator(rasa)
     waiting = operator.waiting("telegram")
     assert len(waiting) == 1
@@ -328,6 +334,62 @@ def test_an_operator_talks_with_a_telegram_victim_through_the_console(rasa, stan
     assert say(rasa, standin, chat, text_update(chat, "merci, j'ai peur")) == []
     operator.send(waiting[0], "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?")
     assert standin.texts_to(chat)[-1] == "Bonjour, je suis Alex. Avez-vous pu changer votre mot de passe ?"
+
+
+def test_an_operator_message_telegram_does_not_take_is_shown_as_not_delivered(rasa, standin):
+    chat = new_chat()
+    ask_for_an_operator(rasa, standin, chat)
+    operator = Operator(rasa)
+    (handover_id,) = operator.waiting("telegram")
+    operator.take(handover_id)
+    standin.go_down(chat)
+    try:
+        answer = operator.send(handover_id, "Avez-vous pu prévenir votre banque ?", status=502)
+    finally:
+        standin.go_down(chat, down=False)
+    assert "non remis" in answer["error"].lower()
+    operator.send(handover_id, "Je reste avec vous.")
+    assert standin.texts_to(chat)[-1] == "Je reste avec vous."
+    sent = {m["text"]: m for m in operator.messages(handover_id) if m["who"] == "operator"}
+    assert sent["Avez-vous pu prévenir votre banque ?"]["delivered"] is False
+    assert sent["Je reste avec vous."]["delivered"] is True
+    # the page, reloaded, still says which message the victim never got
+    page = operator.page(handover_id)
+    flag = '<strong class="undelivered">Non remis</strong>'
+    assert page.count(flag) == 1
+    assert page.index(flag) < page.index("Avez-vous pu prévenir votre banque ?") < page.index("Je reste avec vous.")
+
+
+def test_the_operators_page_shows_at_once_that_a_message_was_not_delivered(rasa, standin):
+    """The console's page in a real browser: the operator sends while the Bot API is down."""
+    chat = new_chat()
+    ask_for_an_operator(rasa, standin, chat)
+    operator = Operator(rasa)
+    (handover_id,) = operator.waiting("telegram")
+    operator.take(handover_id)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="fr-FR")
+            page.set_default_timeout(20_000)
+            page.goto(f"{rasa}/console/login")
+            page.fill("#email", EMAIL)
+            page.fill("#password", PASSWORD)
+            page.press("#password", "Enter")
+            page.wait_for_url(f"{rasa}/console/")
+            page.goto(f"{rasa}/console/handovers/{handover_id}")
+            standin.go_down(chat)
+            try:
+                page.fill("#text", "Avez-vous gardé les messages de l'escroc ?")
+                page.click("#composer button.primary")
+                page.wait_for_selector("#log strong.undelivered")
+            finally:
+                standin.go_down(chat, down=False)
+            assert "non remis" in page.inner_text("#status").lower()
+            flagged = page.locator("#log .msg.operator", has=page.locator("strong.undelivered"))
+            assert "Avez-vous gardé les messages de l'escroc ?" in flagged.inner_text()
+        finally:
+            browser.close()
 
 
 def test_conversation_id_and_metadata_record_the_channel(rasa, standin, actions):

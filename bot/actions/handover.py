@@ -1,4 +1,5 @@
-"""The victim consents to talk to a person: queue the conversation with its qualification summary."""
+"""The victim consents to talk to a person: queue the conversation with its qualification summary, or, on a channel
+where operators cannot write to the victim (bot.delivery.NO_PUSH), give them the other ways to reach a person."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import handover, vocabulary
+from bot import delivery, handover, settings, vocabulary
 from bot.actions.fallback import MAX_MISUNDERSTOOD, misunderstood_in_a_row
 from bot.advice import case_from_slots
 from bot.taxonomy import EMERGENCY_INTENT
@@ -34,6 +35,10 @@ class ActionRequestHandover(Action):
         return "action_request_handover"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if (tracker.latest_message.get("metadata") or {}).get(delivery.NO_PUSH):
+            # A queued request would leave the victim facing a silent bot: the operator's messages cannot reach them.
+            dispatcher.utter_message(text=handover.unreachable_text(settings.current().webchat_url))
+            return []
         case = case_from_slots(tracker.current_slot_values())
         summary = None
         if case:

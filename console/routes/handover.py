@@ -3,6 +3,7 @@ two-way chat, quick inserts, internal notes, take, hand back, close."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
@@ -11,17 +12,24 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 
-from bot import db, handover, knowledge, privacy
+from bot import db, delivery, handover, knowledge, privacy, vocabulary
 from channels import store
 from console import auth, conversations
 from console.models import HandoverNote, StaffUser
 from console.web import PREFIX, error_page, offload, posted_text, query_int, render, staff
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 4000
 # The handover page polls the messages API every few seconds: the log gets the first read of a handover by each member
 # of staff, then at most one per this period (shared by every worker and instance, channels/store.py). That says who
 # read which conversation and when, to the minute that matters, without burying the other entries under polls.
 READ_AUDIT_SECONDS = 300
+NOT_DELIVERED = "Message non remis : le canal de la victime ne l'a pas accepté. Il reste dans l'historique."
+RESUME_FAILED = (
+    "La conversation n'a pas pu être rendue à l'assistant (base de données indisponible ?) : elle reste ouverte. "
+    "Réessayez dans un instant."
+)
 
 
 def get_handover(handover_id: int) -> Optional[handover.Handover]:
@@ -67,6 +75,15 @@ def audit_read(user: StaffUser, item: handover.Handover) -> None:
     reads = store.space("console:message-reads", max_items=100_000, ttl_seconds=READ_AUDIT_SECONDS)
     if reads.claim(f"{user.id}:{item.id}"):
         auth.audit(user, "read_messages", audit_target(item))
+
+
+def unreachable_message(item: handover.Handover) -> str:
+    """Why a conversation cannot be taken: its channel cannot carry an operator's messages to the victim."""
+    label = vocabulary.CHANNELS[vocabulary.channel_of(item.sender_id)].label
+    return (
+        "Impossible de prendre cette conversation : vos messages ne parviendraient pas à la victime sur son canal, "
+        f"« {label} »."
+    )
 
 
 def audit_target(item: handover.Handover) -> str:
@@ -197,6 +214,8 @@ def register(bp: Blueprint) -> None:
     async def take(request: Request, handover_id: int) -> HTTPResponse:
         user = request.ctx.user
         item = await offload(get_handover, handover_id)
+        if item is not None and not delivery.can_push(item.sender_id):  # e.g. a request queued before this check
+            return error_page(request, 409, unreachable_message(item))
         if item is None or not await offload(handover.take, handover_id, user.id, user.name):
             taken_by = item.operator_name if item else None
             return error_page(
@@ -217,10 +236,12 @@ def register(bp: Blueprint) -> None:
             return response.json({"error": "Vous ne tenez pas cette conversation."}, status=403)
         if not text:
             return response.json({"error": "Message vide."}, status=400)
-        await conversations.say(
+        delivered = await conversations.say(
             request.app.ctx.agent, item.sender_id, text[:MAX_TEXT_CHARS], operator=request.ctx.user.name
         )
         await offload(auth.audit, request.ctx.user, "operator_message", audit_target(item))
+        if not delivered:  # in the transcript, marked "Non remis": the operator knows the victim did not get it
+            return response.json({"error": NOT_DELIVERED}, status=502)
         return response.json({"status": "envoyé"})
 
     @bp.post("/handovers/<handover_id:int>/note")
@@ -253,13 +274,21 @@ async def _finish(request: Request, handover_id: int, state: str, message: str) 
     if outcome not in handover.OUTCOMES:
         outcome = "other" if state == handover.CLOSED else None
     holder = None if user.can("supervisor") else user.id
-    if item is None or not await offload(handover.finish, handover_id, holder, state, outcome):
+    held = item is not None and item.state in handover.ACTIVE_STATES and holder in (None, item.operator_id)
+    if not held:
+        return error_page(request, 403, "Vous ne tenez pas cette conversation.")
+    if item.state == handover.OPERATOR:
+        # The bot first, then the handover's state: if the tracker store fails, the handover stays open and can be
+        # closed again, instead of being closed over a bot that stays paused (and silent) for good.
+        try:
+            await conversations.resume(request.app.ctx.agent, item.sender_id)
+        except Exception:
+            logger.exception("Could not give %s back to the bot", audit_target(item))
+            return error_page(request, 503, RESUME_FAILED)
+    if not await offload(handover.finish, handover_id, holder, state, outcome):
         return error_page(request, 403, "Vous ne tenez pas cette conversation.")
     await offload(auth.audit, user, state, audit_target(item))
-    if item.state == handover.OPERATOR:
-        await conversations.resume(request.app.ctx.agent, item.sender_id, message)
-    else:  # still waiting: the bot never stopped, just tell the victim
-        await conversations.say(request.app.ctx.agent, item.sender_id, message)
+    await conversations.say(request.app.ctx.agent, item.sender_id, message)
     if state == handover.CLOSED and item.state == handover.OPERATOR:  # a person helped: may they rate it?
         await conversations.ask_rating(request.app.ctx.agent, item.sender_id)
     return response.redirect(f"{PREFIX}/")
