@@ -25,7 +25,7 @@ help:
 	@echo "make test-unit - the tests that need no server, in under a minute"
 	@echo "make train  - train the model (only when data, config or domain changed)"
 	@echo "make lint   - ruff (lint and format check) and mypy on the domain modules; CI runs it before the tests"
-	@echo "make bench-nlu - NLU accuracy and speed on tests/nlu/ against two baselines"
+	@echo "make bench-nlu - NLU on both test sets (bootstrap 95 % intervals), 5-fold cross-validation, two baselines"
 	@echo "make bench-privacy - redaction: the frozen pastes, false alarms on the training data, speed on hostile input"
 	@echo "make bench-providers - provider matching speed over 20,000 providers"
 	@echo "make bench-geo - geography load time, locate() latency and memory over 35,000 communes"
