@@ -16,19 +16,23 @@ from functools import lru_cache
 from typing import Any, Dict, Text
 
 from jsonschema import ValidationError, validators
-from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+# Rasa's actions module is imported when the check is installed, not with this module: it loads Rasa's policies
+# (TensorFlow, 10 s), which the command-line tools importing bot.stores for its tables do not need.
 
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
+    from rasa.core.actions.action import RemoteAction
+
     schema = RemoteAction.action_response_format_spec()
     cls = validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
 
 
-def validate_action_result(action: RemoteAction, result: Dict[Text, Any]) -> bool:
+def validate_action_result(action: Any, result: Dict[Text, Any]) -> bool:
     """RemoteAction._validate_action_result, with the validator compiled once (same message on error)."""
     try:
         _validator().validate(result)
@@ -42,4 +46,6 @@ def validate_action_result(action: RemoteAction, result: Dict[Text, Any]) -> boo
 
 
 def install() -> None:
+    from rasa.core.actions.action import RemoteAction
+
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]

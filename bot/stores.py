@@ -25,7 +25,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import make_url
 
-from bot import db, logs, settings
+from bot import action_responses, db, logs, settings
 
 logger = logging.getLogger(__name__)
 logs.install()
@@ -107,10 +107,6 @@ class DatabaseTrackerStore(SQLTrackerStore):
         with db.schema_lock(url):  # every worker creates Rasa's `events` table if missing: one at a time
             super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         # Built once per Rasa server process: the place to speed up its check of the action server's answers.
-        # Imported here, not at the top: it loads Rasa's actions and policies (TensorFlow, 10 s), which the CLI
-        # commands that import this module for its tables (console.schema, via channels.sms) do not need.
-        from bot import action_responses
-
         action_responses.install()
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
