@@ -2,7 +2,7 @@
 and the failure throttle (`LoginThrottle`), both checked by console/routes/sign_in.py before any hash.
 
 The console shares the Rasa server's process with every victim's conversation, and one Argon2 hash takes a core
-for a fifth of a second: hashes run in worker threads of their own at the lowest CPU priority, at most
+for a fifth of a second: hashes run in worker threads of their own at a low CPU priority, at most
 STAFF_LOGIN_HASHES_AT_ONCE at once and STAFF_LOGIN_HASHES_PER_SECOND per second; past that a sign-in is refused
 without hashing (429) rather than queued.
 
@@ -112,11 +112,16 @@ class LoginThrottle:
         self._space("pair").discard(key)
 
 
+# A hashing thread's nice value (on Linux a thread has one of its own). When the cores are busy, the scheduler gives
+# a nice-10 thread about a tenth of the CPU a victim's turn gets: victims go first, and a 0.2 s hash takes about 2 s.
+# Nice 19 (a seventieth) starved sign-ins on a loaded machine: 20 s and more per hash, past any proxy's timeout.
+HASH_NICENESS = 10
+
+
 def _lowest_priority() -> None:
-    """Each hashing thread at nice 19 (on Linux a thread has a nice value of its own): when the cores are busy, the
-    victims' turns go first and a sign-in takes a little longer."""
+    """Puts the calling hashing thread at HASH_NICENESS."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_NICENESS)
     except (AttributeError, OSError):
         pass  # another system: the budget still holds
 

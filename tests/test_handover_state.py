@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import update
 
 from bot import db, handover
-from console import auth
-from console.models import StaffSession
+from console import auth, two_factor
+from console.models import StaffSession, StaffUser
 from tests.databases import temporary_database
 
 
@@ -118,6 +118,9 @@ def test_passwords_are_hashed_with_argon2_and_checked(database):
 def test_sessions_expire_and_can_be_closed(database):
     user = auth.create_user("carol@example.org", "Carol", "a long enough password", "supervisor")
     token, csrf = auth.open_session(user)
+    assert auth.session_user(token) is None  # a supervisor signs in with a second factor (console/two_factor.py)
+    with db.session() as s:
+        s.get(StaffUser, user.id).totp_secret = two_factor.new_secret()
     signed_in, session_csrf = auth.session_user(token)
     assert signed_in.id == user.id and session_csrf == csrf and signed_in.can("operator")
     assert not signed_in.can("admin")

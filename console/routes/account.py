@@ -11,7 +11,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.inbound import client_address
-from console import accounts, auth, two_factor
+from console import accounts, auth, login_guard, two_factor
 from console.models import ENROL, SIGNED_IN, StaffSession, StaffUser
 from console.routes.sign_in import code_error, signed_in
 from console.web import PREFIX, form_value, offload, render, staff
@@ -69,7 +69,10 @@ def register(bp: Blueprint) -> None:
             code_error, user, form_value(request, "code"), client_address(request), session.enrol_secret
         )
         if refused:
-            return _enrol_page(user, session, *refused[:2])
+            page = _enrol_page(user, session, *refused[:2])
+            if refused[0] == 429:
+                page.headers["Retry-After"] = login_guard.retry_after(refused[2])
+            return page
         await offload(auth.audit, user, "enrol_two_factor", user.email)
         if session.stage == ENROL:
             return await signed_in(request, user)
