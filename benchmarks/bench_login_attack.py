@@ -1,6 +1,6 @@
 """A victim's reply latency while the staff sign-in is under attack (issue 18, `make bench-login-attack`).
 
-    .venv/bin/python benchmarks/bench_login_attack.py [--messages 40] [--attackers 50] [--json FILE]
+    .venv/bin/python benchmarks/bench_login_attack.py [--messages 200] [--attackers 50] [--json FILE]
 
 Starts its own action server and Rasa server (every channel of credentials.yml, a throw-away SQLite database, one
 worker, TRUSTED_PROXIES=1, one staff account). One victim sends `--messages` messages in a row over REST (journeys of
@@ -122,7 +122,7 @@ def create_account(database_url: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=40)
+    parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--attackers", type=int, default=50)
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "bench_login_attack.json")
     args = parser.parse_args()
