@@ -11,8 +11,9 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import pytest
 import requests
@@ -218,6 +219,37 @@ def start_rasa_server(
     )
     _wait_or_stop(server, f"http://127.0.0.1:{port}/webhooks/rest/", timeout)
     return server, f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def shared_database(tmp: Path, name: str) -> Iterator[str]:
+    """A SQLite database that the test process shares with the servers it starts: DATABASE_URL points at it
+    meanwhile (the test creates staff accounts there and reads what the servers wrote), and is restored after."""
+    from bot import db
+
+    url = f"sqlite:///{tmp / name}"
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    db.create_all()
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+
+
+@contextmanager
+def console_servers(tmp: Path, database_url: str, env: Dict[str, str]) -> Iterator[Tuple[Server, "Bot"]]:
+    """An action server and a Rasa server on `database_url` with `env`: the Rasa server and a client of both."""
+    actions, action_url = start_action_server(tmp, database_url, env)
+    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
+    try:
+        yield rasa, Bot(base_url, database_url)
+    finally:
+        rasa.stop()
+        actions.stop()
 
 
 def wait_for_workers(server: Server, count: int, timeout: float = 300) -> None:

@@ -27,7 +27,7 @@ from channels import store
 from console import auth, login_guard
 from console.models import StaffUser
 from console.routes.sign_in import BUSY
-from tests.conftest import Bot, start_action_server, start_rasa_server
+from tests.conftest import Bot, console_servers, shared_database
 
 PASSWORD = "un mot de passe très long"
 # One account per concern: the account's own delay must not carry from one test to the next.
@@ -198,33 +198,19 @@ def test_every_inline_script_and_style_of_the_console_carries_the_pages_nonce():
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console-security")
-    database_url = f"sqlite:///{tmp / 'security.db'}"
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = database_url
-    db.create_all()
-    for email in (OPERATOR, GUESSED, CALM):
-        auth.create_user(email, email.split("@")[0], PASSWORD, "operator")
-    admin = auth.create_user(ADMIN, "Admin", PASSWORD, "admin")
-    with db.session() as s:  # enrolled: an admin signs in with a TOTP code (console/two_factor.py)
-        s.get(StaffUser, admin.id).totp_secret = ADMIN_TOTP
-    waiting = handover.request("web:security-test", "web", "asked", {"title": "Test"})
-    # The defaults of production (conftest relaxes them for the other tests), behind one trusted proxy.
-    env = {
-        **{name: "" for name in ("STAFF_COOKIE_SECURE", "STAFF_LOGIN_HASHES_AT_ONCE", "STAFF_LOGIN_HASHES_PER_SECOND")},
-        "TRUSTED_PROXIES": "1",
-        "HANDOVER_OPENING_HOURS": "24/7",
-    }
-    actions, action_url = start_action_server(tmp, database_url, env)
-    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
-    served = Bot(base_url, database_url)
-    served.handover_id = waiting.id
-    yield served
-    rasa.stop()
-    actions.stop()
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
+    with shared_database(tmp, "security.db") as database_url:
+        for email in (OPERATOR, GUESSED, CALM):
+            auth.create_user(email, email.split("@")[0], PASSWORD, "operator")
+        admin = auth.create_user(ADMIN, "Admin", PASSWORD, "admin")
+        with db.session() as s:  # enrolled: an admin signs in with a TOTP code (console/two_factor.py)
+            s.get(StaffUser, admin.id).totp_secret = ADMIN_TOTP
+        waiting = handover.request("web:security-test", "web", "asked", {"title": "Test"})
+        # The defaults of production (conftest relaxes them for the other tests), behind one trusted proxy.
+        production = ("STAFF_COOKIE_SECURE", "STAFF_LOGIN_HASHES_AT_ONCE", "STAFF_LOGIN_HASHES_PER_SECOND")
+        env = {**{name: "" for name in production}, "TRUSTED_PROXIES": "1", "HANDOVER_OPENING_HOURS": "24/7"}
+        with console_servers(tmp, database_url, env) as (_, served):
+            served.handover_id = waiting.id
+            yield served
 
 
 def login(servers: Bot, email: str, password: str, address: str, patient: bool = True) -> requests.Response:

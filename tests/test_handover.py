@@ -1,7 +1,6 @@
 """Human handover and the operators' console, with the real Rasa server, action server and SQL database."""
 
 import json
-import os
 import re
 import threading
 import time
@@ -18,7 +17,7 @@ from bot import db
 from bot.db import EVENTS
 from console import auth
 from console.conversations import BACK_TO_BOT_MESSAGE, CLOSED_MESSAGE, TIMEOUT_MESSAGE
-from tests.conftest import Bot, start_action_server, start_rasa_server
+from tests.conftest import Bot, console_servers, shared_database
 from tests.operator import sign_in
 
 PASSWORD = "un mot de passe très long"
@@ -29,30 +28,20 @@ ENV = {"HANDOVER_OPENING_HOURS": "24/7", "HANDOVER_WAIT_SECONDS": "4", "WEBCHAT_
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("handover")
-    database_url = f"sqlite:///{tmp / 'handover.db'}"
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = database_url  # the test process creates the staff accounts in the same database
-    db.create_all()
-    for email, role in (
-        ("op1@example.org", "operator"),
-        ("op2@example.org", "operator"),
-        ("chef@example.org", "supervisor"),
-        ("admin@example.org", "admin"),
-    ):
-        auth.create_user(email, email.split("@")[0], PASSWORD, role)
-    env = {**ENV, "EXPORT_DIR": str(tmp / "exports")}  # the review's exports, outside the project's var/
-    actions, action_url = start_action_server(tmp, database_url, env)
-    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
-    served = Bot(base_url, database_url)
-    served.exports = tmp / "exports"
-    served.log = rasa.log
-    yield served
-    rasa.stop()
-    actions.stop()
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
+    # The test process creates the staff accounts in the servers' database.
+    with shared_database(tmp, "handover.db") as database_url:
+        for email, role in (
+            ("op1@example.org", "operator"),
+            ("op2@example.org", "operator"),
+            ("chef@example.org", "supervisor"),
+            ("admin@example.org", "admin"),
+        ):
+            auth.create_user(email, email.split("@")[0], PASSWORD, role)
+        env = {**ENV, "EXPORT_DIR": str(tmp / "exports")}  # the review's exports, outside the project's var/
+        with console_servers(tmp, database_url, env) as (rasa, served):
+            served.exports = tmp / "exports"
+            served.log = rasa.log
+            yield served
 
 
 class Staff:

@@ -2,7 +2,6 @@
 deactivation, role changes, password and 2FA resets, signing out everywhere (admin page and `python -m console`),
 TOTP codes that work once, enrolment before any page for supervisors and admins, and what the audit log records."""
 
-import os
 import re
 import time
 
@@ -15,7 +14,7 @@ import console.__main__ as cli
 from bot import db
 from console import auth
 from console.models import AuditLog, StaffUser
-from tests.conftest import Bot, start_action_server, start_rasa_server
+from tests.conftest import Bot, console_servers, shared_database
 from tests.operator import SECRETS, desk_address, totp_code
 from tests.test_handover import ENV, PASSWORD, Staff, request_handover, victim, waiting_id
 
@@ -36,22 +35,12 @@ ACCOUNTS = {
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("accounts")
-    database_url = f"sqlite:///{tmp / 'accounts.db'}"
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = database_url  # the test process reads and changes the servers' database
-    db.create_all()
-    for email, role in ACCOUNTS.items():
-        auth.create_user(email, email.split("@")[0], PASSWORD, role)
-    env = {**ENV, "TRUSTED_PROXIES": "1"}  # each account signs in from its own desk (tests/operator.desk_address)
-    actions, action_url = start_action_server(tmp, database_url, env)
-    rasa, base_url = start_rasa_server(tmp, database_url, action_url, extra_env=env)
-    yield Bot(base_url, database_url)
-    rasa.stop()
-    actions.stop()
-    if previous is None:
-        os.environ.pop("DATABASE_URL", None)
-    else:
-        os.environ["DATABASE_URL"] = previous
+    with shared_database(tmp, "accounts.db") as database_url:  # the test process reads and changes it too
+        for email, role in ACCOUNTS.items():
+            auth.create_user(email, email.split("@")[0], PASSWORD, role)
+        env = {**ENV, "TRUSTED_PROXIES": "1"}  # each account signs in from its own desk (tests/operator.desk_address)
+        with console_servers(tmp, database_url, env) as (_, served):
+            yield served
 
 
 def user_id(email: str) -> int:
