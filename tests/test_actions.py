@@ -97,3 +97,44 @@ def test_unsure_prediction_proposes_the_plausible_incidents():
     ]
     messages, _ = run(ActionNotUnderstood(), make_tracker("il a des photos de moi", "nlu_fallback", 0.3, ranking))
     assert [b["payload"] for b in messages[0]["buttons"]] == ["/sextorsion", "/cyberharcelement", "/out_of_scope"]
+
+
+STORY = (
+    "hier j'ai cliqué sur un SMS de livraison et j'ai donné ma carte pour 1,99 euro, "
+    "et ce matin je vois trois paiements de 400 euros que je n'ai jamais faits"
+)
+TWO_INCIDENTS = [
+    {"name": "fraude_carte_bancaire", "confidence": 0.62},
+    {"name": "hameconnage", "confidence": 0.31},
+    {"name": "arnaque_achat", "confidence": 0.03},
+]
+
+
+def test_a_story_of_two_incidents_names_the_driving_one_and_mentions_the_other():
+    messages, events = run(ActionDiagnose(), make_tracker(STORY, "fraude_carte_bancaire", 0.62, TWO_INCIDENTS))
+    said = texts(messages)
+    assert "vous semblez être victime d'une fraude à la carte bancaire" in said
+    assert "Vous parlez aussi d'une tentative d'hameçonnage (phishing)" in said
+    assert {"event": "slot", "name": "other_incident", "value": "hameconnage", "timestamp": None} in events
+
+
+def test_a_short_message_or_a_faint_second_incident_is_not_mentioned():
+    short = make_tracker("paiements inconnus sur ma carte", "fraude_carte_bancaire", 0.62, TWO_INCIDENTS)
+    faint = [TWO_INCIDENTS[0], {"name": "hameconnage", "confidence": 0.08}]
+    for tracker in (short, make_tracker(STORY, "fraude_carte_bancaire", 0.62, faint)):
+        messages, events = run(ActionDiagnose(), tracker)
+        assert "Vous parlez aussi" not in texts(messages)
+        assert {"event": "slot", "name": "other_incident", "value": None, "timestamp": None} in events
+
+
+def test_the_menu_after_the_advice_offers_the_other_incident_first():
+    from bot.actions.advice import NEXT_STEPS, OTHER_INCIDENT_STEP, next_steps
+
+    def with_slots(**slots):
+        return Tracker("test", slots, {}, [], False, None, {}, "action_listen")
+
+    offered = next_steps(with_slots(incident="fraude_carte_bancaire", other_incident="hameconnage"), NEXT_STEPS)
+    assert offered[0] == {"title": OTHER_INCIDENT_STEP, "payload": "/hameconnage"}
+    assert offered[1:] == NEXT_STEPS
+    assert next_steps(with_slots(incident="hameconnage", other_incident="hameconnage"), NEXT_STEPS) == NEXT_STEPS
+    assert next_steps(with_slots(incident="hameconnage"), NEXT_STEPS) == NEXT_STEPS

@@ -34,6 +34,17 @@ SMS_NEXT_STEPS = [
 ]
 
 
+OTHER_INCIDENT_STEP = "Les conseils pour l'autre situation"
+
+
+def next_steps(tracker: Tracker, steps: List[Dict[Text, Text]]) -> List[Dict[Text, Text]]:
+    """The menu after the advice, with the other incident the description told first (actions/diagnosis.py)."""
+    other = tracker.get_slot("other_incident")
+    if other and other != tracker.get_slot("incident"):
+        return [{"title": OTHER_INCIDENT_STEP, "payload": f"/{other}"}, *steps]
+    return steps
+
+
 def reflex_said_this_turn(tracker: Tracker) -> Optional[str]:
     """The first reflex sent with the diagnosis since the victim's last message (facts already stated: the advice
     follows in the same turn), so that the SMS advice does not repeat it a few lines below."""
@@ -64,7 +75,7 @@ class ActionGiveAdvice(Action):
                 dispatcher.utter_message(text=message)
             if case.serious:
                 dispatcher.utter_message(response="utter_serious_case")
-            dispatcher.utter_message(text=SMS_WHAT_NEXT, buttons=SMS_NEXT_STEPS, sms="menu")
+            dispatcher.utter_message(text=SMS_WHAT_NEXT, buttons=next_steps(tracker, SMS_NEXT_STEPS), sms="menu")
             for message in case.sms_details(said):
                 dispatcher.utter_message(text=message, sms="detail")
             return [SlotSet("advice_given", case.as_dict())]
@@ -77,7 +88,7 @@ class ActionGiveAdvice(Action):
             dispatcher.utter_message(text=case.recap_text())
         if case.serious:
             dispatcher.utter_message(response="utter_serious_case")
-        dispatcher.utter_message(text=what_next, buttons=NEXT_STEPS)
+        dispatcher.utter_message(text=what_next, buttons=next_steps(tracker, NEXT_STEPS))
         return [SlotSet("advice_given", case.as_dict())]
 
 

@@ -22,6 +22,11 @@ INCIDENT_FACTS = ("money_paid", "details_given", "remote_access", "ongoing", "th
 AMBIGUITY_MARGIN = 0.2
 # Below this, an incident ranked under an emergency is too unsure to be diagnosed without asking.
 EMERGENCY_INCIDENT_MIN_CONFIDENCE = 0.5
+# A story that tells two incidents ("on m'a piraté Instagram, maintenant il veut 500 € pour ne pas publier mes
+# photos"): the model ranks the one that drives the advice first and the other well above the rest. Mentioned when
+# it keeps this much confidence in a message long enough to tell a story; short messages rarely tell two.
+ALSO_MIN_CONFIDENCE = 0.15
+ALSO_MIN_WORDS = 15
 REFLEX_PREFIX = "Premier réflexe : "  # the SMS advice of the same turn does not repeat the reflex (actions/advice.py)
 
 
@@ -40,6 +45,23 @@ def ambiguous_pair(latest_message: Dict[Text, Any]) -> Optional[List[Text]]:
     if first.get("confidence", 0) - second.get("confidence", 0) < AMBIGUITY_MARGIN:
         return [first["name"], second["name"]]
     return None
+
+
+def other_incident(latest_message: Dict[Text, Any], incident: Text) -> Optional[Text]:
+    """The second incident a story tells besides the one diagnosed, else None."""
+    if len((latest_message.get("text") or "").split()) < ALSO_MIN_WORDS:
+        return None
+    others = [r for r in incident_ranking(latest_message) if r["name"] != incident]
+    if others and others[0].get("confidence", 0) >= ALSO_MIN_CONFIDENCE:
+        return others[0]["name"]
+    return None
+
+
+def also_text(other: Text) -> Text:
+    return (
+        f"Vous parlez aussi {victim_of(other, {})} : je commence par le plus urgent, "
+        "et je vous proposerai ensuite les conseils pour cela."
+    )
 
 
 def choose_incident(latest_message: Dict[Text, Any]) -> Optional[Text]:
@@ -114,6 +136,7 @@ class ActionDiagnose(Action):
             slots.update(stated_facts(latest))
         facts = facts_from_slots(slots)
         reflex = Case(incident, facts).first_reflex(sms=on_sms(tracker))
+        other = other_incident(latest, incident)
         if on_sms(tracker):
             # The first SMS: the diagnosis in a line, the reflex, then the question (channels/sms_text.py); the
             # explanation waits for SUITE. "Il semble que vous soyez" rather than "vous semblez être": no "ê", so
@@ -124,8 +147,12 @@ class ActionDiagnose(Action):
             if reflex:
                 dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
             dispatcher.utter_message(text=sheet.summary, sms="detail")
+            if other:  # not in the first SMS (the question is), with the details
+                dispatcher.utter_message(text=also_text(other), sms="detail")
         else:
             dispatcher.utter_message(text=diagnosis_text(incident, facts))
+            if other:
+                dispatcher.utter_message(text=also_text(other))
             dispatcher.utter_message(text=sheet.summary)
             if reflex:
                 dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
@@ -138,6 +165,7 @@ class ActionDiagnose(Action):
             SlotSet("incident", incident),
             SlotSet("incident_confidence", confidence),
             SlotSet("incident_candidates", None),
+            SlotSet("other_incident", other),
             FollowupAction(FORM),
         ]
 

@@ -74,6 +74,7 @@ CASE_SLOTS = (
     "incident",
     "incident_confidence",
     "incident_candidates",
+    "other_incident",
     "advice_given",
     "minor_involved",
     *INCIDENT_FACTS,
