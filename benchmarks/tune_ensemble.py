@@ -1,12 +1,13 @@
-"""How much the linear model weighs against DIET in LinearIntentEnsemble (config.yml `weight`), chosen on the
-training data only: the held-out test set tests/nlu/ must not be used to tune anything.
+"""How much the linear model and the sentence-encoder model weigh against DIET in LinearIntentEnsemble (config.yml
+`weight` and `encoder_weight`), chosen on the training data only: the held-out test sets (tests/nlu/,
+tests/nlu_independent/) must not be used to tune anything.
 
     .venv/bin/python benchmarks/tune_ensemble.py [--dev-share 0.2]
 
 Splits bot/data/nlu/ (fixed seed, stratified by intent) into a training part and a development part, trains DIET
 with the production pipeline on the training part (ensemble weight 0: DIET's ranking only) and the TF-IDF + logistic
-regression model on the same part, then prints the macro-F1 over incident intents of the average on the
-development part for each weight. Takes about as long as one training of the production model.
+regression model and the sentence-embedding model on the same part, then prints the macro-F1 over incident intents
+of the average on the development part for each pair of weights (DIET weighs the rest), best first. Takes about as long as one training of the production model.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from benchmarks.bench_nlu import RASA, TRAIN_DIR, load_examples  # noqa: E402
 from bot.taxonomy import INCIDENT_INTENTS  # noqa: E402
 
 WEIGHTS = [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0]
+ENCODER_WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4]
 
 
 def split(dev_share: float, seed: int = 42):
@@ -80,7 +82,7 @@ def main() -> int:
         config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
         for component in config["pipeline"]:
             if component["name"].endswith("LinearIntentEnsemble"):
-                component["weight"] = 0.0  # DIET's own ranking
+                component["weight"] = component["encoder_weight"] = 0.0  # DIET's own ranking
         config["pipeline"] = [c for c in config["pipeline"] if not c["name"].endswith("EmergencyOverride")]
         (tmp / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
         env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
@@ -111,21 +113,39 @@ def main() -> int:
         for text, _ in dev:
             parsed = loop.run_until_complete(agent.parse_message(text))
             diet.append({r["name"]: r["confidence"] for r in parsed.get("intent_ranking") or []})
+    from bot.nlu import sentence_encoder
     from bot.nlu.components import LinearIntentEnsemble
 
-    linear = LinearIntentEnsemble.pipeline(C=LinearIntentEnsemble.get_default_config()["C"], random_seed=42)
-    linear.fit([t for t, _ in train], [i for _, i in train])
-    probabilities = [dict(zip(linear.classes_, p)) for p in linear.predict_proba([t for t, _ in dev])]
+    defaults = LinearIntentEnsemble.get_default_config()
+    texts, intents, dev_texts = [t for t, _ in train], [i for _, i in train], [t for t, _ in dev]
+    linear = LinearIntentEnsemble.pipeline(C=defaults["C"], random_seed=42).fit(texts, intents)
+    linear_p = [dict(zip(linear.classes_, p)) for p in linear.predict_proba(dev_texts)]
+    encoder = sentence_encoder.classifier(defaults["encoder_C"], 42).fit(sentence_encoder.embed(texts), intents)
+    encoder_p = [dict(zip(encoder.classes_, p)) for p in encoder.predict_proba(sentence_encoder.embed(dev_texts))]
     truth = [i for _, i in dev]
-    print(f"{'weight':>8}{'macro-F1 (incidents)':>24}{'accuracy':>12}")
+    rows = []
     for weight in WEIGHTS:
-        predicted = []
-        for dense, linear in zip(diet, probabilities):
-            names = set(dense) | set(linear)
-            predicted.append(max(names, key=lambda n: weight * linear.get(n, 0.0) + (1 - weight) * dense.get(n, 0.0)))
-        f1 = f1_score(truth, predicted, labels=list(INCIDENT_INTENTS), average="macro", zero_division=0)
-        accuracy = sum(p == t for p, t in zip(predicted, truth)) / len(truth)
-        print(f"{weight:>8.1f}{f1:>24.4f}{accuracy:>12.4f}")
+        for encoder_weight in ENCODER_WEIGHTS:
+            if weight + encoder_weight > 1.0 + 1e-9:
+                continue
+            predicted = []
+            for dense, lin, enc in zip(diet, linear_p, encoder_p):
+                predicted.append(
+                    max(
+                        set(dense) | set(lin),
+                        key=lambda n: (
+                            weight * lin.get(n, 0.0)
+                            + encoder_weight * enc.get(n, 0.0)
+                            + (1 - weight - encoder_weight) * dense.get(n, 0.0)
+                        ),
+                    )
+                )
+            f1 = f1_score(truth, predicted, labels=list(INCIDENT_INTENTS), average="macro", zero_division=0)
+            accuracy = sum(p == t for p, t in zip(predicted, truth)) / len(truth)
+            rows.append((f1, accuracy, weight, encoder_weight))
+    print(f"{'linear':>8}{'encoder':>9}{'DIET':>6}{'macro-F1 (incidents)':>24}{'accuracy':>12}")
+    for f1, accuracy, weight, encoder_weight in sorted(rows, reverse=True):
+        print(f"{weight:>8.1f}{encoder_weight:>9.1f}{1 - weight - encoder_weight:>6.1f}{f1:>24.4f}{accuracy:>12.4f}")
     return 0
 
 

@@ -38,3 +38,30 @@ def test_the_weights_are_laid_out_for_one_message_at_a_time_with_the_same_scores
     message = Message(data={"text": texts[0]})
     trained.process([message])
     assert message.get("intent")["name"] == "piratage_compte"
+
+
+def test_the_sentence_encoder_member_is_saved_with_the_model_and_reads_meaning_not_words(tmp_path):
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    storage, resource = LocalModelStorage(tmp_path), Resource("linear_intent_ensemble")
+    config = {"weight": 0.0, "encoder_weight": 1.0}  # the encoder alone decides
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, texts in EXAMPLES.items() for t in texts])
+    LinearIntentEnsemble(config, storage, resource).train(data)
+    loaded = LinearIntentEnsemble.load(config, storage, resource, execution_context=None)
+    assert loaded._encoder_model is not None
+    # No word in common with the training lines: character n-grams cannot tell, the sentence embedding can.
+    for text, intent in [
+        ("impossible d'ouvrir le moindre document, ils veulent des bitcoins pour les débloquer", "rancongiciel"),
+        ("quelqu'un d'autre utilise mon profil snapchat et j'ai perdu l'accès", "piratage_compte"),
+    ]:
+        message = Message(data={"text": text})
+        loaded.process([message])
+        assert message.get("intent")["name"] == intent, text
+    without = LinearIntentEnsemble({"weight": 1.0}, storage, Resource("plain"))
+    without.train(data)
+    plain = LinearIntentEnsemble.load({"weight": 1.0}, storage, Resource("plain"), None)
+    assert plain._encoder_model is None
+    message = Message(data={"text": "quelqu'un d'autre utilise mon profil snapchat et j'ai perdu l'accès"})
+    plain.process([message])
+    assert message.get("intent")["name"] != "piratage_compte"  # the words alone mislead the linear model

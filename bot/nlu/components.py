@@ -15,6 +15,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu import sentence_encoder
 from bot.nlu.entities import extract
 from bot.safety import detect_danger
 from bot.taxonomy import EMERGENCY_INTENT
@@ -76,20 +77,31 @@ class RuleEntityExtractor(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LinearIntentEnsemble(GraphComponent, IntentClassifier):
-    """Averages DIET's intent probabilities with those of a TF-IDF + logistic regression model.
+    """Averages DIET's intent probabilities with those of a TF-IDF + logistic regression model and, when
+    `encoder_weight` is set, of a logistic regression on multilingual sentence embeddings (bot/nlu/sentence_encoder).
 
-    The two models make different mistakes: DIET uses spaCy's French word vectors, the linear model word bigrams
-    and character n-grams of the exact wording. `make bench-nlu` measures each and the average on the held-out set.
-    Place it right after DIETClassifier (with `ranking_length: 0`, so that DIET scores every intent).
+    The models make different mistakes: DIET uses spaCy's French word vectors, the linear model word bigrams and
+    character n-grams of the exact wording, the encoder the meaning of the whole sentence. `make bench-nlu` measures
+    the result on the held-out sets. Place it right after DIETClassifier (with `ranking_length: 0`, so that DIET
+    scores every intent). DIET weighs 1 - weight - encoder_weight.
     """
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        return {"weight": 0.5, "C": 10.0, "random_seed": 42}  # weight of the linear model in the average
+        # weight: of the linear model in the average; encoder_weight: of the sentence-embedding model
+        return {"weight": 0.5, "encoder_weight": 0.0, "C": 10.0, "encoder_C": 10.0, "random_seed": 42}
 
-    def __init__(self, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource, model: Any = None):
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Any = None,
+        encoder_model: Any = None,
+    ):
         self._config = {**self.get_default_config(), **config}
         self._model_storage, self._resource, self._model = model_storage, resource, model
+        self._encoder_model = encoder_model
 
     @classmethod
     def create(cls, config, model_storage, resource, execution_context) -> "LinearIntentEnsemble":
@@ -128,10 +140,16 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         self._model = self.pipeline(self._config["C"], self._config["random_seed"])
-        self._model.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples])
+        texts, intents = [e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples]
+        self._model.fit(texts, intents)
         self._fast(self._model)
+        if self._config["encoder_weight"] > 0:
+            self._encoder_model = sentence_encoder.classifier(self._config["encoder_C"], self._config["random_seed"])
+            self._encoder_model.fit(sentence_encoder.embed(texts), intents)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / "linear_intent.joblib")
+            if self._encoder_model is not None:
+                joblib.dump(self._encoder_model, directory / "encoder_intent.joblib")
         return self._resource
 
     @classmethod
@@ -139,22 +157,33 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
         try:
             with model_storage.read_from(resource) as directory:
                 model = cls._fast(joblib.load(directory / "linear_intent.joblib"))
+                encoder_path = directory / "encoder_intent.joblib"
+                encoder_model = joblib.load(encoder_path) if encoder_path.exists() else None
         except ValueError:  # not trained (no intent examples)
-            model = None
-        return cls(config, model_storage, resource, model)
+            model = encoder_model = None
+        return cls(config, model_storage, resource, model, encoder_model)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
             return messages
         weight = float(self._config["weight"])
+        encoder_weight = float(self._config["encoder_weight"]) if self._encoder_model is not None else 0.0
         for message in messages:
             text = message.get(TEXT)
             if not text:
                 continue
             linear = dict(zip(self._model.classes_, self._model.predict_proba([text])[0]))
+            encoder: Dict[str, float] = {}
+            if encoder_weight:
+                probabilities = self._encoder_model.predict_proba(sentence_encoder.embed([text]))[0]
+                encoder = dict(zip(self._encoder_model.classes_, probabilities))
             diet = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY) or []}
             names = set(linear) | set(diet)
-            scores = {n: weight * linear.get(n, 0.0) + (1 - weight) * diet.get(n, 0.0) for n in names}
+            diet_weight = 1 - weight - encoder_weight
+            scores = {
+                n: weight * linear.get(n, 0.0) + encoder_weight * encoder.get(n, 0.0) + diet_weight * diet.get(n, 0.0)
+                for n in names
+            }
             ranking = [{"name": n, "confidence": float(c)} for n, c in sorted(scores.items(), key=lambda x: -x[1])][:10]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
