@@ -138,3 +138,13 @@ def test_the_menu_after_the_advice_offers_the_other_incident_first():
     assert offered[1:] == NEXT_STEPS
     assert next_steps(with_slots(incident="hameconnage", other_incident="hameconnage"), NEXT_STEPS) == NEXT_STEPS
     assert next_steps(with_slots(incident="hameconnage"), NEXT_STEPS) == NEXT_STEPS
+
+
+def test_a_clause_about_another_incident_is_mentioned_even_when_the_whole_story_is_clear():
+    tracker = make_tracker(
+        STORY, "fraude_carte_bancaire", 0.97, [{"name": "fraude_carte_bancaire", "confidence": 0.97}]
+    )
+    tracker.latest_message["entities"] = [{"entity": "other_incident", "value": "hameconnage", "start": 0, "end": 40}]
+    messages, events = run(ActionDiagnose(), tracker)
+    assert "Vous parlez aussi d'une tentative d'hameçonnage (phishing)" in texts(messages)
+    assert {"event": "slot", "name": "other_incident", "value": "hameconnage", "timestamp": None} in events

@@ -65,3 +65,24 @@ def test_the_sentence_encoder_member_is_saved_with_the_model_and_reads_meaning_n
     message = Message(data={"text": "quelqu'un d'autre utilise mon profil snapchat et j'ai perdu l'accès"})
     plain.process([message])
     assert message.get("intent")["name"] != "piratage_compte"  # the words alone mislead the linear model
+
+
+def test_a_clause_about_another_incident_is_kept_as_an_entity(trained):
+    story = (
+        "hier j'ai recu un sms chronopost pour un colis et j'ai cliqué, "
+        "puis mon compte instagram a été piraté et je ne peux plus me connecter"
+    )
+    message = Message(data={"text": story})
+    trained.process([message])
+    assert message.get("intent")["name"] == "piratage_compte"
+    [mention] = [e for e in message.get("entities") if e["entity"] == "other_incident"]
+    assert mention["value"] == "hameconnage"
+    assert "chronopost" in story[mention["start"] : mention["end"]]
+    # One incident told at length, or a short message: nothing else is mentioned.
+    for text in [
+        "mon compte instagram a été piraté cette nuit, je ne peux plus me connecter et mes amis reçoivent des messages",
+        "sms chronopost, puis compte piraté",
+    ]:
+        message = Message(data={"text": text})
+        trained.process([message])
+        assert not [e for e in message.get("entities") or [] if e["entity"] == "other_incident"], text

@@ -48,9 +48,17 @@ def ambiguous_pair(latest_message: Dict[Text, Any]) -> Optional[List[Text]]:
 
 
 def other_incident(latest_message: Dict[Text, Any], incident: Text) -> Optional[Text]:
-    """The second incident a story tells besides the one diagnosed, else None."""
+    """The second incident a story tells besides the one diagnosed, else None: a clause about another incident (the
+    NLU's `other_incident` entity), or a second incident the whole message leaves plausible."""
     if len((latest_message.get("text") or "").split()) < ALSO_MIN_WORDS:
         return None
+    for entity in latest_message.get("entities") or []:
+        if (
+            entity.get("entity") == "other_incident"
+            and entity.get("value") in INCIDENTS
+            and entity["value"] != incident
+        ):
+            return entity["value"]
     others = [r for r in incident_ranking(latest_message) if r["name"] != incident]
     if others and others[0].get("confidence", 0) >= ALSO_MIN_CONFIDENCE:
         return others[0]["name"]
