@@ -17,7 +17,7 @@ VENV := .venv
 RASA := $(VENV)/bin/rasa
 MODELS := models
 
-.PHONY: help install browser lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load bench-login-attack clean
+.PHONY: help install browser poppler lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load bench-login-attack clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -54,6 +54,10 @@ lint: install
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The dossier tests render the PDF to an image and read its text back (pdftoppm, pdftotext).
+poppler:
+	@command -v pdftoppm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
+
 # Reviewed exports change the model in service: `make retrain` compares first (see README, "Transcript review").
 # An erasure of training text (var/erasures.json, bot/erasure.py) after the model was trained: it must be replaced.
 train: install
@@ -72,7 +76,7 @@ stories: train
 # Two test processes (pytest-xdist), one test module each at a time: a module's servers stay in its process. The
 # servers do most of the work while a test waits for their reply, so a single process left a core idle.
 TEST_WORKERS ?= 2
-test: browser train validate stories
+test: browser poppler train validate stories
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # The tests that need no server (no Rasa or action server, browser or PostgreSQL): under a minute, no training.

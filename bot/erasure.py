@@ -39,6 +39,7 @@ LABELS = (
     ("tags", "étiquette(s)"),
     ("reviews", "relecture(s)"),
     ("ratings", "avis"),
+    ("dossier_links", "lien(s) vers le dossier"),
     ("handovers", "demande(s) de conseiller"),
     ("notes", "note(s) interne(s)"),
     ("exports", "fichier(s) d'export"),

@@ -34,6 +34,7 @@ _SENDERS = re.compile(
 )
 # The REST channel accepts REST_TOKEN as `?token=`: request lines carry it.
 _TOKENS = re.compile(r"(?P<param>[?&]token=)[^&\s'\"]+")
+_DOSSIER_LINKS = re.compile(r"/dossier/[A-Za-z0-9_\-]+")
 _TRACEBACKS = logging.Formatter()
 
 
@@ -60,6 +61,8 @@ def mask(text: str) -> str:
         text = _SENDERS.sub(_sender, text)
     if "token=" in text:
         text = _TOKENS.sub(r"\g<param>…", text)
+    if "/dossier/" in text:  # the link to a victim's dossier (bot/dossier_links.py) is as good as a password
+        text = _DOSSIER_LINKS.sub("/dossier/…", text)
     return privacy.mask_phones(text)
 
 

@@ -166,6 +166,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
     Variable("PROVIDERS_DEMO_SEED", "providers_demo_seed", "1", _flag),
     Variable("PUBLIC_URL", "public_url", "", _web_url),
+    Variable("DOSSIER_LINK_HOURS", "dossier_link_hours", "24", _integer("d'heures", 1)),
     Variable("WEBCHAT_URL", "webchat_url", "", _web_url),
     Variable("CONTROLLER_NAME", "controller_name", "", _optional),
     Variable("CONTROLLER_CONTACT", "controller_contact", "", _optional),
@@ -220,13 +221,19 @@ class Settings:
     review_story_export_dir: Path  # outside git: never into tests/stories/, which `make test` runs
     providers_demo_seed: bool  # fill an EMPTY directory with the fictional demo providers
     public_url: Optional[str]  # where victims reach this server (https://…): links to /confidentialite
+    dossier_link_hours: int  # how long the link to a victim's dossier works (bot/dossier_links.py)
     webchat_url: Optional[str]  # the page with the web chat, offered where an operator cannot answer (REST, TwiML)
     controller_name: Optional[str]  # the data controller named in the privacy notice (never made up)
     controller_contact: Optional[str]  # how victims reach the controller (e-mail, address, web form)
 
     @property
     def privacy_page_url(self) -> str:
-        return f"{self.public_url or f'http://localhost:{self.port}'}/confidentialite"
+        return f"{self.public_base_url}/confidentialite"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where victims reach this server: PUBLIC_URL, or localhost on the embedded defaults."""
+        return self.public_url or f"http://localhost:{self.port}"
 
     @property
     def staff_session_seconds(self) -> int:

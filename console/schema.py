@@ -24,6 +24,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+import bot.dossier_links  # noqa: F401  (dossier_links)
 import bot.handover  # noqa: F401  (handovers)
 import bot.providers.models  # noqa: F401  (providers)
 import bot.ratings  # noqa: F401  (ratings)

@@ -25,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import geo, glossary
 from bot.actions.advice import NEXT_STEPS, SMS_CHANNEL, WHAT_NEXT
 from bot.actions.diagnosis import FORM, INCIDENT_FACTS
+from bot.actions.dossier import ActionSendDossier
 from bot.actions.fallback import (
     MAX_MISUNDERSTOOD,
     NOT_UNDERSTOOD_INTENTS,
@@ -251,7 +252,7 @@ class ActionRespondInForm(Action):
         "bot_challenge": "utter_bot_challenge",
         "thank": "utter_you_are_welcome",
     }
-    ACTIONS = {"ask_definition": ActionDefine, "ask_complaint": ActionComplaintHelp}
+    ACTIONS = {"ask_definition": ActionDefine, "ask_complaint": ActionComplaintHelp, "ask_dossier": ActionSendDossier}
 
     def name(self) -> Text:
         return "action_respond_in_form"

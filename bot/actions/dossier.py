@@ -1,0 +1,41 @@
+"""The victim's dossier on request ("je veux un dossier pour la plainte"): a personal link that expires
+(bot/dossier_links.py) to the PDF built from the conversation (channels/dossier_page.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import dossier_links, settings, vocabulary
+from bot.advice import case_from_slots
+
+NO_CASE_YET = (
+    "Je pourrai vous préparer un dossier pour porter plainte dès que vous m'aurez décrit ce qui vous arrive. "
+    "Que s'est-il passé ?"
+)
+READY = (
+    "Votre dossier pour porter plainte est prêt : {url}\n"
+    "Il reprend les faits et leurs dates, l'argent en jeu, les identifiants de l'escroc, les preuves à garder et "
+    "où porter plainte. Relisez-le et complétez-le avant de le remettre. Ce lien est personnel et fonctionne "
+    "{hours} heures ; pour en avoir un nouveau, écrivez « mon dossier »."
+)
+READY_SMS = "Votre dossier pour la plainte : {url} (lien personnel, valable {hours} h)"
+
+
+class ActionSendDossier(Action):
+    def name(self) -> Text:
+        return "action_send_dossier"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if case_from_slots(tracker.current_slot_values()) is None:
+            dispatcher.utter_message(text=NO_CASE_YET)
+            return []
+        token = dossier_links.create(tracker.sender_id)
+        hours = settings.current().dossier_link_hours
+        sms = vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.SMS)
+        template = READY_SMS if sms else READY
+        dispatcher.utter_message(text=template.format(url=dossier_links.url(token), hours=hours))
+        return []
