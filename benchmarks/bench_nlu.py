@@ -124,14 +124,19 @@ def train_rasa(name: str, config: Path, train_dir: Path = TRAIN_DIR) -> Tuple[Pa
     return model, seconds
 
 
-def rasa_ranker(model: Path) -> Ranker:
+def rasa_parser(model: Path) -> Callable[[str], Dict]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     loop = asyncio.new_event_loop()
+    return lambda text: loop.run_until_complete(agent.parse_message(text))
+
+
+def rasa_ranker(model: Path) -> Ranker:
+    parse = rasa_parser(model)
 
     def rank(text: str) -> List[str]:
-        parsed = loop.run_until_complete(agent.parse_message(text))
+        parsed = parse(text)
         ranking = [r["name"] for r in parsed.get("intent_ranking") or []]
         top = parsed["intent"]["name"]  # the safety override may put an intent first that the ranking lacks
         return [top] + [name for name in ranking if name != top]
@@ -192,6 +197,40 @@ def multi_incident(rank: Ranker, test: Examples, also: Dict[str, List[str]]) -> 
         "messages": len(lines),
         "driving_first": round(first / len(lines), 4),
         "other_in_next_3": round(mentioned / len(lines), 4),
+    }
+
+
+def diagnosis(parse: Callable[[str], Dict], test: Examples, also: Dict[str, List[str]]) -> Dict:
+    """What the diagnosis turn does (bot/actions/diagnosis.py) with the production model's parse: on the stories of
+    several incidents, names the driving one and mentions another, or asks between the two; on the messages of one
+    incident (incidents.yml lines), how often it mentions a second one that is not there."""
+    from bot.actions.diagnosis import ambiguous_pair, choose_incident, other_incident
+
+    outcomes: Counter = Counter()
+    single = Counter()
+    for text, intent in test:
+        if intent not in INCIDENT_INTENTS:
+            continue
+        parsed = parse(text)
+        pair = ambiguous_pair(parsed) if parsed["intent"]["name"] != EMERGENCY_INTENT else None
+        named = choose_incident(parsed)
+        other = other_incident(parsed, named) if named and not pair else None
+        if text in also:
+            if pair:
+                outcome = "asked_between_both" if intent in pair and set(pair) & set(also[text]) else "asked_other"
+            elif named == intent:
+                outcome = "named_and_mentioned" if other in also[text] else "named_only"
+            else:
+                outcome = "wrong_incident"
+            outcomes[outcome] += 1
+        else:
+            single["messages"] += 1
+            single["mentioned_another"] += bool(other)
+            single["asked"] += bool(pair)
+    total = sum(outcomes.values())
+    return {
+        "multi_incident": {k: round(v / total, 4) for k, v in sorted(outcomes.items())} | {"messages": total},
+        "single_incident": dict(single),
     }
 
 
@@ -305,7 +344,8 @@ def main() -> None:
     also = load_also(INDEPENDENT_DIR) if INDEPENDENT_DIR.exists() else {}
     print(f"training examples: {len(train)}; test sets: " + ", ".join(f"{n} {len(e)}" for n, e in sets.items()))
     results: Dict[str, Dict] = {}
-    for name, (rank, seconds) in rankers(TRAIN_DIR, train).items():
+    models = rankers(TRAIN_DIR, train)
+    for name, (rank, seconds) in models.items():
         predict = lambda text, rank=rank: rank(text)[0]  # noqa: E731
         results[name] = {
             "train_seconds": round(seconds, 1),
@@ -314,6 +354,18 @@ def main() -> None:
             "blind": blind_emergency(predict),
         }
     report(results)
+    if "independent" in sets:
+        model, _ = train_rasa("production", CONFIGS["production"])  # already trained: reused
+        results["production"]["diagnosis"] = turn = diagnosis(rasa_parser(model), sets["independent"], also)
+        multi, single = turn["multi_incident"], turn["single_incident"]
+        print(f"\ndiagnosis turn, production model, independent set: {multi['messages']} stories of several incidents:")
+        for outcome, share in multi.items():
+            if outcome != "messages":
+                print(f"  {outcome:22} {share:.0%}")
+        print(
+            f"  messages of one incident: another mentioned in {single['mentioned_another']} of {single['messages']},"
+            f" a choice asked in {single['asked']}"
+        )
     if args.folds:
         print(f"\n{args.folds}-fold cross-validation on the training data (every model trained {args.folds} times)")
         cv = cross_validation(train, args.folds)

@@ -7,7 +7,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.components import LinearIntentEnsemble
+from bot.nlu.components import EmergencyOverride, LinearIntentEnsemble
 
 EXAMPLES = {
     "hameconnage": ["j'ai recu un sms chronopost pour un colis", "un faux mail de la banque m'a demandé mon code"],
@@ -86,3 +86,31 @@ def test_a_clause_about_another_incident_is_kept_as_an_entity(trained):
         message = Message(data={"text": text})
         trained.process([message])
         assert not [e for e in message.get("entities") or [] if e["entity"] == "other_incident"], text
+
+
+def _parsed(ranking):
+    message = Message(data={"text": "un message où le modèle hésite", "intent": ranking[0], "intent_ranking": ranking})
+    EmergencyOverride().process([message])
+    return message.get("intent")["name"]
+
+
+def test_a_tie_between_a_danger_to_life_and_anything_else_goes_to_the_emergency():
+    fallback = {"name": "nlu_fallback", "confidence": 0.2}
+    torn = [
+        fallback,
+        {"name": "cyberharcelement", "confidence": 0.47},
+        {"name": "emergency_danger", "confidence": 0.45},
+    ]
+    assert _parsed(torn) == "emergency_danger"
+    # Two incidents tied, the emergency far behind: the victim chooses between the two (bot/actions/fallback.py).
+    two_incidents = [
+        fallback,
+        {"name": "hameconnage", "confidence": 0.5},
+        {"name": "fraude_carte_bancaire", "confidence": 0.46},
+        {"name": "emergency_danger", "confidence": 0.02},
+    ]
+    assert _parsed(two_incidents) == "nlu_fallback"
+    faint = [fallback, {"name": "greet", "confidence": 0.25}, {"name": "emergency_danger", "confidence": 0.2}]
+    assert _parsed(faint) == "nlu_fallback"
+    confident = [{"name": "cyberharcelement", "confidence": 0.55}, {"name": "emergency_danger", "confidence": 0.4}]
+    assert _parsed(confident) == "cyberharcelement"  # no tie: the rules alone may override it

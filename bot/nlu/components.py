@@ -21,6 +21,9 @@ from bot.nlu.entities import extract
 from bot.safety import detect_danger
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS
 
+FALLBACK_INTENT = "nlu_fallback"
+TIE_MIN_CONFIDENCE = 0.3  # an emergency among the two most likely intents, at least this likely
+
 # A story of two incidents ("j'ai cliqué sur un faux SMS, puis des paiements inconnus"): each clause is read on its
 # own, and a clause clearly about another incident than the whole message is kept as the entity `other_incident`
 # (the diagnosis mentions it, bot/actions/diagnosis.py). Stories only: short messages rarely tell two incidents.
@@ -58,6 +61,7 @@ class EmergencyOverride(GraphComponent):
         for message in messages:
             danger = detect_danger(message.get(TEXT) or "")
             if not danger:
+                self._tie_goes_to_safety(message)
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMERGENCY_INTENT]
             emergency = {"name": EMERGENCY_INTENT, "confidence": 1.0}
@@ -65,6 +69,20 @@ class EmergencyOverride(GraphComponent):
             message.set(INTENT_RANKING_KEY, [emergency] + ranking, add_to_output=True)
             message.set("danger", danger, add_to_output=True)
         return messages
+
+    @staticmethod
+    def _tie_goes_to_safety(message: Message) -> None:
+        """The model torn between a danger to life and something else (FallbackClassifier's `nlu_fallback` for two
+        close intents): the emergency numbers first. A false alarm costs a paragraph; a miss can cost a life."""
+        if (message.get(INTENT) or {}).get("name") != FALLBACK_INTENT:
+            return
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != FALLBACK_INTENT]
+        if any(r.get("name") == EMERGENCY_INTENT and r.get("confidence", 0) >= TIE_MIN_CONFIDENCE for r in ranking[:2]):
+            emergency = next(r for r in ranking if r.get("name") == EMERGENCY_INTENT)
+            message.set(INTENT, emergency, add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY, [emergency] + [r for r in ranking if r is not emergency], add_to_output=True
+            )
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
