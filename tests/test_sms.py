@@ -797,3 +797,28 @@ def choices(message: str) -> list:
 
 def settings_messages_per_turn() -> int:
     return 2  # SMS_MESSAGES_PER_TURN's default, which the servers of this module run with
+
+
+def test_the_dossier_link_works_by_sms_until_it_expires_or_the_victim_sends_stop(servers, api):
+    number = new_number()
+    text(servers, api, number, "un faux conseiller de la banque m'a fait valider un virement de 1 500 euros hier")
+    sent = "\n".join(text(servers, api, number, "mon dossier"))
+    found = re.search(r"https?://\S+(/dossier/[A-Za-z0-9_\-]+)", sent)
+    assert found, sent
+    url = servers.base_url + found.group(1)
+    page = requests.get(url, timeout=30)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    pdf = requests.post(url, timeout=60)
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    engine = sa.create_engine(servers.database_url)
+    with engine.begin() as connection:  # the delay passes
+        connection.execute(
+            sa.text("UPDATE dossier_links SET expires_at = '2000-01-01 00:00:00' WHERE sender_id = :s"),
+            {"s": f"sms:{number}"},
+        )
+    assert requests.get(url, timeout=30).status_code == 404
+    fresh = re.search(r"/dossier/[A-Za-z0-9_\-]+", "\n".join(text(servers, api, number, "mon dossier"))).group(0)
+    assert requests.get(servers.base_url + fresh, timeout=30).status_code == 200
+    text(servers, api, number, "STOP")
+    assert requests.get(servers.base_url + fresh, timeout=30).status_code == 404
+    engine.dispose()
