@@ -11,7 +11,7 @@ Rendered as a PDF by bot/dossier_pdf.py; reached through an expiring link (bot/d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot import identifiers, privacy
 from bot.advice import REPORT_IS_NOT_COMPLAINT, case_from_slots
@@ -138,8 +138,8 @@ def _money(events: List[Mapping[str, Any]], slots: Mapping[str, Any]) -> List[st
                 seen.add(line)
                 lines.append(line)
     if not lines and slots.get("payment_means"):
-        means = str(slots["payment_means"])
-        lines.append(f"Moyen de paiement indiqué : {PAYMENT_LABELS.get(means, means)}")
+        stated = str(slots["payment_means"])
+        lines.append(f"Moyen de paiement indiqué : {PAYMENT_LABELS.get(stated, stated)}")
     if slots.get("money_paid") is False:
         lines.append("Vous avez indiqué ne pas avoir payé.")
     return lines
@@ -179,7 +179,7 @@ def build(events: List[Mapping[str, Any]], slots: Mapping[str, Any], now: float)
     situation = f"Situation : vous semblez être victime {victim_of(case.incident, case.facts)}"
     if public in PUBLICS:
         situation += f" – public : {PUBLICS[public].label}"
-    given = slots.get("advice_given") if isinstance(slots.get("advice_given"), dict) else {}
+    given: Dict[str, Any] = slots["advice_given"] if isinstance(slots.get("advice_given"), dict) else {}
     where = case.section("complaint") + case.section("report")
     if case.reports_and_complaints:
         where.append(REPORT_IS_NOT_COMPLAINT)
