@@ -68,7 +68,7 @@ async def serve(request: Request) -> Optional[HTTPResponse]:
         return _page("Lien expiré", GONE, 404)
     if request.method != "POST":
         return _page("Votre dossier de plainte", READY, 200)
-    pdf = await _pdf(request.app, sender_id)
+    pdf = await pdf_of(request.app.ctx.agent, sender_id)
     if pdf is None:
         return _page("Lien expiré", GONE, 404)
     return response.raw(
@@ -78,8 +78,9 @@ async def serve(request: Request) -> Optional[HTTPResponse]:
     )
 
 
-async def _pdf(app: Any, sender_id: str) -> Optional[bytes]:
-    tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(sender_id)
+async def pdf_of(agent: Any, sender_id: str) -> Optional[bytes]:
+    """The dossier of a conversation as a PDF, built from its tracker now, or None (no conversation, no incident)."""
+    tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
     if tracker is None:
         return None
     events = [event.as_dict() for event in tracker.events]

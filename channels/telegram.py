@@ -26,14 +26,14 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, Application
 
-from bot import delivery, responses, settings, tokens, vocabulary
+from bot import delivery, dossier_links, responses, settings, tokens, vocabulary
 from bot.logs import log_id
-from channels import self_erasure, store
+from channels import dossier_page, self_erasure, store
 from channels.config import telegram_problem
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CHANNEL = vocabulary.TELEGRAM.input_channel
+DOSSIER_KEY = "dossier_token"  # bot/actions/dossier.py: the custom payload that asks for the dossier as a document
+DOSSIER_CAPTION = "Votre dossier pour porter plainte (PDF). Relisez-le et complétez-le avant de le remettre."
 # The update types the assistant subscribes to; the others (polls, inline queries...) are never sent to it.
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query"]
 MAX_UPDATE_BYTES = 1_000_000  # a real update is a few kB; text messages are at most 4,096 characters
@@ -169,7 +171,21 @@ class TelegramOutput(OutputChannel):
         await self._send(recipient_id, image, None)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        token = json_message.get(DOSSIER_KEY) if isinstance(json_message, dict) else None
+        if isinstance(token, str):
+            await self._send_dossier(recipient_id, token)
+            return
         logger.debug("Custom payloads are for the web chat; not sent to Telegram.")
+
+    async def _send_dossier(self, recipient_id: Text, token: str) -> None:
+        """The victim's dossier as a Telegram document (bot/actions/dossier.py sends the token of its link): built
+        now from the conversation, for that conversation only."""
+        if await asyncio.to_thread(dossier_links.resolve, token) != recipient_id or _runtime.sanic_app is None:
+            return
+        pdf = await dossier_page.pdf_of(_runtime.sanic_app.ctx.agent, recipient_id)
+        if pdf is not None:
+            document = InputFile(pdf, filename=dossier_page.FILENAME)
+            await self.bot.send_document(chat_id_of(recipient_id), document, caption=DOSSIER_CAPTION)
 
     async def _send(self, recipient_id: Text, text: Text, markup: Optional[InlineKeyboardMarkup]) -> None:
         chat_id = chat_id_of(recipient_id)

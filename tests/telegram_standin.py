@@ -11,6 +11,8 @@ import itertools
 import json
 import threading
 import time
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qs
@@ -133,6 +135,26 @@ class BotApiStandIn:
             return 200, {"ok": True, "result": True}
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._get_updates(params)}
+        if method == "sendDocument":
+            upload = (params.get("_files") or {}).get("document")
+            if upload is None or not upload["content"]:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: there is no document"}
+            message = {
+                "message_id": next(self._message_ids),
+                "from": BOT_USER,
+                "chat": {"id": int(params["chat_id"]), "first_name": "Camille", "type": "private"},
+                "date": int(time.time()),
+                "document": {
+                    "file_id": f"doc{next(self._message_ids)}",
+                    "file_unique_id": f"u{next(self._message_ids)}",
+                    "file_name": upload["filename"],
+                    "mime_type": upload["content_type"],
+                    "file_size": len(upload["content"]),
+                },
+            }
+            if params.get("caption"):
+                message["caption"] = params["caption"]
+            return 200, {"ok": True, "result": message}
         if method == "sendMessage":
             chat_id = int(params["chat_id"])
             if chat_id == BLOCKED_CHAT_ID:
@@ -183,6 +205,8 @@ class BotApiStandIn:
                 content_type = self.headers.get("Content-Type", "")
                 if "application/json" in content_type:
                     params = json.loads(raw or b"{}")
+                elif "multipart/form-data" in content_type:  # a file upload (sendDocument)
+                    params = _multipart(content_type, raw)
                 else:
                     params = {}
                     for key, values in parse_qs(raw.decode() + "&" + query, keep_blank_values=True).items():
@@ -208,3 +232,25 @@ class BotApiStandIn:
                 self._reply(status, body)
 
         return Handler
+
+
+def _multipart(content_type: str, raw: bytes) -> Dict[str, Any]:
+    """The fields of a multipart/form-data body, as the Bot API reads them; uploaded files under "_files"."""
+    parsed = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+    params: Dict[str, Any] = {"_files": {}}
+    for part in parsed.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        if part.get_filename():
+            params["_files"][name] = {
+                "filename": part.get_filename(),
+                "content": content,
+                "content_type": part.get_content_type(),
+            }
+        else:
+            text = content.decode("utf-8")
+            try:  # Bot API clients send non-string values JSON-encoded
+                params[name] = json.loads(text) if text[:1] in "[{" else text
+            except ValueError:
+                params[name] = text
+    return params

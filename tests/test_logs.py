@@ -108,6 +108,7 @@ def test_structlog_events_as_rasa_renders_them_show_ids_masked():
         (f"http://127.0.0.1:5005/webhooks/webchat/stream?session={WEB}", WEB_UUID),
         ("http://127.0.0.1:5005/webhooks/rest/webhook?token=s3cr3t-rest-token", "s3cr3t-rest-token"),
         ("http://127.0.0.1:5005/some/path?sender=sms%3A%2B33612345678", "612345678"),
+        ("http://127.0.0.1:5005/dossier/Qx3_tR9-kLm2PzW8vYb1cA", "Qx3_tR9-kLm2PzW8vYb1cA"),  # a victim's dossier link
     ],
 )
 def test_sanics_access_log_shows_request_urls_masked(caplog, url, secret):

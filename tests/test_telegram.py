@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -730,3 +732,25 @@ def test_effacer_then_no_keeps_everything(rasa, standin, actions):
     kept = say(rasa, standin, chat, text_update(chat, "non"))
     assert "n'efface rien" in texts(kept)
     assert len(events(database_url, chat, "user")) == 3
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by make test")
+def test_the_dossier_comes_as_a_pdf_document_in_the_chat(rasa, standin, tmp_path):
+    chat = new_chat()
+    card = "4970 1012 3456 7893"
+    story = (
+        "Hier un faux conseiller de la banque m'a appelé du 07 98 76 54 32 et m'a fait valider un virement de 3 100 €, "
+        f"je lui ai aussi lu ma carte {card}"
+    )
+    say(rasa, standin, chat, text_update(chat, story))
+    replies = say(rasa, standin, chat, text_update(chat, "je veux le dossier pour la plainte"))
+    assert "/dossier/" in texts(replies)  # the link, as a spare
+    [sent] = standin.calls_to("sendDocument", chat)
+    upload = sent["_files"]["document"]
+    assert upload["filename"].endswith(".pdf") and upload["content"].startswith(b"%PDF")
+    assert "plainte" in sent["caption"]
+    (tmp_path / "dossier.pdf").write_bytes(upload["content"])
+    read = subprocess.run(["pdftotext", str(tmp_path / "dossier.pdf"), "-"], capture_output=True, text=True, check=True)
+    text = " ".join(read.stdout.split())
+    assert "3 100 €" in text and "+33798765432" in text and "virement" in text
+    assert "4970" not in text

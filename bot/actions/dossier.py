@@ -22,6 +22,7 @@ READY = (
     "où porter plainte. Relisez-le et complétez-le avant de le remettre. Ce lien est personnel et fonctionne "
     "{hours} heures ; pour en avoir un nouveau, écrivez « mon dossier »."
 )
+TELEGRAM_DOSSIER_KEY = "dossier_token"  # channels/telegram.py DOSSIER_KEY (bot/ must not import channels/)
 READY_SMS = "Votre dossier pour la plainte : {url} (lien personnel, valable {hours} h)"
 
 
@@ -38,4 +39,7 @@ class ActionSendDossier(Action):
         sms = vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.SMS)
         template = READY_SMS if sms else READY
         dispatcher.utter_message(text=template.format(url=dossier_links.url(token), hours=hours))
+        if vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.TELEGRAM):
+            # The PDF itself as a document in the chat (channels/telegram.py), the link above as a spare.
+            dispatcher.utter_message(json_message={TELEGRAM_DOSSIER_KEY: token})
         return []
