@@ -108,6 +108,12 @@ def take(handover_id: int, operator_id: int, operator_name: str) -> bool:
         return result.rowcount == 1
 
 
+def set_summary(handover_id: int, summary: Optional[dict]) -> None:
+    """The qualification an operator corrected (console/decision.py) replaces the one the bot queued."""
+    with db.session() as s:
+        s.execute(update(Handover).where(Handover.id == handover_id).values(summary=summary))
+
+
 def finish(handover_id: int, operator_id: Optional[int], state: str, outcome: Optional[str] = None) -> bool:
     """Hands back to the bot or closes; only the operator who holds it (or a supervisor: operator_id None)."""
     conditions = [Handover.id == handover_id, Handover.state.in_(ACTIVE_STATES)]

@@ -478,3 +478,59 @@ def test_a_paused_conversation_that_no_operator_holds_is_given_back_to_the_bot(s
     logged = [line for line in servers.log.read_text().splitlines() if "left paused without an operator" in line]
     assert logged and re.search(r"Resumed \d+ conversation", logged[-1])
     assert not any(orphan.split(":", 1)[1] in line for line in logged), "no conversation id in the log"
+
+
+def test_the_operator_corrects_the_qualification_and_ticks_the_checklist_in_a_real_browser(servers: Bot):
+    from playwright.sync_api import sync_playwright
+
+    from console.models import AuditLog
+    from tests.test_webchat import CHROMIUM, CHROMIUM_ARGS
+
+    op = Staff(servers.base_url, "op2@example.org")
+    before = {h["id"] for h in op.queue()["waiting"]}
+    sender = victim()
+    request_handover(servers, sender)  # diagnosed as a hacked account
+    handover_id = waiting_id(op, before)
+    assert op.post(f"/handovers/{handover_id}/take").status_code in (302, 303)
+    # The operator learns it is in fact a blackmail with intimate images, and that the victim paid.
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="fr-FR")
+            page.set_default_timeout(20_000)
+            page.context.add_cookies(
+                [{"name": c.name, "value": c.value, "url": servers.base_url} for c in op.http.cookies]
+            )
+            page.goto(f"{servers.base_url}/console/handovers/{handover_id}")
+            assert page.locator("#incident").input_value() == "piratage_compte"
+            assert page.locator("#checklist li").count() >= 3
+            page.select_option("#incident", "sextorsion")
+            page.select_option("#public", "particulier")
+            page.select_option("#fact-money_paid", "oui")
+            page.click("#correction button")
+            page.wait_for_selector("text=Corrigée par op2")
+            assert page.locator("#incident").input_value() == "sextorsion"
+            assert "Chantage à la webcam" in page.inner_text("aside")
+            steps = page.locator("#checklist li")
+            labels = [steps.nth(i).inner_text() for i in range(steps.count())]
+            assert any(label.startswith("Banque") for label in labels)  # money was paid: the bank step appears
+            page.check("#checklist input[value=evidence]")
+            page.click("#checklist form:first-of-type button")
+            page.wait_for_load_state()
+            assert page.locator("#checklist input[value=evidence]").is_checked()
+            assert not page.locator("#checklist input[value=contain]").is_checked()
+        finally:
+            browser.close()
+    # A forged value is refused; another operator cannot correct it.
+    assert op.post(f"/handovers/{handover_id}/qualification", incident="rien").status_code == 400
+    other = Staff(servers.base_url, "op1@example.org")
+    assert other.post(f"/handovers/{handover_id}/qualification", incident="spam").status_code == 403
+    with db.session() as s:
+        actions = [(a.action, a.target or "") for a in s.scalars(select(AuditLog))]
+    assert any(a == "correct_qualification" and "piratage_compte -> sextorsion" in t for a, t in actions)
+    assert any(a == "checklist" and "evidence" in t for a, t in actions)
+    # After hand-back, the bot's recap follows the correction.
+    assert op.post(f"/handovers/{handover_id}/handback").status_code in (302, 303)
+    assert bot_text(servers, sender, "vous pouvez me renvoyer le récapitulatif ?").startswith(
+        "Récapitulatif – Chantage à la webcam"
+    )

@@ -13,8 +13,10 @@ from sanic.response import HTTPResponse
 from sqlalchemy import func, select
 
 from bot import db, delivery, handover, knowledge, privacy, vocabulary
-from channels import store
-from console import auth, conversations
+from bot.taxonomy import INCIDENTS
+from bot.vocabulary import FACT_LABELS, PUBLICS
+from channels import dossier_page, store
+from console import auth, conversations, decision
 from console.models import HandoverNote, StaffUser
 from console.web import PREFIX, error_page, offload, posted_text, query_int, render, staff
 
@@ -187,6 +189,10 @@ def register(bp: Blueprint) -> None:
             may_act=may_act(user, item),
             inserts=quick_inserts(item),
             outcomes=handover.OUTCOMES,
+            qualification=await decision.state(request.app.ctx.agent, item.sender_id),
+            incidents={name: entry.victim_of for name, entry in sorted(INCIDENTS.items())},
+            publics={key: public.label for key, public in PUBLICS.items()},
+            fact_labels=FACT_LABELS,
             summary=privacy.redact_value(item.summary or {}, phones=False),
             waited=waited(item),
             who=privacy.mask_sender(item.sender_id),
@@ -255,6 +261,54 @@ def register(bp: Blueprint) -> None:
             await offload(add_note, handover_id, request.ctx.user.id, text)
             await offload(auth.audit, request.ctx.user, "note", audit_target(item))
         return response.redirect(f"{PREFIX}/handovers/{handover_id}")
+
+    @bp.post("/handovers/<handover_id:int>/qualification")
+    @staff()
+    async def correct_qualification(request: Request, handover_id: int) -> HTTPResponse:
+        item = await offload(get_handover, handover_id)
+        if item is None or not may_act(request.ctx.user, item):
+            return error_page(request, 403, "Vous ne tenez pas cette conversation.")
+        correction = decision.parse_correction(request.form or {})
+        if correction is None:
+            return error_page(request, 400, "Qualification invalide : choisissez parmi les valeurs proposées.")
+        before = (item.summary or {}).get("incident")
+        summary = await decision.correct(request.app.ctx.agent, item.sender_id, correction, request.ctx.user.name)
+        if summary is None:
+            return error_page(request, 409, "La conversation n'a pas pu être corrigée : réessayez.")
+        await offload(handover.set_summary, handover_id, summary)
+        change = f"{before or 'aucun'} -> {correction['incident']}, public {correction['public'] or 'inconnu'}"
+        await offload(auth.audit, request.ctx.user, "correct_qualification", f"{audit_target(item)} : {change}"[:255])
+        return response.redirect(f"{PREFIX}/handovers/{handover_id}")
+
+    @bp.post("/handovers/<handover_id:int>/checklist")
+    @staff()
+    async def checklist(request: Request, handover_id: int) -> HTTPResponse:
+        item = await offload(get_handover, handover_id)
+        if item is None or not may_act(request.ctx.user, item):
+            return error_page(request, 403, "Vous ne tenez pas cette conversation.")
+        done = [str(key) for key in (request.form.getlist("done") if request.form else None) or []]
+        await decision.tick(request.app.ctx.agent, item.sender_id, done)
+        await offload(auth.audit, request.ctx.user, "checklist", f"{audit_target(item)} : {', '.join(done)}"[:255])
+        return response.redirect(f"{PREFIX}/handovers/{handover_id}")
+
+    @bp.post("/handovers/<handover_id:int>/dossier")
+    @staff()
+    async def dossier(request: Request, handover_id: int) -> HTTPResponse:
+        item = await offload(get_handover, handover_id)
+        if item is None or not may_read(request.ctx.user, item):
+            return error_page(request, 403, "Vous ne pouvez pas lire cette conversation.")
+        pdf = await dossier_page.pdf_of(request.app.ctx.agent, item.sender_id)
+        if pdf is None:
+            return error_page(request, 404, "Pas encore de dossier : la situation n'est pas qualifiée.")
+        await offload(auth.audit, request.ctx.user, "dossier", audit_target(item))
+        return response.raw(
+            pdf,
+            content_type="application/pdf",
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="{dossier_page.FILENAME}"',
+            },
+        )
 
     @bp.post("/handovers/<handover_id:int>/handback")
     @staff()
