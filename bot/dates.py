@@ -17,20 +17,21 @@ from bot.text import fold
 PARIS = ZoneInfo("Europe/Paris")
 
 WEEKDAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-MONTHS = [
+MONTHS = [  # as written to the victim; matched without accents
     "janvier",
-    "fevrier",
+    "février",
     "mars",
     "avril",
     "mai",
     "juin",
     "juillet",
-    "aout",
+    "août",
     "septembre",
     "octobre",
     "novembre",
-    "decembre",
+    "décembre",
 ]
+_FOLDED_MONTHS = [fold(month) for month in MONTHS]
 _NUMBERS = {"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "dix": 10}
 _UNITS = {"jour": 1, "jours": 1, "semaine": 7, "semaines": 7}
 
@@ -71,7 +72,7 @@ def _explicit(today: date, day: int, month: int, year: Optional[int]) -> Optiona
 _PATTERNS = [  # explicit days first: "lundi 12 novembre" is the 12th
     (
         "day_month",
-        r"\b(?:le )?(1er|\d{1,2}) (" + "|".join(MONTHS) + r")(?: (\d{4}))?\b",
+        r"\b(?:le )?(1er|\d{1,2}) (" + "|".join(_FOLDED_MONTHS) + r")(?: (\d{4}))?\b",
     ),
     ("numeric", r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b"),
     ("before_yesterday", r"\bavant[ -]?hier\b"),
@@ -118,7 +119,7 @@ def _resolve(kind: str, match: "re.Match[str]", today: date) -> Optional[date]:
     if kind == "day_month":
         day = 1 if match.group(1) == "1er" else int(match.group(1))
         year = int(match.group(3)) if match.group(3) else None
-        return _explicit(today, day, MONTHS.index(match.group(2)) + 1, year)
+        return _explicit(today, day, _FOLDED_MONTHS.index(match.group(2)) + 1, year)
     if kind == "numeric":
         year = int(match.group(3)) if match.group(3) else None
         return _explicit(today, int(match.group(1)), int(match.group(2)), year)
@@ -127,20 +128,5 @@ def _resolve(kind: str, match: "re.Match[str]", today: date) -> Optional[date]:
 
 def french(day: date) -> str:
     """ "mardi 1er décembre 2026"."""
-    names = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-    months = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ]
     number = "1er" if day.day == 1 else str(day.day)
-    return f"{names[day.weekday()]} {number} {months[day.month - 1]} {day.year}"
+    return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"

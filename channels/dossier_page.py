@@ -71,6 +71,11 @@ async def serve(request: Request) -> Optional[HTTPResponse]:
     pdf = await pdf_of(request.app.ctx.agent, sender_id)
     if pdf is None:
         return _page("Lien expiré", GONE, 404)
+    return pdf_response(pdf)
+
+
+def pdf_response(pdf: bytes) -> HTTPResponse:
+    """The dossier as a download, never cached."""
     return response.raw(
         pdf,
         content_type="application/pdf",

@@ -34,6 +34,15 @@ RESUME_FAILED = (
 )
 
 
+NOT_HELD = "Vous ne tenez pas cette conversation."
+
+
+async def held(request: Request, handover_id: int) -> Optional[handover.Handover]:
+    """The handover, when the signed-in member of staff may act on it (may_act), else None."""
+    item = await offload(get_handover, handover_id)
+    return item if item is not None and may_act(request.ctx.user, item) else None
+
+
 def get_handover(handover_id: int) -> Optional[handover.Handover]:
     with db.session() as s:
         return s.get(handover.Handover, handover_id)
@@ -265,9 +274,9 @@ def register(bp: Blueprint) -> None:
     @bp.post("/handovers/<handover_id:int>/qualification")
     @staff()
     async def correct_qualification(request: Request, handover_id: int) -> HTTPResponse:
-        item = await offload(get_handover, handover_id)
-        if item is None or not may_act(request.ctx.user, item):
-            return error_page(request, 403, "Vous ne tenez pas cette conversation.")
+        item = await held(request, handover_id)
+        if item is None:
+            return error_page(request, 403, NOT_HELD)
         correction = decision.parse_correction(request.form or {})
         if correction is None:
             return error_page(request, 400, "Qualification invalide : choisissez parmi les valeurs proposées.")
@@ -283,9 +292,9 @@ def register(bp: Blueprint) -> None:
     @bp.post("/handovers/<handover_id:int>/checklist")
     @staff()
     async def checklist(request: Request, handover_id: int) -> HTTPResponse:
-        item = await offload(get_handover, handover_id)
-        if item is None or not may_act(request.ctx.user, item):
-            return error_page(request, 403, "Vous ne tenez pas cette conversation.")
+        item = await held(request, handover_id)
+        if item is None:
+            return error_page(request, 403, NOT_HELD)
         done = [str(key) for key in (request.form.getlist("done") if request.form else None) or []]
         await decision.tick(request.app.ctx.agent, item.sender_id, done)
         await offload(auth.audit, request.ctx.user, "checklist", f"{audit_target(item)} : {', '.join(done)}"[:255])
@@ -301,14 +310,7 @@ def register(bp: Blueprint) -> None:
         if pdf is None:
             return error_page(request, 404, "Pas encore de dossier : la situation n'est pas qualifiée.")
         await offload(auth.audit, request.ctx.user, "dossier", audit_target(item))
-        return response.raw(
-            pdf,
-            content_type="application/pdf",
-            headers={
-                "Cache-Control": "no-store",
-                "Content-Disposition": f'attachment; filename="{dossier_page.FILENAME}"',
-            },
-        )
+        return dossier_page.pdf_response(pdf)
 
     @bp.post("/handovers/<handover_id:int>/handback")
     @staff()
