@@ -16,10 +16,12 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 from bot import identifiers, privacy
 from bot.advice import REPORT_IS_NOT_COMPLAINT, case_from_slots
 from bot.dates import find_dates, french, local_day
-from bot.taxonomy import victim_of
+from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, victim_of
 from bot.vocabulary import PUBLICS
 
 MAX_WORDS_CHARS = 600  # of each message quoted in the facts
+FACT_INTENTS = set(INCIDENT_INTENTS) | {EMERGENCY_INTENT, "inform"}
+FACT_ENTITIES = {"amount", "payment_means", "platform", "offender_identifier"}
 IDENTIFIER_LABELS = {
     "iban": "IBAN du bénéficiaire",
     "phone": "Numéro de téléphone",
@@ -104,11 +106,18 @@ class Dossier:
 
 
 def _user_messages(events: Iterable[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
-    """The victim's messages: typed text, not button payloads ("/affirm") or empty ones."""
+    """The victim's messages that tell the facts: typed text (not button payloads such as "/affirm") read as an
+    incident, an emergency or a fact, or holding an amount, a platform or an offender's identifier; not "oui",
+    "merci" or "mon dossier"."""
     found = []
     for event in events:
         text = (event.get("text") or "").strip() if event.get("event") == "user" else ""
-        if text and not text.startswith("/"):
+        if not text or text.startswith("/"):
+            continue
+        parse = event.get("parse_data") if isinstance(event.get("parse_data"), dict) else {}
+        intent = ((parse or {}).get("intent") or {}).get("name")
+        told = {e.get("entity") for e in _entities(event)} & FACT_ENTITIES
+        if intent is None or intent in FACT_INTENTS or told or (intent == "nlu_fallback" and len(text.split()) >= 6):
             found.append(event)
     return found
 

@@ -34,13 +34,13 @@ def render(dossier: Dossier) -> bytes:
     pdf.multi_cell(width, 5.5, f"{dossier.situation}\nPréparé le {dossier.prepared_on}.", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(width, 5, INTRO, border=1, padding=2, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 5, INTRO, border=1, padding=2, align="L", new_x="LMARGIN", new_y="NEXT")
     for heading, lines in dossier.sections():
         pdf.ln(3)
         pdf.set_font("DejaVu", "B", 11.5)
         pdf.multi_cell(width, 7, heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("DejaVu", "", 10)
         for line in lines:
-            pdf.multi_cell(width, 5.5, line, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(width, 5.5, line, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_y(-14)
     return bytes(pdf.output())

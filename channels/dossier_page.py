@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Optional
+from typing import Any, Awaitable, Callable, Optional, Text
 
-from sanic import response
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -54,15 +55,25 @@ def _page(title: str, body: str, status: int) -> HTTPResponse:
     return response.html(_PAGE.format(title=title, body=body), status=status, headers=HEADERS)
 
 
-async def serve(request: Request) -> Optional[HTTPResponse]:
-    """The response for a /dossier/ path, else None (not ours)."""
-    if not request.path.startswith(dossier_links.PATH):
-        return None
-    if request.method not in ("GET", "HEAD", "POST"):
-        return _page("Dossier", GONE, 405)
+class DossierInput(InputChannel):
+    """Serves `/dossier/<token>` on every deployment (credentials.yml), whichever channel sent the link."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "dossier"
+
+    def url_prefix(self) -> Text:
+        return "/"  # absolute: the link stays short
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = Blueprint("cyberaide_dossier", __name__)
+        blueprint.add_route(serve, f"{dossier_links.PATH}<token:str>", methods=["GET", "HEAD", "POST"])
+        return blueprint
+
+
+async def serve(request: Request, token: str) -> HTTPResponse:
     if _limiter.check(client_address(request)) != RateLimiter.OK:
         return _page("Dossier", SLOW_DOWN, 429)
-    token = request.path[len(dossier_links.PATH) :].strip("/")
     sender_id = await asyncio.to_thread(dossier_links.resolve, token)
     if sender_id is None:
         return _page("Lien expiré", GONE, 404)

@@ -51,9 +51,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import delivery, dossier_links, settings, vocabulary
+from bot import delivery, settings, vocabulary
 from bot.logs import log_id
-from channels import dossier_page, privacy_notice, self_erasure
+from channels import privacy_notice, self_erasure
 from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -474,8 +474,7 @@ async def _close(_app: Any) -> None:
 
 
 class _RootPageBlueprint(Blueprint):
-    """A blueprint that also serves the demo page at `/`, the privacy page at `/confidentialite` and the dossier
-    links at `/dossier/<token>` (channels/dossier_page.py).
+    """A blueprint that also serves the demo page at `/` and the privacy page at `/confidentialite`.
 
     Rasa already registers `GET /` ("Hello from Rasa"), and Sanic refuses a second route on the same path, so the
     page is served by an app-level request middleware registered together with the blueprint.
@@ -487,8 +486,6 @@ class _RootPageBlueprint(Blueprint):
 
     @staticmethod
     async def _serve_demo_page(request: Request) -> Any:
-        if request.path.startswith(dossier_links.PATH):
-            return await dossier_page.serve(request)
         if request.method not in ("GET", "HEAD"):
             return None
         if request.path == "/":

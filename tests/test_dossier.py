@@ -36,7 +36,15 @@ def events():
             "parse_data": {"entities": extract(text) + identifiers.entities(text)},
         }
         for text, at in STORY
-    ] + [{"event": "user", "text": "/affirm", "timestamp": NOW, "parse_data": {"entities": []}}]
+    ] + [
+        {"event": "user", "text": "/affirm", "timestamp": NOW, "parse_data": {"entities": []}},
+        {
+            "event": "user",
+            "text": "mon dossier svp",
+            "timestamp": NOW,
+            "parse_data": {"intent": {"name": "ask_dossier"}},
+        },
+    ]
 
 
 def test_the_dossier_holds_the_facts_in_order_with_dates_money_and_the_offender_but_not_the_card():
@@ -51,7 +59,7 @@ def test_the_dossier_holds_the_facts_in_order_with_dates_money_and_the_offender_
     assert "IBAN du bénéficiaire : FR7630006000011234567890189" in text
     assert "Notez les numéros qui vous ont appelé" in text  # the evidence of the sheet
     assert "procureur de la République" in text and "un signalement n'est pas une plainte" in text
-    assert "/affirm" not in text
+    assert "/affirm" not in text and "mon dossier svp" not in text  # not facts
     digits = "".join(ch for ch in text if ch.isdigit())
     assert CARD.replace(" ", "") not in digits and "4970" not in text
 

@@ -513,7 +513,7 @@ def test_the_operator_corrects_the_qualification_and_ticks_the_checklist_in_a_re
             assert "Chantage à la webcam" in page.inner_text("aside")
             steps = page.locator("#checklist li")
             labels = [steps.nth(i).inner_text() for i in range(steps.count())]
-            assert any(label.startswith("Banque") for label in labels)  # money was paid: the bank step appears
+            assert any(label.strip().startswith("Banque") for label in labels), labels  # money paid: the bank step
             page.check("#checklist input[value=evidence]")
             page.click("#checklist form:first-of-type button")
             page.wait_for_load_state()

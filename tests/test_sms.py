@@ -116,7 +116,7 @@ def servers(tmp_path_factory, api):
     # The console sends operator messages through sms.send_to; Telegram is listed without settings: it stays off.
     credentials.write_text(
         "channels.rest.RestInput:\nchannels.sms.SmsInput:\nconsole.channel.ConsoleInput:\n"
-        "channels.telegram.TelegramInput:\n"
+        "channels.telegram.TelegramInput:\nchannels.dossier_page.DossierInput:\n"
     )
     try:
         rasa, base_url = start_rasa_server(

@@ -134,7 +134,7 @@ def write_credentials(tmp: Path) -> Path:
     # it must stay off.
     credentials.write_text(
         "channels.rest.RestInput:\nchannels.telegram.TelegramInput:\nchannels.sms.SmsInput:\n"
-        "console.channel.ConsoleInput:\n"
+        "console.channel.ConsoleInput:\nchannels.dossier_page.DossierInput:\n"
     )
     return credentials
 
