@@ -148,31 +148,3 @@ def test_a_clause_about_another_incident_is_mentioned_even_when_the_whole_story_
     messages, events = run(ActionDiagnose(), tracker)
     assert "Vous parlez aussi d'une tentative d'hameçonnage (phishing)" in texts(messages)
     assert {"event": "slot", "name": "other_incident", "value": "hameconnage", "timestamp": None} in events
-
-
-def test_the_dossier_asks_for_the_offenders_number_only_when_none_was_told(tmp_path, monkeypatch):
-    import asyncio
-
-    from bot import db
-    from bot.actions.dossier import ActionSendDossier
-
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'links.db'}")
-    db.create_all()
-
-    def asked(events):
-        tracker = Tracker(
-            "web:x", {"incident": "faux_conseiller_bancaire"}, {}, events, False, None, {}, "action_listen"
-        )
-        dispatcher = CollectingDispatcher()
-        asyncio.run(ActionSendDossier().run(dispatcher, tracker, {}))
-        assert "/dossier/" in dispatcher.messages[0]["text"]
-        return "Quel numéro vous a appelé ?" in texts(dispatcher.messages)
-
-    assert asked([])
-    told = {
-        "event": "user",
-        "text": "il m'appelait du 06 12 34 56 78",
-        "timestamp": 1.0,
-        "parse_data": {"entities": [{"entity": "offender_identifier", "role": "phone", "value": "+33612345678"}]},
-    }
-    assert not asked([told])

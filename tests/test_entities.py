@@ -106,3 +106,11 @@ def test_spans_point_to_the_original_text():
     text = "J’ai versé 1 500 € à l’escroc"
     amount = next(e for e in extract(text) if e["entity"] == "amount")
     assert text[amount["start"] : amount["end"]] == "1 500 €"
+
+
+def test_a_phone_number_after_le_is_not_a_departement():
+    found = [
+        (e["entity"], e["value"]) for e in extract("c'était le 01 84 88 12 34, affiché comme le numéro de ma banque")
+    ]
+    assert not [f for f in found if f[0] == "departement"]
+    assert ("departement", "75") in [(e["entity"], e["value"]) for e in extract("j'habite dans le 75")]

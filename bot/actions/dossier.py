@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import dossier_links, identifiers, settings, vocabulary
+from bot import dossier_links, settings, vocabulary
 from bot.advice import case_from_slots
 
 NO_CASE_YET = (
@@ -22,19 +22,6 @@ READY = (
     "où porter plainte. Relisez-le et complétez-le avant de le remettre. Ce lien est personnel et fonctionne "
     "{hours} heures ; pour en avoir un nouveau, écrivez « mon dossier »."
 )
-# Where an offender's identifier usually exists, and the question that asks for it when none was told (never
-# required: the dossier is built when the victim opens it, so an answer given later is in it).
-ASK_IDENTIFIER = {
-    "faux_conseiller_bancaire": "Quel numéro vous a appelé ?",
-    "faux_support_technique": "Quel numéro ou quel site vous a-t-on demandé d'appeler ou d'ouvrir ?",
-    "fraude_virement": "Quel IBAN vous a-t-on demandé d'utiliser ?",
-    "hameconnage": "De quel numéro ou de quelle adresse venait le message, et vers quel site menait le lien ?",
-    "arnaque_achat": "Quel site, quel profil ou quel IBAN avait le vendeur ?",
-    "escroquerie_placement": "Quel était le nom ou l'adresse du site de placement ?",
-    "arnaque_sentimentale": "Quel profil ou quel numéro utilisait la personne ?",
-    "sextorsion": "De quelle adresse e-mail ou de quel profil venait le chantage ?",
-}
-ASK_SUFFIX = " Si vous le savez, écrivez-le-moi : je l'ajouterai à votre dossier (c'est facultatif)."
 TELEGRAM_DOSSIER_KEY = "dossier_token"  # channels/telegram.py DOSSIER_KEY (bot/ must not import channels/)
 READY_SMS = "Votre dossier pour la plainte : {url} (lien personnel, valable {hours} h)"
 
@@ -52,9 +39,6 @@ class ActionSendDossier(Action):
         sms = vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.SMS)
         template = READY_SMS if sms else READY
         dispatcher.utter_message(text=template.format(url=dossier_links.url(token), hours=hours))
-        incident = tracker.get_slot("incident")
-        if incident in ASK_IDENTIFIER and not identifiers.offender_facts(tracker.events):
-            dispatcher.utter_message(text=ASK_IDENTIFIER[incident] + ASK_SUFFIX)
         if vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.TELEGRAM):
             # The PDF itself as a document in the chat (channels/telegram.py), the link above as a spare.
             dispatcher.utter_message(json_message={TELEGRAM_DOSSIER_KEY: token})

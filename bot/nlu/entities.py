@@ -324,7 +324,7 @@ _POSTAL_RE = re.compile(
     r"(?<![\d,.])((?:0[1-9]|[1-8]\d|9[0-5])\d{3}|97[1-8]\d{2}|98[6-8]\d{2})(?![\d,.])(?!\s?(?:€|euros?|eur|chf|\$|k\b|balles))"
 )
 _DEPARTEMENT_RE = _compile(
-    r"\b(?:dans le|dans l'|du|le|departement|dept|dpt|en)\s?(0[1-9]|[1-8]\d|9[0-5]|2a|2b|97[1-8])\b(?![/:.,]\d)(?!\s?(?:ans|€|euros?|eur|%|h\b|min|jours|fois|k\b|balles|janv|fev|mars|avr|mai|juin|juil|aou|sept|oct|nov|dec))"
+    r"\b(?:dans le|dans l'|du|le|departement|dept|dpt|en)\s?(0[1-9]|[1-8]\d|9[0-5]|2a|2b|97[1-8])\b(?![/:.,]\d)(?![ .]\d\d)(?!\s?(?:ans|€|euros?|eur|%|h\b|min|jours|fois|k\b|balles|janv|fev|mars|avr|mai|juin|juil|aou|sept|oct|nov|dec))"
 )
 
 # --- yes/no facts -----------------------------------------------------------------------------------------------
