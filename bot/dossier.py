@@ -87,7 +87,7 @@ class Dossier:
             facts += [f"   « {said} » : {day}" for said, day in fact.dates]
         found = [
             ("Les faits, dans l'ordre", facts),
-            ("Argent et moyens de paiement", self.money),
+            ("Montants et moyens de paiement cités", self.money),
             ("Services et plateformes en cause", self.platforms),
             ("Identifiants de l'escroc ou de l'auteur", self.offender),
             ("Preuves à garder (cochez ce que vous avez)", [f"☐ {line}" for line in self.evidence]),
@@ -141,15 +141,17 @@ def _money(events: List[Mapping[str, Any]], slots: Mapping[str, Any]) -> List[st
             amount = f"{entity['value']:,.2f}".replace(",", " ").replace(".", ",").replace(",00", "")
             line = f"{amount} {'€' if currency == 'EUR' else currency}"
             if means:
-                line += " par " + ", ".join(PAYMENT_LABELS.get(str(m), str(m)) for m in dict.fromkeys(means))
-            line += f" (indiqué dans votre message du {day})"
+                line += " – " + ", ".join(PAYMENT_LABELS.get(str(m), str(m)) for m in dict.fromkeys(means))
+            line += f" (cité dans votre message du {day})"
             if line not in seen:
                 seen.add(line)
                 lines.append(line)
     if not lines and slots.get("payment_means"):
         stated = str(slots["payment_means"])
         lines.append(f"Moyen de paiement indiqué : {PAYMENT_LABELS.get(stated, stated)}")
-    if slots.get("money_paid") is False:
+    if slots.get("money_paid") is True:
+        lines.append("Vous avez indiqué avoir payé, ou que de l'argent a été débité de votre compte.")
+    elif slots.get("money_paid") is False:
         lines.append("Vous avez indiqué ne pas avoir payé.")
     return lines
 

@@ -54,7 +54,7 @@ def test_the_dossier_holds_the_facts_in_order_with_dates_money_and_the_offender_
     assert "« Hier soir" in text and "« hier » : mercredi 2 décembre 2026" in text
     assert "« lundi dernier » : lundi 30 novembre 2026" in text
     assert text.index("Hier soir") < text.index("lundi dernier j'avais")
-    assert "2 400 € par virement" in text
+    assert "2 400 € – virement" in text
     assert "Numéro de téléphone : +33612345678" in text
     assert "IBAN du bénéficiaire : FR7630006000011234567890189" in text
     assert "Notez les numéros qui vous ont appelé" in text  # the evidence of the sheet
