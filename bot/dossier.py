@@ -90,7 +90,7 @@ class Dossier:
             ("Montants et moyens de paiement cités", self.money),
             ("Services et plateformes en cause", self.platforms),
             ("Identifiants de l'escroc ou de l'auteur", self.offender),
-            ("Preuves à garder (cochez ce que vous avez)", [f"☐ {line}" for line in self.evidence]),
+            ("Preuves (☑ gardées, ☐ encore à garder)", self.evidence),
             ("Où et comment porter plainte ou signaler", self.where),
             ("À apporter", self.bring),
             ("Conseils déjà donnés", self.advice),
@@ -172,6 +172,18 @@ def _offender(events: Iterable[Mapping[str, Any]]) -> List[str]:
     return lines
 
 
+def _evidence(items: List[str], kept: Any) -> List[str]:
+    """The sheet's evidence, each marked kept or still to keep as the victim said (bot/actions/evidence.py)."""
+    said = kept if isinstance(kept, dict) else {}
+    marks = {"oui": "☑", "impossible": "☒"}
+    lines = []
+    for index, item in enumerate(items):
+        answer = said.get(str(index))
+        note = " (ne peut pas être obtenue par la victime)" if answer == "impossible" else ""
+        lines.append(f"{marks.get(answer, '☐')} {item}{note}")
+    return lines
+
+
 def build(events: List[Mapping[str, Any]], slots: Mapping[str, Any], now: float) -> Optional["Dossier"]:
     """The dossier of a conversation (its tracker events and current slots), or None before any incident."""
     case = case_from_slots(slots)
@@ -203,7 +215,7 @@ def build(events: List[Mapping[str, Any]], slots: Mapping[str, Any], now: float)
         money=_money(messages, slots),
         platforms=_platforms(messages, slots),
         offender=_offender(events),
-        evidence=case.section("evidence"),
+        evidence=_evidence(case.section("evidence"), slots.get("evidence_kept")),
         where=where,
         bring=BRING,
         advice=list(given.get("urgent") or case.section("urgent")),

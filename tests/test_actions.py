@@ -148,3 +148,31 @@ def test_a_clause_about_another_incident_is_mentioned_even_when_the_whole_story_
     messages, events = run(ActionDiagnose(), tracker)
     assert "Vous parlez aussi d'une tentative d'hameçonnage (phishing)" in texts(messages)
     assert {"event": "slot", "name": "other_incident", "value": "hameconnage", "timestamp": None} in events
+
+
+def test_evidence_is_asked_one_item_at_a_time_and_the_answers_are_kept():
+    import asyncio
+
+    from bot.actions.evidence import ActionEvidence
+
+    def step(answer=None, kept=None):
+        slots = {"incident": "faux_conseiller_bancaire", "evidence_kept": kept}
+        entities = [{"entity": "evidence_answer", "value": answer}] if answer else []
+        latest = {"text": "", "intent": {"name": "evidence"}, "entities": entities}
+        tracker = Tracker("web:x", slots, latest, [], False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        events = asyncio.run(ActionEvidence().run(dispatcher, tracker, {}))
+        return dispatcher.messages, events
+
+    messages, events = step()
+    assert "Preuve 1/2" in texts(messages) and events == []
+    assert [b["payload"] for b in messages[-1]["buttons"]][0] == '/evidence{"evidence_answer":"0:oui"}'
+    messages, events = step("0:oui")
+    assert "Preuve 2/2" in texts(messages)
+    assert events == [{"event": "slot", "name": "evidence_kept", "value": {"0": "oui"}, "timestamp": None}]
+    messages, events = step("1:non", {"0": "oui"})
+    assert "Pensez-y" in texts(messages) and "1 preuve(s) sur 2" in texts(messages)
+    assert events[0]["value"] == {"0": "oui", "1": "non"}
+    for forged in ["9:oui", "0:peut-etre", "x:oui", "-1:oui"]:
+        messages, events = step(forged, {"0": "oui"})
+        assert "Preuve 1/2" in texts(messages) and events == []  # not an answer the bot offered: start again

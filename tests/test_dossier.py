@@ -75,7 +75,7 @@ def test_the_pdf_renders_and_reads_back_in_unicode(tmp_path):
     path.write_bytes(pdf)
     read = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     flat = " ".join(read.split())
-    for expected in ["2 400 €", "+33612345678", "mercredi 2 décembre 2026", "cœur", "Preuves à garder", "☐"]:
+    for expected in ["2 400 €", "+33612345678", "mercredi 2 décembre 2026", "cœur", "Preuves (☑ gardées", "☐"]:
         assert expected in flat, expected
     assert "4970" not in flat
     subprocess.run(
@@ -111,3 +111,10 @@ def test_erasing_the_conversation_removes_its_links(database):
     erasure.forget(["web:victim"])
     assert dossier_links.resolve(mine, now) is None
     assert dossier_links.resolve(other, now) == "web:other"
+
+
+def test_the_evidence_the_victim_kept_is_ticked_and_the_rest_still_to_keep():
+    text = dossier.build(events(), {**SLOTS, "evidence_kept": {"0": "oui", "1": "impossible"}}, NOW).text()
+    assert "☑ Notez les numéros qui vous ont appelé" in text
+    assert "☒ Conservez les SMS reçus" in text and "ne peut pas être obtenue" in text
+    assert "☐ Notez les numéros" in dossier.build(events(), SLOTS, NOW).text()

@@ -54,7 +54,7 @@ def test_a_fake_adviser_victim_gets_a_dossier_that_holds_the_facts_and_not_the_c
         ).stdout.split()
     )
     yesterday = french(local_day(time.time()) - timedelta(days=1))
-    for expected in ["2 400 €", "virement", "+33612345678", f"« hier » : {yesterday}", "Preuves à garder", "plainte"]:
+    for expected in ["2 400 €", "virement", "+33612345678", f"« hier » : {yesterday}", "Preuves (", "plainte"]:
         assert expected in text, (expected, text)
     assert "4970" not in text and CARD.replace(" ", "") not in text.replace(" ", "")
     assert "je veux mon dossier" not in text  # the request is not a fact

@@ -5,7 +5,7 @@ server at start-up) and creates the application tables it writes to.
 """
 
 from bot import db, handover, knowledge, text  # noqa: F401  (handover: its table is created below)
-from bot.actions import advice, diagnosis, dossier, fallback, follow_up, prevention, qualification  # noqa: F401
+from bot.actions import advice, diagnosis, dossier, evidence, fallback, follow_up, prevention, qualification  # noqa: F401
 from bot.actions import handover as handover_actions  # noqa: F401
 from bot.actions import providers as provider_actions  # noqa: F401
 from bot.providers import seed as provider_seed

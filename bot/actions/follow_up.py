@@ -23,6 +23,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import geo, glossary
+from bot.actions import evidence
 from bot.actions.advice import NEXT_STEPS, SMS_CHANNEL, WHAT_NEXT
 from bot.actions.diagnosis import FORM, INCIDENT_FACTS
 from bot.actions.dossier import ActionSendDossier
@@ -263,4 +264,6 @@ class ActionRespondInForm(Action):
             dispatcher.utter_message(response=self.RESPONSES[intent])
         elif intent in self.ACTIONS:
             await self.ACTIONS[intent]().run(dispatcher, tracker, domain)
+        elif intent == "ask_evidence":  # the list now; one by one would mix with the pending question
+            dispatcher.utter_message(text=evidence.list_text(case_from_slots(tracker.current_slot_values())))
         return []
