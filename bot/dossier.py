@@ -178,7 +178,7 @@ def _evidence(items: List[str], kept: Any) -> List[str]:
     marks = {"oui": "☑", "impossible": "☒"}
     lines = []
     for index, item in enumerate(items):
-        answer = said.get(str(index))
+        answer = str(said.get(str(index)) or "")
         note = " (ne peut pas être obtenue par la victime)" if answer == "impossible" else ""
         lines.append(f"{marks.get(answer, '☐')} {item}{note}")
     return lines
