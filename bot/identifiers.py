@@ -25,6 +25,7 @@ from bot.phones import e164
 from bot.text import fold, normalise
 
 ENTITY = "offender_identifier"
+OFFENDER_SLOT = "offender_told"  # identifiers given in answer to the dossier's question: [{"kind", "value"}]
 KINDS = ("iban", "phone", "email", "website", "wallet")
 OFFENDER, VICTIM, UNKNOWN = "offender", "victim", "unknown"
 
@@ -540,9 +541,21 @@ def entities(text: str) -> List[Dict[str, Any]]:
 
 def offender_facts(events: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     """The offender identifiers a conversation holds, from its tracker events (dicts, as Rasa serialises them):
-    [{"kind", "value", "first_seen"}], one per kind and value, in the order they were first seen."""
+    [{"kind", "value", "first_seen"}], one per kind and value, in the order they were first seen. Besides the
+    entities, the slot OFFENDER_SLOT holds those given in answer to the dossier's question (bot/actions/dossier.py),
+    which carry no cue of their own ("c'était le 01 84 88 12 34")."""
     facts: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for event in events:
+        if event.get("event") == "slot" and event.get("name") == OFFENDER_SLOT:
+            for told in event.get("value") or [] if isinstance(event.get("value"), list) else []:
+                kind, value = (told.get("kind"), told.get("value")) if isinstance(told, dict) else (None, None)
+                if well_formed(kind, value) and (str(kind), str(value)) not in facts:
+                    facts[(str(kind), str(value))] = {
+                        "kind": kind,
+                        "value": value,
+                        "first_seen": event.get("timestamp"),
+                    }
+            continue
         parse = event.get("parse_data") if event.get("event") == "user" else None
         for entity in (parse or {}).get("entities") or [] if isinstance(parse, dict) else []:
             if not isinstance(entity, dict) or entity.get("entity") != ENTITY:

@@ -75,7 +75,8 @@ def redact_event(data: Dict[str, Any], anonymise: bool = False) -> Dict[str, Any
     elif kind == "bot" and isinstance(data.get("text"), str):
         data["text"] = privacy.redact(data["text"], phones=is_operator_message(data))
     elif kind == "slot":
-        data["value"] = privacy.redact_value(data.get("value"), phones=False)
+        if anonymise or data.get("name") != identifiers.OFFENDER_SLOT:  # the offender's, kept like the entities
+            data["value"] = privacy.redact_value(data.get("value"), phones=False)
     for holder in (data, data.get("parse_data")):
         if not isinstance(holder, dict):
             continue

@@ -176,3 +176,40 @@ def test_evidence_is_asked_one_item_at_a_time_and_the_answers_are_kept():
     for forged in ["9:oui", "0:peut-etre", "x:oui", "-1:oui"]:
         messages, events = step(forged, {"0": "oui"})
         assert "Preuve 1/2" in texts(messages) and events == []  # not an answer the bot offered: start again
+
+
+def test_the_dossier_asks_for_the_offenders_number_and_keeps_the_answer(tmp_path, monkeypatch):
+    import asyncio
+
+    from bot import db, identifiers
+    from bot.actions.dossier import ActionSendDossier
+    from bot.actions.follow_up import ActionRespond
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'links.db'}")
+    db.create_all()
+    slots = {"incident": "faux_conseiller_bancaire", "advice_given": {"incident": "faux_conseiller_bancaire"}}
+
+    def run_action(action, slots, text="", events=()):
+        latest = {"text": text, "intent": {"name": "inform"}, "entities": []}
+        tracker = Tracker("web:x", slots, latest, list(events), False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        return dispatcher.messages, asyncio.run(action.run(dispatcher, tracker, {}))
+
+    messages, events = run_action(ActionSendDossier(), slots)
+    assert "/dossier/" in messages[0]["text"] and "Quel numéro vous a appelé ?" in texts(messages)
+    assert events == [
+        {"event": "slot", "name": "offender_question", "value": "faux_conseiller_bancaire", "timestamp": None}
+    ]
+    # The answer has no cue of its own: the question gives it.
+    asked = {**slots, "offender_question": "faux_conseiller_bancaire"}
+    messages, events = run_action(ActionRespond(), asked, "c'était le 01 84 88 12 34, affiché comme ma banque")
+    assert "je l'ajoute à votre dossier : Numéro de téléphone +33184881234" in texts(messages)
+    stored = [e for e in events if e["name"] == identifiers.OFFENDER_SLOT]
+    assert stored[0]["value"] == [{"kind": "phone", "value": "+33184881234"}]
+    assert identifiers.offender_facts([{**stored[0], "timestamp": 5.0}])[0]["value"] == "+33184881234"
+    # Already told, or not asked: no question, and an ordinary message is not taken for an answer.
+    told = [{"event": "slot", "name": identifiers.OFFENDER_SLOT, "value": [{"kind": "phone", "value": "+33184881234"}]}]
+    messages, events = run_action(ActionSendDossier(), slots, events=told)
+    assert "Quel numéro" not in texts(messages) and events == []
+    messages, events = run_action(ActionRespond(), slots, "c'était le 01 84 88 12 34")
+    assert "je l'ajoute" not in texts(messages)

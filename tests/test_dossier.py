@@ -118,3 +118,16 @@ def test_the_evidence_the_victim_kept_is_ticked_and_the_rest_still_to_keep():
     assert "☑ Notez les numéros qui vous ont appelé" in text
     assert "☒ Conservez les SMS reçus" in text and "ne peut pas être obtenue" in text
     assert "☐ Notez les numéros" in dossier.build(events(), SLOTS, NOW).text()
+
+
+def test_the_scrub_keeps_the_offenders_identifiers_given_in_answer_and_anonymisation_masks_them():
+    import copy
+    import json
+
+    from console.events import redact_event
+
+    iban = "FR7630006000011234567890189"
+    slot = {"event": "slot", "name": identifiers.OFFENDER_SLOT, "value": [{"kind": "iban", "value": iban}]}
+    assert redact_event(copy.deepcopy(slot))["value"][0]["value"] == iban
+    assert iban not in json.dumps(redact_event(copy.deepcopy(slot), anonymise=True))
+    assert iban not in json.dumps(redact_event({"event": "slot", "name": "platform", "value": iban}))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import dossier_links, settings, vocabulary
+from bot import dossier_links, identifiers, settings, vocabulary
 from bot.advice import case_from_slots
 
 NO_CASE_YET = (
@@ -22,6 +22,20 @@ READY = (
     "où porter plainte. Relisez-le et complétez-le avant de le remettre. Ce lien est personnel et fonctionne "
     "{hours} heures ; pour en avoir un nouveau, écrivez « mon dossier »."
 )
+# Where an offender's identifier usually exists, and the question that asks for it when none was told: never
+# required, and the dossier is built when the victim opens it, so a later answer is in it (actions/follow_up.py).
+ASK_IDENTIFIER = {
+    "faux_conseiller_bancaire": "Quel numéro vous a appelé ?",
+    "faux_support_technique": "Quel numéro ou quel site vous a-t-on demandé d'appeler ou d'ouvrir ?",
+    "fraude_virement": "Quel IBAN vous a-t-on demandé d'utiliser ?",
+    "hameconnage": "De quel numéro ou de quelle adresse venait le message, et vers quel site menait le lien ?",
+    "arnaque_achat": "Quel site ou quel IBAN avait le vendeur ?",
+    "escroquerie_placement": "Quelle était l'adresse du site de placement ?",
+    "arnaque_sentimentale": "Quel numéro ou quelle adresse e-mail utilisait la personne ?",
+    "sextorsion": "De quelle adresse e-mail venait le chantage ?",
+}
+ASK_SUFFIX = " Si vous le savez, écrivez-le-moi : je l'ajouterai à votre dossier (c'est facultatif)."
+QUESTION_SLOT = "offender_question"  # set while that question waits for its answer
 TELEGRAM_DOSSIER_KEY = "dossier_token"  # channels/telegram.py DOSSIER_KEY (bot/ must not import channels/)
 READY_SMS = "Votre dossier pour la plainte : {url} (lien personnel, valable {hours} h)"
 
@@ -42,4 +56,9 @@ class ActionSendDossier(Action):
         if vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.TELEGRAM):
             # The PDF itself as a document in the chat (channels/telegram.py), the link above as a spare.
             dispatcher.utter_message(json_message={TELEGRAM_DOSSIER_KEY: token})
+        incident = tracker.get_slot("incident")
+        questions_pending = bool((tracker.active_loop or {}).get("name"))  # one question at a time
+        if incident in ASK_IDENTIFIER and not questions_pending and not identifiers.offender_facts(tracker.events):
+            dispatcher.utter_message(text=ASK_IDENTIFIER[incident] + ASK_SUFFIX)
+            return [SlotSet(QUESTION_SLOT, incident)]
         return []

@@ -22,11 +22,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import geo, glossary
+from bot import geo, glossary, identifiers
 from bot.actions import evidence
 from bot.actions.advice import NEXT_STEPS, SMS_CHANNEL, WHAT_NEXT
 from bot.actions.diagnosis import FORM, INCIDENT_FACTS
-from bot.actions.dossier import ActionSendDossier
+from bot.actions.dossier import QUESTION_SLOT, ActionSendDossier
 from bot.actions.fallback import (
     MAX_MISUNDERSTOOD,
     NOT_UNDERSTOOD_INTENTS,
@@ -34,6 +34,7 @@ from bot.actions.fallback import (
     misunderstood_in_a_row,
 )
 from bot.advice import DETAIL_SLOTS, REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT, Case, case_from_slots
+from bot.dossier import IDENTIFIER_LABELS
 from bot.text import looks_foreign
 
 LOCATION_ENTITIES = ("city", "postal_code", "departement")
@@ -146,6 +147,20 @@ def names_a_place(text: Text, tracker: Tracker) -> bool:
     return geo.locate(text) is not None
 
 
+TOLD = "Merci, je l'ajoute à votre dossier : {what}. Écrivez « mon dossier » pour le relire."
+
+
+def told_identifiers(tracker: Tracker) -> List[tuple]:
+    """The identifiers of the latest message that are not the victim's own: (kind, normalised value)."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return [(i.kind, i.value) for i in identifiers.find(text) if i.owner != identifiers.VICTIM]
+
+
+def offender_answer(tracker: Tracker) -> List[tuple]:
+    """(French label, value) of each identifier the victim gave in answer to the dossier's question."""
+    return [(IDENTIFIER_LABELS.get(kind, kind), value) for kind, value in told_identifiers(tracker)]
+
+
 class ActionRespond(Action):
     """RulePolicy's core fallback: an answer to every message no rule covers (see the module docstring)."""
 
@@ -153,6 +168,19 @@ class ActionRespond(Action):
         return "action_respond"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot(QUESTION_SLOT):  # the answer to "Quel numéro vous a appelé ?", or something else
+            told = offender_answer(tracker)
+            if told:
+                dispatcher.utter_message(text=TOLD.format(what=", ".join(f"{label} {value}" for label, value in told)))
+                known = list(tracker.get_slot(identifiers.OFFENDER_SLOT) or [])
+                fresh = [{"kind": kind, "value": value} for kind, value in told_identifiers(tracker)]
+                return [SlotSet(QUESTION_SLOT, None), SlotSet(identifiers.OFFENDER_SLOT, known + fresh)]
+            return [SlotSet(QUESTION_SLOT, None)] + await self._respond(dispatcher, tracker, domain)
+        return await self._respond(dispatcher, tracker, domain)
+
+    async def _respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
         intent = latest_intent(tracker)
         text = (tracker.latest_message or {}).get("text") or ""
         if any(entity in LOCATION_ENTITIES for entity in latest_entities(tracker)) or names_a_place(text, tracker):
