@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import joblib
 import numpy as np
@@ -198,56 +198,60 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None:
             return messages
-        weight = float(self._config["weight"])
-        encoder_weight = float(self._config["encoder_weight"]) if self._encoder_model is not None else 0.0
+        diet_weight = 1 - float(self._config["weight"]) - self._encoder_weight()
         for message in messages:
             text = message.get(TEXT)
             if not text:
                 continue
-            linear = dict(zip(self._model.classes_, self._model.predict_proba([text])[0]))
-            encoder: Dict[str, float] = {}
-            if encoder_weight:
-                probabilities = self._encoder_model.predict_proba(sentence_encoder.embed([text]))[0]
-                encoder = dict(zip(self._encoder_model.classes_, probabilities))
-            diet = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY) or []}
-            names = set(linear) | set(diet)
-            diet_weight = 1 - weight - encoder_weight
-            scores = {
-                n: weight * linear.get(n, 0.0) + encoder_weight * encoder.get(n, 0.0) + diet_weight * diet.get(n, 0.0)
-                for n in names
-            }
+            # The whole message and, for a story, each of its clauses: one batch through both models.
+            clauses = self._clauses(text)
+            names, blended, total = self._blend([text] + [text[a:b] for a, b in clauses])
+            scores = dict(zip(names, blended[0]))
+            for r in message.get(INTENT_RANKING_KEY) or []:  # DIET's ranking
+                scores[r["name"]] = scores.get(r["name"], 0.0) + diet_weight * r["confidence"]
             ranking = [{"name": n, "confidence": float(c)} for n, c in sorted(scores.items(), key=lambda x: -x[1])][:10]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            mention = self._mention(text, ranking[0]["name"])
+            mention = self._mention(clauses, names, blended[1:] / total, ranking[0]["name"])
             if mention:
                 message.set(ENTITIES, (message.get(ENTITIES) or []) + [mention], add_to_output=True)
         return messages
 
-    def _mention(self, text: str, top: str) -> Optional[Dict[str, Any]]:
-        """The other incident one clause of a story is clearly about, as an entity, else None."""
+    def _encoder_weight(self) -> float:
+        return float(self._config["encoder_weight"]) if self._encoder_model is not None else 0.0
+
+    def _blend(self, texts: List[str]) -> Tuple[List[str], np.ndarray, float]:
+        """The linear and the encoder models' probabilities for each text, weighted as in the ensemble (DIET apart):
+        the intent names, one row per text, and the sum of the two weights."""
+        weight, encoder_weight = float(self._config["weight"]), self._encoder_weight()
+        names = list(self._model.classes_)
+        blended = weight * self._model.predict_proba(texts)
+        if encoder_weight:
+            encoded = self._encoder_model.predict_proba(sentence_encoder.embed(texts))
+            order = [list(self._encoder_model.classes_).index(n) for n in names]
+            blended = blended + encoder_weight * encoded[:, order]
+        return names, blended, weight + encoder_weight
+
+    @staticmethod
+    def _clauses(text: str) -> List[Tuple[int, int]]:
+        """The spans of a story's clauses, or none when the message is too short to tell two incidents."""
         if len(text.split()) < MENTION_MIN_WORDS:
-            return None
+            return []
         clauses, start = [], 0
         for cut in [*_CLAUSE_BREAK.finditer(text), None]:
             end = cut.start() if cut else len(text)
             if len(text[start:end].split()) >= MENTION_MIN_CLAUSE_WORDS:
                 clauses.append((start, end))
             start = cut.end() if cut else end
-        if len(clauses) < 2:
-            return None
-        pieces = [text[a:b] for a, b in clauses]
-        weight = float(self._config["weight"])
-        blended = weight * self._model.predict_proba(pieces)
-        names = list(self._model.classes_)
-        encoder_weight = float(self._config["encoder_weight"]) if self._encoder_model is not None else 0.0
-        if encoder_weight:
-            encoded = self._encoder_model.predict_proba(sentence_encoder.embed(pieces))
-            order = [list(self._encoder_model.classes_).index(n) for n in names]
-            blended = blended + encoder_weight * encoded[:, order]
-        blended = blended / (weight + encoder_weight)
+        return clauses if len(clauses) >= 2 else []
+
+    @staticmethod
+    def _mention(
+        clauses: List[Tuple[int, int]], names: List[str], rows: np.ndarray, top: str
+    ) -> Optional[Dict[str, Any]]:
+        """The other incident one clause is clearly about, as an entity, else None."""
         best: Optional[Dict[str, Any]] = None
-        for (a, b), row in zip(clauses, blended):
+        for (a, b), row in zip(clauses, rows):
             index = int(np.argmax(row))
             name, confidence = names[index], float(row[index])
             if name == top or name not in INCIDENT_INTENTS or confidence < MENTION_MIN_CONFIDENCE:
