@@ -80,7 +80,7 @@ test: browser poppler train validate stories
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # The tests that need no server (no Rasa or action server, browser or PostgreSQL): under a minute, no training.
-test-unit: install
+test-unit: install poppler
 	$(VENV)/bin/pytest -m "not server" -q -n $(TEST_WORKERS)
 
 # A person promotes a reviewed NLU export into the training data (redaction checked again): make promote-nlu FILE=…

@@ -264,6 +264,11 @@ class Case:
                 lines.append(f"{service.name} : {contact}".rstrip(" :"))
         return lines
 
+    def handover_summary(self, advice_given: bool) -> Dict[str, Any]:
+        """What the operators' handover page shows: the structured summary, the facts in French, and whether the
+        advice was actually sent to the victim (bot/actions/handover.py queues it, console/decision.py corrects it)."""
+        return {**self.as_dict(), "key_facts": self.key_facts(), "advice_given": advice_given}
+
     def as_dict(self) -> Dict[str, Any]:
         """Structured summary for the operators' console and the transcripts."""
         return {

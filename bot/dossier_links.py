@@ -61,14 +61,14 @@ def resolve(token: str, now: Optional[datetime] = None) -> Optional[str]:
     """The conversation id of a valid token, else None (unknown, expired, or erased with its conversation)."""
     if not token or len(token) > 64:
         return None
-    now = now or utcnow()
+    now, hashed = now or utcnow(), _hash(token)
     with db.session() as session:
         row = session.execute(
-            select(DossierLink.sender_id, DossierLink.expires_at).where(DossierLink.token_hash == _hash(token))
+            select(DossierLink.sender_id, DossierLink.expires_at).where(DossierLink.token_hash == hashed)
         ).first()
         if row is None:
             return None
         if row.expires_at <= now:
-            session.execute(delete(DossierLink).where(DossierLink.token_hash == _hash(token)))
+            session.execute(delete(DossierLink).where(DossierLink.token_hash == hashed))
             return None
         return row.sender_id

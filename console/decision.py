@@ -12,16 +12,11 @@ from typing import Any, Dict, List, Optional, Set
 from rasa.shared.core.events import SlotSet
 
 from bot import checklist, trackers
-from bot.advice import Case, case_from_slots
+from bot.advice import case_from_slots
 from bot.taxonomy import INCIDENTS
 from bot.vocabulary import FACT_LABELS, PUBLICS
 
 ANSWERS = {"oui": True, "non": False, "inconnu": None}
-
-
-def summary_of(case: Case, advice_given: bool) -> Dict[str, Any]:
-    """What the handover page shows (the same shape as bot/actions/handover.py queues)."""
-    return {**case.as_dict(), "key_facts": case.key_facts(), "advice_given": advice_given}
 
 
 async def state(agent: Any, sender_id: str) -> Optional[Dict[str, Any]]:
@@ -81,7 +76,7 @@ async def correct(agent: Any, sender_id: str, correction: Dict[str, Any], operat
     if slots.get("advice_given"):  # the recap after hand-back follows the correction
         events.append(SlotSet("advice_given", case.as_dict()))
     await trackers.append(agent, sender_id, *events)
-    return summary_of(case, bool(slots.get("advice_given")))
+    return case.handover_summary(bool(slots.get("advice_given")))
 
 
 async def tick(agent: Any, sender_id: str, done: List[str]) -> None:

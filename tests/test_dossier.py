@@ -3,7 +3,6 @@ links (bot/dossier_links.py)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -68,7 +67,6 @@ def test_no_dossier_before_an_incident():
     assert dossier.build(events(), {}, NOW) is None
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by make test")
 def test_the_pdf_renders_and_reads_back_in_unicode(tmp_path):
     pdf = dossier_pdf.render(dossier.build(events(), SLOTS, NOW))
     path = tmp_path / "dossier.pdf"

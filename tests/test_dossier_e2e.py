@@ -4,13 +4,11 @@ link, downloads the PDF and reads it (pdftotext); the link then expires, and era
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 import uuid
 from datetime import timedelta
 
-import pytest
 import requests
 import sqlalchemy as sa
 
@@ -23,8 +21,6 @@ STORY = (
     f"et je lui ai même donné ma carte {CARD}"
 )
 LINK = re.compile(r"https?://[^\s]+(/dossier/[A-Za-z0-9_\-]+)")
-
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by make test")
 
 
 def link(bot: Bot, replies: list) -> str:

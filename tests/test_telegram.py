@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -734,7 +733,6 @@ def test_effacer_then_no_keeps_everything(rasa, standin, actions):
     assert len(events(database_url, chat, "user")) == 3
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is installed by make test")
 def test_the_dossier_comes_as_a_pdf_document_in_the_chat(rasa, standin, tmp_path):
     chat = new_chat()
     card = "4970 1012 3456 7893"

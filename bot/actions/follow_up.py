@@ -150,15 +150,10 @@ def names_a_place(text: Text, tracker: Tracker) -> bool:
 TOLD = "Merci, je l'ajoute à votre dossier : {what}. Écrivez « mon dossier » pour le relire."
 
 
-def told_identifiers(tracker: Tracker) -> List[tuple]:
-    """The identifiers of the latest message that are not the victim's own: (kind, normalised value)."""
+def told_identifiers(tracker: Tracker) -> List[Dict[str, str]]:
+    """The identifiers of the latest message that are not the victim's own, as OFFENDER_SLOT keeps them."""
     text = (tracker.latest_message or {}).get("text") or ""
-    return [(i.kind, i.value) for i in identifiers.find(text) if i.owner != identifiers.VICTIM]
-
-
-def offender_answer(tracker: Tracker) -> List[tuple]:
-    """(French label, value) of each identifier the victim gave in answer to the dossier's question."""
-    return [(IDENTIFIER_LABELS.get(kind, kind), value) for kind, value in told_identifiers(tracker)]
+    return [{"kind": i.kind, "value": i.value} for i in identifiers.find(text) if i.owner != identifiers.VICTIM]
 
 
 class ActionRespond(Action):
@@ -169,12 +164,12 @@ class ActionRespond(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if tracker.get_slot(QUESTION_SLOT):  # the answer to "Quel numéro vous a appelé ?", or something else
-            told = offender_answer(tracker)
+            told = told_identifiers(tracker)
             if told:
-                dispatcher.utter_message(text=TOLD.format(what=", ".join(f"{label} {value}" for label, value in told)))
+                what = ", ".join(f"{IDENTIFIER_LABELS.get(t['kind'], t['kind'])} {t['value']}" for t in told)
+                dispatcher.utter_message(text=TOLD.format(what=what))
                 known = list(tracker.get_slot(identifiers.OFFENDER_SLOT) or [])
-                fresh = [{"kind": kind, "value": value} for kind, value in told_identifiers(tracker)]
-                return [SlotSet(QUESTION_SLOT, None), SlotSet(identifiers.OFFENDER_SLOT, known + fresh)]
+                return [SlotSet(QUESTION_SLOT, None), SlotSet(identifiers.OFFENDER_SLOT, known + told)]
             return [SlotSet(QUESTION_SLOT, None)] + await self._respond(dispatcher, tracker, domain)
         return await self._respond(dispatcher, tracker, domain)
 

@@ -40,14 +40,7 @@ class ActionRequestHandover(Action):
             dispatcher.utter_message(text=handover.unreachable_text(settings.current().webchat_url))
             return []
         case = case_from_slots(tracker.current_slot_values())
-        summary = None
-        if case:
-            # The operator reads the facts in French, and whether the advice was actually sent to the victim.
-            summary = {
-                **case.as_dict(),
-                "key_facts": case.key_facts(),
-                "advice_given": bool(tracker.get_slot("advice_given")),
-            }
+        summary = case.handover_summary(bool(tracker.get_slot("advice_given"))) if case else None
         reason = handover_reason(tracker, bool(case and case.serious))
         channel = vocabulary.channel_of(tracker.sender_id, tracker.get_latest_input_channel())
         handover.request(tracker.sender_id, channel, reason, summary)
