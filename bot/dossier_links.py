@@ -19,6 +19,9 @@ from bot.handover import utcnow
 
 PATH = "/dossier/"
 TOKEN_BYTES = 16
+# The custom payload (json_message) by which the action asks a channel to deliver the PDF itself: Telegram sends it as
+# a document (channels/telegram.py), the web chat shows a download button (channels/webchat.py).
+PAYLOAD_KEY = "dossier_token"
 
 
 class DossierLink(db.Base):
@@ -72,3 +75,15 @@ def resolve(token: str, now: Optional[datetime] = None) -> Optional[str]:
             session.execute(delete(DossierLink).where(DossierLink.token_hash == hashed))
             return None
         return row.sender_id
+
+
+def active_for(sender_id: str, now: Optional[datetime] = None) -> bool:
+    """Whether the conversation has a link that has not expired: the web chat's download button works as long as
+    the link it came with."""
+    with db.session() as session:
+        found = session.execute(
+            select(DossierLink.token_hash).where(
+                DossierLink.sender_id == sender_id, DossierLink.expires_at > (now or utcnow())
+            )
+        ).first()
+    return found is not None

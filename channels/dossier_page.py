@@ -32,7 +32,7 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
 FILENAME = "dossier-plainte-cyberaide.pdf"
-_limiter = RateLimiter("dossier", limit=RATE_PER_MINUTE)
+limiter = RateLimiter("dossier", limit=RATE_PER_MINUTE)
 
 _PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -72,7 +72,7 @@ class DossierInput(InputChannel):
 
 
 async def serve(request: Request, token: str) -> HTTPResponse:
-    if _limiter.check(client_address(request)) != RateLimiter.OK:
+    if limiter.check(client_address(request)) != RateLimiter.OK:
         return _page("Dossier", SLOW_DOWN, 429)
     sender_id = await asyncio.to_thread(dossier_links.resolve, token)
     if sender_id is None:

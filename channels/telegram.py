@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 CHANNEL = vocabulary.TELEGRAM.input_channel
-DOSSIER_KEY = "dossier_token"  # bot/actions/dossier.py: the custom payload that asks for the dossier as a document
 DOSSIER_CAPTION = "Votre dossier pour porter plainte (PDF). Relisez-le et complétez-le avant de le remettre."
 # The update types the assistant subscribes to; the others (polls, inline queries...) are never sent to it.
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post", "callback_query"]
@@ -171,7 +170,7 @@ class TelegramOutput(OutputChannel):
         await self._send(recipient_id, image, None)
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
-        token = json_message.get(DOSSIER_KEY) if isinstance(json_message, dict) else None
+        token = json_message.get(dossier_links.PAYLOAD_KEY) if isinstance(json_message, dict) else None
         if isinstance(token, str):
             await self._send_dossier(recipient_id, token)
             return

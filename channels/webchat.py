@@ -14,6 +14,8 @@ other sites' pages; there are no cookies, so no credentials are involved):
   The answer holds the turn as the stream shows it (`messages`) and the replies that are not in the transcript
   (`notices`: safety reply, long-message note, rate limit...). `client_id` is the widget's id for the message: a
   retried POST (network drop after the server got it) is recognised and not answered twice.
+- `POST /dossier` `{"session": "web:<uuid>"}`: the conversation's dossier as a PDF file (bot/dossier.py), for the
+  download button the widget shows under "mon dossier", while a dossier link given in the conversation is valid.
 - `GET  /stream?session=web:<uuid>[&after=N]`: server-sent events, one per message of the conversation (victim, bot,
   operator), read from the tracker store, the transcript of record. Each event's `id` is the event's index in the full
   tracker: a client that reconnects with `Last-Event-ID` (EventSource does it by itself) or `?after=N` gets exactly
@@ -51,10 +53,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import delivery, settings, vocabulary
+from bot import delivery, dossier_links, settings, vocabulary
 from bot.logs import log_id
-from channels import privacy_notice, self_erasure
-from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter
+from channels import dossier_page, privacy_notice, self_erasure
+from channels.inbound import RATE_LIMIT_REPLY, Inbound, RateLimiter, client_address
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,12 @@ BAD_SESSION = "Identifiant de conversation invalide : rechargez la page pour en 
 TOO_BIG = (
     "Votre message est beaucoup trop long pour être envoyé. Résumez l'essentiel en quelques phrases, s'il vous plaît."
 )
+DOSSIER_BUTTON = "Télécharger mon dossier (PDF)"
+DOSSIER_GONE = (
+    "Ce dossier n'est plus disponible : le lien a expiré ou la conversation a été effacée. Écrivez « mon dossier » "
+    "pour en recevoir un nouveau."
+)
+DOSSIER_SLOW_DOWN = "Trop de demandes de dossier en peu de temps. Patientez une minute, puis réessayez."
 TOO_MANY_STREAMS = "Trop de fenêtres ouvertes sur cette conversation : fermez-en quelques-unes."
 
 # Session ids are made by the client, so a script can take a new one for every message: the client's address is
@@ -275,7 +283,11 @@ def widget_messages(events: List[Any]) -> List[Dict[str, Any]]:
             who = "operator" if operator else "system" if metadata.get("system") else "bot"
             message = {"id": index, "who": who, "text": event.text or ""}
             buttons = _buttons(data)
-            if not message["text"].strip() and not buttons:
+            if isinstance(data.get("custom"), dict) and data["custom"].get(dossier_links.PAYLOAD_KEY):
+                # The dossier as a file: the widget's button downloads it for this session (POST /dossier); the
+                # token stays out of the page.
+                message["file"] = {"kind": "dossier", "label": DOSSIER_BUTTON, "name": dossier_page.FILENAME}
+            elif not message["text"].strip() and not buttons:
                 continue  # nothing the widget can show (an image or custom payload without text)
             if buttons:
                 message["buttons"] = buttons
@@ -391,6 +403,29 @@ async def _handle_message(
     if any(reply.get("erased") for reply in replies):
         body["erased"] = True  # the widget forgets its session: nothing on the server matches it any more
     return _json(body, request=request)
+
+
+async def _dossier(inbound: Inbound, request: Request) -> HTTPResponse:
+    """The conversation's dossier as a PDF, for the widget's download button: the session id is the key to the
+    conversation (as for /stream), and the dossier is served while a link given in it is valid (DOSSIER_LINK_HOURS),
+    never after erasure. Limited like the dossier page, per client address."""
+    if inbound.too_big(request):
+        return _json({"error": TOO_BIG}, 413, request)
+    body = inbound.json_object(request)
+    session = body.get("session") if body else None
+    if not isinstance(session, str) or not SESSION_FORMAT.fullmatch(session):
+        return _json({"error": BAD_SESSION}, 400, request)
+    if dossier_page.limiter.check(client_address(request)) != RateLimiter.OK:
+        return _json({"error": DOSSIER_SLOW_DOWN}, 429, request)
+    pdf = None
+    if await asyncio.to_thread(dossier_links.active_for, session):
+        pdf = await dossier_page.pdf_of(request.app.ctx.agent, session)
+    if pdf is None:
+        return _json({"error": DOSSIER_GONE}, 404, request)
+    setattr(request.ctx, _SANIC_CORS_EVALUATED, "1")
+    reply = dossier_page.pdf_response(pdf)
+    reply.headers.update(CORS_HEADERS)
+    return reply
 
 
 async def _already_handled(request: Request, session: str, client_id: str) -> HTTPResponse:
@@ -531,6 +566,10 @@ class WebChatInput(InputChannel):
         @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             return await _handle_message(inbound, request, on_new_message)
+
+        @blueprint.route("/dossier", methods=["POST"])
+        async def download_dossier(request: Request) -> HTTPResponse:
+            return await _dossier(inbound, request)
 
         @blueprint.route("/stream", methods=["GET"])
         async def stream(request: Request) -> Optional[HTTPResponse]:

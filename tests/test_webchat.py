@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
 import threading
 import time
 import uuid
@@ -19,6 +20,7 @@ from typing import Dict, Iterator, List, Optional
 
 import pytest
 import requests
+import sqlalchemy as sa
 from playwright.sync_api import expect, sync_playwright
 
 from channels import webchat
@@ -46,6 +48,13 @@ DIAGNOSIS = "vous semblez être victime d'un piratage de compte"
 XSS = "<img src=x onerror=alert(1)>"
 
 
+DATABASES: Dict[str, str] = {}  # base URL of a module server -> its database
+
+
+def server_database(base_url: str) -> str:
+    return DATABASES[base_url]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("webchat")
@@ -61,6 +70,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     except BaseException:
         actions.stop()
         raise
+    DATABASES[base_url] = database_url
     yield base_url
     lingering = stream(base_url, new_session())  # a victim still on the page
     started = time.time()
@@ -931,3 +941,64 @@ def test_the_widget_erases_after_confirmation_and_forgets_its_session(server: st
     page.locator(".bubble").click()
     assert not any(DIAGNOSIS in m[2] for m in shown_messages(page))
     assert seen == {"errors": [], "dialogs": []}
+
+
+# --- the dossier as a file in the widget ------------------------------------------------------------------------
+FAKE_ADVISER = (
+    "hier un faux conseiller de ma banque m'a appelé du 06 12 34 56 78 et m'a fait valider un virement de 2 400 €"
+)
+
+
+def test_the_widget_downloads_the_dossier_as_a_pdf_file_until_its_link_expires(server: str, context, tmp_path):
+    page = context.new_page()
+    seen = watch(page)
+    page.goto(f"{server}/")
+    page.locator(".bubble").click()
+    page.locator("#cw-input").fill(FAKE_ADVISER)
+    page.keyboard.press("Enter")
+    wait_for_text(page, "faux conseiller bancaire")
+    page.locator("#cw-input").fill("je veux mon dossier pour porter plainte")
+    page.keyboard.press("Enter")
+    wait_for_text(page, "Votre dossier pour porter plainte est prêt")
+    button = page.get_by_role("button", name="Télécharger mon dossier (PDF)")
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename == "dossier-plainte-cyberaide.pdf"
+    saved = tmp_path / "dossier.pdf"
+    download.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+    text = " ".join(
+        subprocess.run(["pdftotext", str(saved), "-"], capture_output=True, text=True, check=True).stdout.split()
+    )
+    for expected in ["2 400 €", "virement", "+33612345678"]:
+        assert expected in text, (expected, text)
+    wait_for_text(page, "Dossier téléchargé")
+
+    # The victim writes on: the button stays (unlike quick replies), and works while the link is valid.
+    page.locator("#cw-input").fill("merci")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1500)
+    assert button.is_visible()
+    engine = sa.create_engine(server_database(server))
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE dossier_links SET expires_at = '2000-01-01 00:00:00'"))
+    button.click()
+    wait_for_text(page, "Ce dossier n'est plus disponible")
+    assert seen == {"errors": [], "dialogs": []}
+
+
+def test_the_dossier_route_serves_only_a_web_session_that_was_given_a_dossier(server: str):
+    url = f"{server}/webhooks/webchat/dossier"
+    for body in ("", "{}", json.dumps({"session": "telegram:12345"}), json.dumps({"session": "sms:+33612345678"})):
+        refused = requests.post(url, data=body, headers={"Content-Type": "text/plain"}, timeout=10)
+        assert refused.status_code == 400 and "Identifiant de conversation invalide" in refused.json()["error"]
+    session = new_session()
+    post(server, session, FAKE_ADVISER)  # an incident, but no dossier asked for: nothing to download
+    missing = requests.post(url, data=json.dumps({"session": session}), timeout=10)
+    assert missing.status_code == 404 and missing.headers["Access-Control-Allow-Origin"] == "*"
+    assert "plus disponible" in missing.json()["error"]
+    post(server, session, "mon dossier")
+    pdf = requests.post(url, data=json.dumps({"session": session}), timeout=60)
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.headers["Cache-Control"] == "no-store" and pdf.headers["Access-Control-Allow-Origin"] == "*"
+    assert requests.post(url, data=json.dumps({"session": new_session()}), timeout=10).status_code == 404

@@ -36,7 +36,6 @@ ASK_IDENTIFIER = {
 }
 ASK_SUFFIX = " Si vous le savez, écrivez-le-moi : je l'ajouterai à votre dossier (c'est facultatif)."
 QUESTION_SLOT = "offender_question"  # set while that question waits for its answer
-TELEGRAM_DOSSIER_KEY = "dossier_token"  # channels/telegram.py DOSSIER_KEY (bot/ must not import channels/)
 READY_SMS = "Votre dossier pour la plainte : {url} (lien personnel, valable {hours} h)"
 
 
@@ -53,9 +52,10 @@ class ActionSendDossier(Action):
         sms = vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.SMS)
         template = READY_SMS if sms else READY
         dispatcher.utter_message(text=template.format(url=dossier_links.url(token), hours=hours))
-        if vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.TELEGRAM):
-            # The PDF itself as a document in the chat (channels/telegram.py), the link above as a spare.
-            dispatcher.utter_message(json_message={TELEGRAM_DOSSIER_KEY: token})
+        if vocabulary.is_channel(tracker.get_latest_input_channel(), vocabulary.TELEGRAM, vocabulary.WEB):
+            # The PDF itself: a document in the Telegram chat, a download button in the web chat; the link above
+            # as a spare.
+            dispatcher.utter_message(json_message={dossier_links.PAYLOAD_KEY: token})
         incident = tracker.get_slot("incident")
         questions_pending = bool((tracker.active_loop or {}).get("name"))  # one question at a time
         if incident in ASK_IDENTIFIER and not questions_pending and not identifiers.offender_facts(tracker.events):

@@ -66,6 +66,8 @@
     offline: "Vous êtes hors connexion. Vos messages partiront dès le retour du réseau.",
     reconnecting: "Connexion au service perdue, reconnexion en cours…",
     serverError: "Le service rencontre un problème. En cas de danger immédiat, appelez le 17 ou le 112.",
+    downloading: "Préparation du dossier…",
+    downloaded: "Dossier téléchargé : retrouvez-le dans les téléchargements de votre appareil.",
   };
 
   // --- storage: localStorage when allowed, memory otherwise (private browsing, storage disabled) -------------------
@@ -356,6 +358,13 @@
       }
       node.append(group);
     }
+    if (message.file && message.file.kind === "dossier") {
+      const label = String(message.file.label || "PDF");
+      const name = String(message.file.name || "dossier.pdf");
+      const button = el("button", { type: "button", className: "file", text: label });
+      button.addEventListener("click", () => downloadDossier(button, label, name));
+      node.append(el("div", { className: "files" }, button)); // stays while the link is valid, unlike choices
+    }
     if (links.length) {
       const group = el("p", { className: "links" });
       for (const b of links) group.append(link(safeHref(b.url), String(b.title || b.url)));
@@ -602,6 +611,44 @@
         break;
       }
       retryDelay = 2000;
+    }
+  }
+
+  // The dossier is built by the server for this session when asked (POST dossier), then saved as a file: nothing of
+  // it stays in the page.
+  async function downloadDossier(button, label, name) {
+    button.disabled = true;
+    button.textContent = TEXT.downloading;
+    try {
+      const response = await fetch(BASE + "dossier", {
+        method: "POST",
+        headers: { "Content-Type": "text/plain;charset=UTF-8" },
+        body: JSON.stringify({ session }),
+        credentials: "omit",
+        cache: "no-store",
+      });
+      if (!response.ok) {
+        let data = null;
+        try {
+          data = await response.json();
+        } catch (e) {
+          data = null;
+        }
+        showLocal((data && data.error) || TEXT.serverError);
+        return;
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const anchor = el("a", { href: url, download: name, style: "display:none" });
+      root.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      showLocal(TEXT.downloaded);
+    } catch (e) {
+      showLocal(TEXT.serverError);
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
     }
   }
 
