@@ -1,5 +1,6 @@
 """Custom actions, run with rasa_sdk's real Tracker and CollectingDispatcher."""
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -150,6 +151,85 @@ def test_a_clause_about_another_incident_is_mentioned_even_when_the_whole_story_
     assert {"event": "slot", "name": "other_incident", "value": "hameconnage", "timestamp": None} in events
 
 
+def turn_after(action: str, text: str, buttons=()) -> list:
+    """The tracker events of a turn: `action` spoke (with `buttons`), then the victim wrote `text`."""
+    return [
+        {"event": "action", "name": action},
+        {"event": "bot", "text": "…", "data": {"buttons": list(buttons)}},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+
+
+def test_a_stale_offender_question_does_not_turn_a_later_message_into_an_identifier(tmp_path, monkeypatch):
+    import asyncio
+
+    from bot.actions.follow_up import ActionRespond
+
+    slots = {
+        "incident": "faux_conseiller_bancaire",
+        "advice_given": {"incident": "faux_conseiller_bancaire"},
+        "offender_question": "faux_conseiller_bancaire",  # asked, then the recap answered the next message
+    }
+    text = "ma fille au 06 12 34 56 78 peut vous rappeler"
+    latest = {"text": text, "intent": {"name": "inform"}, "entities": []}
+    tracker = Tracker("web:x", slots, latest, turn_after("action_recap", text), False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionRespond().run(dispatcher, tracker, {}))
+    assert "je l'ajoute" not in texts(dispatcher.messages)
+    assert {"event": "slot", "name": "offender_question", "value": None, "timestamp": None} in events
+    assert not [e for e in events if e.get("name") == "offender_told"]
+
+
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("oui", "affirm", "oui"),
+        ("ouais je les ai", "affirm", "oui"),
+        ("non pas encore", "deny", "non"),
+        ("je sais pas", "dont_know", "non"),
+        ("non il a tout effacé", "deny", "impossible"),
+        ("je ne peux plus, c'est supprimé", "deny", "impossible"),
+    ],
+)
+def test_a_typed_answer_answers_the_evidence_question_just_asked(text, intent, expected):
+    import asyncio
+
+    from bot.actions.evidence import ActionEvidence, answer_buttons
+
+    slots = {"incident": "faux_conseiller_bancaire", "evidence_kept": {"0": "oui"}}
+    latest = {"text": text, "intent": {"name": intent}, "entities": []}
+    events = turn_after("action_evidence", text, answer_buttons(1))
+    tracker = Tracker("web:x", slots, latest, events, False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionEvidence().run(dispatcher, tracker, {}))
+    assert result == [
+        {"event": "slot", "name": "evidence_kept", "value": {"0": "oui", "1": expected}, "timestamp": None}
+    ]
+    assert "preuve(s) sur 2" in texts(dispatcher.messages)
+
+
+def test_a_bare_ok_to_an_evidence_question_asks_again_and_a_yes_after_the_last_one_is_a_follow_up():
+    import asyncio
+
+    from bot.actions.evidence import ActionEvidence, answer_buttons
+
+    slots = {"incident": "faux_conseiller_bancaire", "evidence_kept": {}}
+
+    def run_turn(text, intent, events):
+        latest = {"text": text, "intent": {"name": intent}, "entities": []}
+        tracker = Tracker("web:x", slots, latest, events, False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        return dispatcher.messages, asyncio.run(ActionEvidence().run(dispatcher, tracker, {}))
+
+    messages, events = run_turn("ok", "affirm", turn_after("action_evidence", "ok", answer_buttons(0)))
+    assert "Je n'ai pas bien compris" in texts(messages) and "Preuve 1/2" in texts(messages) and events == []
+    messages, events = run_turn("oui", "affirm", turn_after("action_evidence", "oui"))  # the "C'est noté" message
+    assert events == [{"event": "followup", "name": "action_respond", "timestamp": None}] and messages == []
+    messages, events = run_turn("oui", "affirm", turn_after("action_recap", "oui", answer_buttons(0)))
+    assert events == [{"event": "followup", "name": "action_respond", "timestamp": None}]
+
+
 def test_evidence_is_asked_one_item_at_a_time_and_the_answers_are_kept():
     import asyncio
 
@@ -200,9 +280,10 @@ def test_the_dossier_asks_for_the_offenders_number_and_keeps_the_answer(tmp_path
     assert events == [
         {"event": "slot", "name": "offender_question", "value": "faux_conseiller_bancaire", "timestamp": None}
     ]
-    # The answer has no cue of its own: the question gives it.
+    # The answer has no cue of its own: the question, asked just before, gives it.
     asked = {**slots, "offender_question": "faux_conseiller_bancaire"}
-    messages, events = run_action(ActionRespond(), asked, "c'était le 01 84 88 12 34, affiché comme ma banque")
+    answer = "c'était le 01 84 88 12 34, affiché comme ma banque"
+    messages, events = run_action(ActionRespond(), asked, answer, turn_after("action_send_dossier", answer))
     assert "je l'ajoute à votre dossier : Numéro de téléphone +33184881234" in texts(messages)
     stored = [e for e in events if e["name"] == identifiers.OFFENDER_SLOT]
     assert stored[0]["value"] == [{"kind": "phone", "value": "+33184881234"}]

@@ -105,6 +105,29 @@ def test_complaint_help_gives_the_steps_of_the_victims_sheet():
     assert "commissariat" in texts(messages)
 
 
+@pytest.mark.parametrize(
+    "incident, facts, online, letter",
+    [
+        ("arnaque_achat", {"money_paid": True, "public": "particulier"}, "THESEE", True),
+        ("rancongiciel", {"public": "particulier"}, "THESEE", True),
+        ("faux_conseiller_bancaire", {"money_paid": True, "public": "particulier"}, None, True),
+        ("rancongiciel", {"public": "collectivite"}, None, True),
+    ],
+)
+def test_complaint_help_names_the_online_route_where_the_offence_allows_it_and_what_to_bring(
+    incident, facts, online, letter
+):
+    slots = advised_slots(incident, **facts)
+    shown = texts(run(ActionComplaintHelp(), tracker("comment porter plainte", "ask_complaint", slots))[0])
+    assert ("THESEE" in shown) == (online == "THESEE"), shown
+    assert ("procureur" in shown) == letter
+    assert "À apporter : une pièce d'identité" in shown
+    organisation = facts.get("public") == "collectivite"
+    assert ("au nom de la structure par son représentant légal" in shown) == organisation
+    sms = texts(run(ActionComplaintHelp(), tracker("plainte", "ask_complaint", slots, channel="sms"))[0])
+    assert "À apporter : pièce d'identité" in sms and "représentant légal" not in sms
+
+
 def test_starting_over_forgets_the_case_but_not_the_public():
     messages, events = run(ActionStartOver(), tracker("recommencer", "start_over", advised_slots()))
     reset = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}

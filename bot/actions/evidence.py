@@ -1,16 +1,20 @@
 """Evidence, step by step, on request ("je veux garder des preuves"): the evidence of the victim's sheet one item at
 a time, the victim saying whether they have it; the dossier (bot/dossier.py) then shows what is kept and what is
-still missing. Answers come as buttons (payload /evidence{"evidence_answer": "<index>:<answer>"})."""
+still missing. Answers come as buttons (payload /evidence{"evidence_answer": "<index>:<answer>"}), numbers on SMS, or
+typed ("oui", "pas encore", "je ne peux plus, il a tout effacé") right after the question (bot/data/rules.yml)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.turns import previous_action
 from bot.advice import Case, case_from_slots
+from bot.text import fold
 
 SLOT = "evidence_kept"  # {"0": "oui", "1": "non", ...}: the index of the sheet's evidence item, the answer
 ANSWERS = {"oui": "Oui, je l'ai", "non": "Pas encore", "impossible": "Je ne peux pas"}
@@ -21,6 +25,14 @@ CANNOT = "Ce n'est pas grave : dites-le lors de la plainte, les enquêteurs peuv
 DONE = "C'est noté : vous avez {kept} preuve(s) sur {total}. Votre dossier pour la plainte les reprend."
 NOTHING_LISTED = "Gardez les messages reçus, des captures d'écran datées et, s'il y en a, les preuves de paiement."
 DOSSIER_BUTTON = {"title": "Recevoir mon dossier de plainte", "payload": "/ask_dossier"}
+ASK_AGAIN = "Je n'ai pas bien compris : l'avez-vous gardée ?"
+# A typed answer to the question in front of the victim. "ok" is not one: it may mean "I see" as well as "yes".
+TYPED = {"affirm": "oui", "deny": "non", "dont_know": "non"}
+CANNOT_WORDS = re.compile(
+    r"\b(?:peux pas|peut pas|plus possible|impossible|supprim|effac|perdu|plus acces|(?:ne l'|n')ai plus)"
+)
+AMBIGUOUS = re.compile(r"(?:ok|okay|d['\s]?accord|dac|entendu|compris|vu|ca marche)")
+_BUTTON_INDEX = re.compile(r'"evidence_answer"\s*:\s*"(\d+):')
 
 
 def list_text(case: Optional[Case]) -> str:
@@ -40,6 +52,31 @@ def parse_answer(value: Any, count: int) -> Optional[Tuple[int, str]]:
     if not index.isdigit() or int(index) >= count or answer not in ANSWERS:
         return None
     return int(index), answer
+
+
+def pending_step(tracker: Tracker) -> Optional[int]:
+    """The evidence item the victim was just asked about (the buttons of the bot's last message), or None."""
+    if previous_action(tracker) != "action_evidence":
+        return None
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            for button in (event.get("data") or {}).get("buttons") or []:
+                found = _BUTTON_INDEX.search(str(button.get("payload") or ""))
+                if found:
+                    return int(found.group(1))
+        elif event.get("event") == "action" and event.get("name") == "action_evidence":
+            return None  # the bot messages of that action are all behind: it asked nothing
+    return None
+
+
+def typed_answer(intent: Optional[str], text: str) -> Optional[str]:
+    """ "oui", "non", "impossible" for a typed answer, None when it does not say (a bare "ok")."""
+    folded = fold(text).strip(" .!?")
+    if CANNOT_WORDS.search(folded):
+        return "impossible"
+    if AMBIGUOUS.fullmatch(folded):
+        return None
+    return TYPED.get(intent or "")
 
 
 def answer_buttons(index: int) -> List[Dict[str, str]]:
@@ -65,6 +102,17 @@ class ActionEvidence(Action):
         kept: Dict[str, str] = dict(tracker.get_slot(SLOT) or {})
         value = next(tracker.get_latest_entity_values("evidence_answer"), None)
         answer = parse_answer(value, len(items)) if value is not None else None
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if answer is None and intent in TYPED:
+            step = pending_step(tracker)
+            if step is None or step >= len(items):  # "oui" after the last item: an ordinary follow-up
+                return [FollowupAction("action_respond")]
+            said = typed_answer(intent, tracker.latest_message.get("text") or "")
+            if said is None:
+                dispatcher.utter_message(text=ASK_AGAIN)
+                self._ask(dispatcher, items, step)
+                return []
+            answer = (step, said)
         if answer is None:  # asked for, or a stale button: start again from the first item
             dispatcher.utter_message(text=START)
             self._ask(dispatcher, items, 0)

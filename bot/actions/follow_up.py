@@ -22,7 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import geo, glossary, identifiers
+from bot import geo, glossary, identifiers, vocabulary
 from bot.actions import evidence
 from bot.actions.advice import NEXT_STEPS, SMS_CHANNEL, WHAT_NEXT
 from bot.actions.diagnosis import FORM, INCIDENT_FACTS
@@ -33,6 +33,7 @@ from bot.actions.fallback import (
     ActionNotUnderstood,
     misunderstood_in_a_row,
 )
+from bot.actions.turns import previous_action
 from bot.advice import DETAIL_SLOTS, REPORT_IS_NOT_COMPLAINT, REPORT_IS_NOT_COMPLAINT_SHORT, Case, case_from_slots
 from bot.dossier import IDENTIFIER_LABELS
 from bot.text import looks_foreign
@@ -70,6 +71,17 @@ COMPLAINT_WITHOUT_CASE = (
 COMPLAINT_ALWAYS_POSSIBLE = (
     "Porter plainte : c'est toujours possible, au commissariat de police ou à la brigade de gendarmerie de votre "
     "choix, ou par courrier au procureur de la République. Gardez le récépissé."
+)
+# What the victim brings when filing; the dossier (bot/dossier.py) gathers most of it.
+COMPLAINT_BRING = (
+    "À apporter : une pièce d'identité, vos preuves (messages, captures d'écran datées, relevés bancaires, "
+    "numéros et adresses de l'escroc) et votre dossier, que je peux vous préparer."
+)
+COMPLAINT_BRING_SMS = "À apporter : pièce d'identité, preuves, relevés bancaires."
+COMPLAINT_BY_LETTER = "Vous pouvez aussi écrire au procureur de la République du tribunal judiciaire de votre domicile."
+COMPLAINT_FOR_ORGANISATIONS = (
+    "Pour une entreprise, une association ou une collectivité, la plainte est déposée au nom de la structure par son "
+    "représentant légal ou une personne qu'il mandate."
 )
 START_OVER = "D'accord, reprenons depuis le début. Décrivez-moi en quelques mots ce qui vous arrive."
 # What start_over forgets; the public describes the person and is kept.
@@ -164,7 +176,9 @@ class ActionRespond(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         if tracker.get_slot(QUESTION_SLOT):  # the answer to "Quel numéro vous a appelé ?", or something else
-            told = told_identifiers(tracker)
+            # Only the message right after the question answers it: a slot left set by a turn another action
+            # answered (a recap, a definition) is cleared without reading the message as an identifier.
+            told = told_identifiers(tracker) if previous_action(tracker) == ActionSendDossier().name() else []
             if told:
                 what = ", ".join(f"{IDENTIFIER_LABELS.get(t['kind'], t['kind'])} {t['value']}" for t in told)
                 dispatcher.utter_message(text=TOLD.format(what=what))
@@ -223,9 +237,15 @@ class ActionComplaintHelp(Action):
         parts = []
         complaint, report = case.section("complaint"), case.section("report")
         if complaint:
-            parts.append("Porter plainte :\n" + "\n".join(f"• {line}" for line in complaint))
+            lines = list(complaint)
+            if not sms and not any("procureur" in line for line in lines):
+                lines.append(COMPLAINT_BY_LETTER)  # the route that needs neither an office nor an online account
+            parts.append("Porter plainte :\n" + "\n".join(f"• {line}" for line in lines))
         else:  # the sheet advises no complaint for these facts, but the victim may always file one
             parts.append(COMPLAINT_ALWAYS_POSSIBLE)
+        if not sms and case.facts.get("public") in vocabulary.ORGANISATIONS:
+            parts.append(COMPLAINT_FOR_ORGANISATIONS)
+        parts.append(COMPLAINT_BRING_SMS if sms else COMPLAINT_BRING)
         if report:
             parts.append("Signaler :\n" + "\n".join(f"• {line}" for line in report))
         if report:  # both are named: say they are not the same thing
