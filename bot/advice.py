@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from bot import knowledge
 from bot.knowledge.models import Advice, Sheet
 from bot.taxonomy import INCIDENTS, victim_of
-from bot.text import fold
+from bot.text import fold, money
 from bot.vocabulary import FACT_KEYS, FACT_LABELS, PUBLICS
 
 UNKNOWN = "inconnu"  # slot value of a skipped question or "je ne sais pas"
@@ -206,8 +206,7 @@ class Case:
                 lines.append(f"{label} : {'oui' if value else 'non'}")
         amount = self.details.get("amount")
         if amount:
-            currency = self.details.get("currency") or "EUR"
-            lines.append(f"Montant évoqué : {amount:g} {currency}")
+            lines.append(f"Montant évoqué : {money(amount, self.details.get('currency') or 'EUR')}")
         if self.details.get("payment_means"):
             lines.append(f"Moyen de paiement : {self.details['payment_means']}")
         if self.details.get("platform"):

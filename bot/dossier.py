@@ -17,6 +17,7 @@ from bot import identifiers, privacy
 from bot.advice import REPORT_IS_NOT_COMPLAINT, case_from_slots
 from bot.dates import find_dates, french, local_day
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, victim_of
+from bot.text import money
 from bot.vocabulary import PUBLICS
 
 MAX_WORDS_CHARS = 600  # of each message quoted in the facts
@@ -138,8 +139,7 @@ def _money(events: List[Mapping[str, Any]], slots: Mapping[str, Any]) -> List[st
         for entity in entities:
             if entity.get("entity") != "amount" or not isinstance(entity.get("value"), (int, float)):
                 continue
-            amount = f"{entity['value']:,.2f}".replace(",", " ").replace(".", ",").replace(",00", "")
-            line = f"{amount} {'€' if currency == 'EUR' else currency}"
+            line = money(entity["value"], currency)
             if means:
                 line += " – " + ", ".join(PAYMENT_LABELS.get(str(m), str(m)) for m in dict.fromkeys(means))
             line += f" (cité dans votre message du {day})"

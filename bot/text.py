@@ -73,3 +73,9 @@ def looks_foreign(text: str) -> bool:
         confidences.get(best, 0.0) >= FOREIGN_MIN_CONFIDENCE
         and confidences.get(Language.FRENCH, 0.0) <= FRENCH_MAX_CONFIDENCE
     )
+
+
+def money(amount: float, currency: str = "EUR") -> str:
+    """An amount as French readers write it: 2400 -> "2 400 €", 1.99 -> "1,99 €", 50 USD -> "50 USD"."""
+    shown = f"{float(amount):,.2f}".replace(",", " ").replace(".", ",").removesuffix(",00")
+    return f"{shown} {'€' if currency == 'EUR' else currency}"

@@ -68,7 +68,7 @@ def test_unknown_answers_keep_the_precautions():
 def test_case_from_slots_treats_skipped_questions_as_unknown():
     case = case_from_slots({"incident": "spam", "money_paid": UNKNOWN, "public": "entreprise", "amount": 12.5})
     assert case.facts["money_paid"] is None and case.facts["public"] == "entreprise"
-    assert "12.5 EUR" in case.recap_text()
+    assert "12,50 €" in case.recap_text()
     assert case_from_slots({"incident": None}) is None
 
 

@@ -66,7 +66,7 @@ def test_a_new_fact_after_the_advice_gives_only_what_changes_and_the_updated_rec
     shown = texts(messages)
     assert "Voici ce qui change" in shown and "opposition" in shown
     assert "Ne répondez pas au message" not in shown.split("Récapitulatif")[0]  # already given: not repeated
-    assert "Montant évoqué : 500 EUR" in shown
+    assert "Montant évoqué : 500 €" in shown
     (advice_given,) = [e for e in events if e["event"] == "slot" and e["name"] == "advice_given"]
     assert advice_given["value"]["facts"]["money_paid"] is True
 
