@@ -6,6 +6,7 @@ so what the operator reads is exactly what the victim was told.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -50,19 +51,33 @@ def _protects_a_person(advice: Advice) -> bool:
     return advice.service == "police_secours" or advice.when.get("minor_involved") is True
 
 
-def urgent_order(items: List[Advice], facts: Mapping[str, Any]) -> List[Advice]:
+# Which means of payment a bank step is about, from its words: a card opposition does not stop a transfer.
+_STEP_MEANS = (("virement", re.compile(r"\bvirement")), ("carte", re.compile(r"\bcarte|\bopposition")))
+
+
+def _other_means(advice: Advice, payment_means: Optional[str]) -> bool:
+    """The step is about another means of payment than the one the victim used."""
+    if not payment_means:
+        return False
+    named = {means for means, words in _STEP_MEANS if words.search(fold(advice.text))}
+    return bool(named) and payment_means not in named
+
+
+def urgent_order(items: List[Advice], facts: Mapping[str, Any], payment_means: Optional[str] = None) -> List[Advice]:
     """Containment order of the urgent actions, for every sheet.
 
     When money may have left (paid, or the victim does not know), the bank comes right after the protection of
-    people: an opposition or a recall of funds only works within hours. Otherwise the sheet's order is kept.
+    people: an opposition or a recall of funds only works within hours; among the bank's steps, the one for the
+    means the victim paid with ("un virement": recall it) comes before the others (the card's opposition).
+    Otherwise the sheet's order is kept.
     """
     if facts.get("money_paid") is False:
         return list(items)
 
-    def rank(advice: Advice) -> int:
+    def rank(advice: Advice) -> Tuple[int, bool]:
         if _protects_a_person(advice):
-            return 0
-        return 1 if is_bank_step(advice) else 2
+            return 0, False
+        return (1, _other_means(advice, payment_means)) if is_bank_step(advice) else (2, False)
 
     return sorted(items, key=rank)  # stable: the sheet's order within each rank
 
@@ -92,7 +107,7 @@ class Case:
     def _items(self, name: str) -> List[Advice]:
         """The items of a section that apply to the facts, urgent ones in containment order."""
         items = knowledge.select(getattr(self.sheet, name), self.facts)
-        return urgent_order(items, self.facts) if name == "urgent" else items
+        return urgent_order(items, self.facts, self.payment_means) if name == "urgent" else items
 
     def section(self, name: str) -> List[str]:
         return [_with_service(a) if name in ("report", "complaint") else a.text for a in self._items(name)]
@@ -102,10 +117,15 @@ class Case:
 
         Unlike the advice, where an unknown fact keeps its precaution, an action that depends on a fact not stated yet
         is not a first reflex: "call your bank" comes first when a payment was mentioned, not to everyone."""
-        for advice in urgent_order(knowledge.select(self.sheet.urgent, self.facts), self.facts):
+        for advice in urgent_order(knowledge.select(self.sheet.urgent, self.facts), self.facts, self.payment_means):
             if all(key == "public" or self.facts.get(key) is not None for key in advice.when):
                 return (advice.sms if sms else None) or advice.text
         return None
+
+    @property
+    def payment_means(self) -> Optional[str]:
+        means = self.details.get("payment_means")
+        return str(means) if means else None
 
     @property
     def reports_and_complaints(self) -> bool:

@@ -304,3 +304,18 @@ def test_a_phishing_that_worked_is_no_longer_called_an_attempt():
     assert "tentative" in victim_of("hameconnage", {"details_given": False})
     assert "tentative" not in victim_of("hameconnage", {"details_given": True})
     assert "tentative" not in fold(Case("hameconnage", {"money_paid": True}).recap_text())
+
+
+def test_a_transfer_is_recalled_before_the_card_is_blocked_and_a_card_payment_keeps_the_opposition_first():
+    facts = {"money_paid": True, "details_given": False, "public": "particulier"}
+    transfer = Case("faux_conseiller_bancaire", facts, details={"payment_means": "virement"})
+    assert "rappeler les virements" in transfer.first_reflex()
+    urgent = transfer.section("urgent")
+    assert urgent.index(next(u for u in urgent if "virement" in u)) < urgent.index(
+        next(u for u in urgent if "opposition" in u)
+    )
+    card = Case("faux_conseiller_bancaire", facts, details={"payment_means": "carte"})
+    assert "opposition" in card.first_reflex()
+    assert (
+        "opposition" in Case("faux_conseiller_bancaire", facts).first_reflex()
+    )  # the means unknown: the sheet's order

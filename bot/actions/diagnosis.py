@@ -143,7 +143,10 @@ class ActionDiagnose(Action):
         if tracker.get_slot("incident") not in (None, incident):
             slots.update(stated_facts(latest))
         facts = facts_from_slots(slots)
-        reflex = Case(incident, facts).first_reflex(sms=on_sms(tracker))
+        means = slots.get("payment_means")
+        reflex = Case(incident, facts, details={"payment_means": means} if means else {}).first_reflex(
+            sms=on_sms(tracker)
+        )
         other = other_incident(latest, incident)
         if on_sms(tracker):
             # The first SMS: the diagnosis in a line, the reflex, then the question (channels/sms_text.py); the
