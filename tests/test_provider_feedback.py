@@ -265,7 +265,7 @@ def test_a_csv_file_with_one_bad_row_imports_nothing_and_says_which_lines(databa
     assert "ligne 4" in capsys.readouterr().out and reports() == []
 
 
-def test_the_directory_export_with_links_imports_back_into_the_directory(database):
+def test_the_directory_export_with_links_imports_back_into_the_directory(database, tmp_path):
     alpha, beta = add(provider("Alpha", "Lyon"), provider("Beta", "Nantes", email=None))
     buffer = io.StringIO()
     assert feedback.export_directory(buffer) == 2
@@ -276,6 +276,12 @@ def test_the_directory_export_with_links_imports_back_into_the_directory(databas
         assert int(provider_id) == int(row[-2]) and feedback.verify(int(provider_id), sig) is not None
     report = csvio.import_csv(buffer.getvalue().encode("utf-8"))
     assert report.ok and report.updated == 2 and report.warnings == [], report.text()
+    # The command line's file holds every provider's credential: its owner only reads it.
+    path = tmp_path / "liens.csv"
+    path.write_text("")
+    path.chmod(0o644)
+    assert feedback.main(["liens", str(path)]) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.read_bytes().decode("utf-8-sig") == buffer.getvalue()
 
 
 # --- the pages, through the real servers -------------------------------------------------------------------------

@@ -432,7 +432,10 @@ def export_directory(destination: Union[str, Path, TextIO], url: Optional[str] =
     """The directory's CSV export (bot/providers/csvio.py) with a last column `lien_retour`, each provider's link;
     imported back with `python -m bot.providers import`, the column is ignored. Returns the number of providers."""
     if isinstance(destination, (str, Path)):
-        with open(destination, "w", encoding="utf-8-sig", newline="") as handle:
+        # Every link in it is a provider's credential: readable by its owner only.
+        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
+        with open(descriptor, "w", encoding="utf-8-sig", newline="") as handle:
             return export_directory(handle, url)
     db.create_all(url)
     with db.session(url) as session:
@@ -482,7 +485,8 @@ class ImportResult:
                 + [f"- {error}" for error in shown]
                 + more
             )
-        return f"{title} : {self.imported} déclarations enregistrées ({self.cases} cas)."
+        reports = f"{self.imported} déclaration{'s' if self.imported > 1 else ''} enregistrée{'s' if self.imported > 1 else ''}"
+        return f"{title} : {reports} ({self.cases} cas)."
 
 
 def _header_key(title: str) -> str:
