@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import base64
 import csv
+import functools
 import hashlib
 import hmac
 import io
@@ -70,19 +71,28 @@ def _key() -> bytes:
     current = settings.current()
     if current.observatory_feedback_secret:
         return current.observatory_feedback_secret.encode("utf-8")
-    path = current.var_dir / KEY_FILE
+    return _file_key(current.var_dir / KEY_FILE)
+
+
+@functools.lru_cache(maxsize=4)
+def _file_key(path: Path) -> bytes:
+    """The key of `path`, made there first if need be; read once per process (pages check links on the event
+    loop)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fresh = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        fresh.write_bytes(secrets.token_bytes(32))
-        fresh.chmod(0o600)
+        with os.fdopen(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+            handle.write(secrets.token_bytes(32))  # never readable by others, not even for a moment
         try:
             os.link(fresh, path)  # atomic: when two processes start at once, the first key is everyone's
         except FileExistsError:
             pass
         finally:
             fresh.unlink()
-    return path.read_bytes()
+    key = path.read_bytes()
+    if len(key) < 32:  # a truncated file would sign with a guessable key
+        raise RuntimeError(f"{path} : clé des liens des prestataires tronquée ; supprimez le fichier (nouveaux liens)")
+    return key
 
 
 def _mac(key: bytes, *parts: object) -> str:
