@@ -35,6 +35,7 @@ _SENDERS = re.compile(
 # The REST channel accepts REST_TOKEN as `?token=`: request lines carry it.
 _TOKENS = re.compile(r"(?P<param>[?&]token=)[^&\s'\"]+")
 _DOSSIER_LINKS = re.compile(r"/dossier/[A-Za-z0-9_\-]+")
+_FEEDBACK_LINKS = re.compile(r"(?P<path>/retour/[0-9]+/)[A-Za-z0-9_\-]+")
 _TRACEBACKS = logging.Formatter()
 
 
@@ -63,6 +64,8 @@ def mask(text: str) -> str:
         text = _TOKENS.sub(r"\g<param>…", text)
     if "/dossier/" in text:  # the link to a victim's dossier (bot/dossier_links.py) is as good as a password
         text = _DOSSIER_LINKS.sub("/dossier/…", text)
+    if "/retour/" in text:  # a provider's feedback link (console/observatory/feedback.py) is its credential
+        text = _FEEDBACK_LINKS.sub(r"\g<path>…", text)
     return privacy.mask_phones(text)
 
 

@@ -113,6 +113,13 @@ def _opening_hours(name: str, raw: str) -> str:
     return raw.strip()
 
 
+def _long_secret(name: str, raw: str) -> Optional[str]:
+    secret = raw.strip()
+    if secret and len(secret) < 32:  # it signs links that stay valid for months: no short password
+        raise SettingsError(f"{name} : au moins 32 caractères (par exemple : openssl rand -base64 32)")
+    return secret or None
+
+
 def _path(name: str, raw: str) -> Optional[Path]:
     return Path(raw.strip()) if raw.strip() else None
 
@@ -167,12 +174,21 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("PROVIDERS_DEMO_SEED", "providers_demo_seed", "1", _flag),
     Variable("PUBLIC_URL", "public_url", "", _web_url),
     Variable("DOSSIER_LINK_HOURS", "dossier_link_hours", "24", _integer("d'heures", 1)),
+    Variable("OBSERVATORY_FEEDBACK_SECRET", "observatory_feedback_secret", "", _long_secret),
     Variable("WEBCHAT_URL", "webchat_url", "", _web_url),
     Variable("CONTROLLER_NAME", "controller_name", "", _optional),
     Variable("CONTROLLER_CONTACT", "controller_contact", "", _optional),
 )
 SECRETS = frozenset(
-    {"TELEGRAM_TOKEN", "TELEGRAM_SECRET_TOKEN", "SMS_AUTH_TOKEN", "REST_TOKEN", "ACTION_SERVER_TOKEN", "METRICS_TOKEN"}
+    {
+        "TELEGRAM_TOKEN",
+        "TELEGRAM_SECRET_TOKEN",
+        "SMS_AUTH_TOKEN",
+        "REST_TOKEN",
+        "ACTION_SERVER_TOKEN",
+        "METRICS_TOKEN",
+        "OBSERVATORY_FEEDBACK_SECRET",
+    }
 )
 
 
@@ -222,6 +238,8 @@ class Settings:
     providers_demo_seed: bool  # fill an EMPTY directory with the fictional demo providers
     public_url: Optional[str]  # where victims reach this server (https://…): links to /confidentialite
     dossier_link_hours: int  # how long the link to a victim's dossier works (bot/dossier_links.py)
+    # signs the providers' feedback links (console/observatory/feedback.py); unset = a key made once under var/
+    observatory_feedback_secret: Optional[str]
     webchat_url: Optional[str]  # the page with the web chat, offered where an operator cannot answer (REST, TwiML)
     controller_name: Optional[str]  # the data controller named in the privacy notice (never made up)
     controller_contact: Optional[str]  # how victims reach the controller (e-mail, address, web form)

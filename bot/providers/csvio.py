@@ -50,6 +50,9 @@ COLUMNS: Dict[str, Tuple[str, ...]] = {
     "id": ("id", "identifiant"),
 }
 REQUIRED_COLUMNS = ("nom", "publics", "services", "competences")
+# Written by the console's export of the directory with each provider's feedback link
+# (console/observatory/feedback.py): a credential of the provider, never read back, so not worth a warning.
+FEEDBACK_LINK_COLUMN = "lien_retour"
 
 _VALUE_SYNONYMS = {
     "publics": {
@@ -447,7 +450,7 @@ def read(data: bytes, source: Optional[str] = None) -> Tuple[List[Provider], Imp
         if column in columns:
             column = None
         columns.append(column)
-        if column is None and title.strip():
+        if column is None and title.strip() and _key(title) != FEEDBACK_LINK_COLUMN:
             ignored.append(title.strip())
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if "code_postal" not in columns and "departement" not in columns:

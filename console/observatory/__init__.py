@@ -1,0 +1,1 @@
+"""The observatory: statistics of what victims report and what the referred providers say they handled."""
