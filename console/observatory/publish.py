@@ -64,7 +64,9 @@ def _facts(connection: Connection, filters: Optional[Filters]) -> Iterator[Dict[
     query = (
         select(FACTS)
         .where(FACTS.c.count >= MIN_CELL)
-        .order_by(FACTS.c.day, FACTS.c.incident, FACTS.c.public, FACTS.c.channel, FACTS.c.region, FACTS.c.kind)
+        .order_by(
+            FACTS.c.day, FACTS.c.incident, FACTS.c.public, FACTS.c.channel, FACTS.c.region, FACTS.c.kind, FACTS.c.value
+        )
     )
     if filters is not None:
         query = query.where(*conditions(FACTS, filters))
