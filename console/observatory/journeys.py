@@ -21,7 +21,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -271,30 +271,50 @@ def write(connection: Connection, deltas: Deltas) -> None:
     _upsert(connection, FACTS, "count", deltas.facts)
 
 
-def _save(connection: Connection, journey: Journey, deltas: Deltas) -> None:
-    new = journey.contribution()
-    deltas.move(journey.stored, new)
-    if new is None:
-        return  # not a journey (yet): nothing about the session is stored
-    day, incident, public, channel, region, departement = new.cell
-    values = {
-        "sender_id": journey.sender_id,
-        "session_event_id": journey.session_event_id,
-        "started_at": journey.started_at,
-        "last_at": journey.last_at if journey.last_at is not None else journey.started_at,
-        "day": day,
-        "incident": incident,
-        "public": public,
-        "channel": channel,
-        "region": region,
-        "departement": departement,
-        "facts": [list(fact) for fact in new.facts],
-    }
-    if journey.row_id is None:
-        journey.row_id = connection.execute(insert(JOURNEYS).values(**values)).inserted_primary_key[0]
-    else:
-        connection.execute(update(JOURNEYS).where(JOURNEYS.c.id == journey.row_id).values(**values))
-    journey.stored = new
+class Writes:
+    """The journey rows a batch inserts and updates, written at its end in two statements."""
+
+    def __init__(self) -> None:
+        self.inserts: List[Dict[str, Any]] = []
+        self.updates: List[Dict[str, Any]] = []
+
+    def save(self, journey: Journey, deltas: Deltas) -> None:
+        new = journey.contribution()
+        deltas.move(journey.stored, new)
+        journey.stored = new
+        if new is None:
+            return  # not a journey (yet): nothing about the session is stored
+        day, incident, public, channel, region, departement = new.cell
+        values = {
+            "sender_id": journey.sender_id,
+            "session_event_id": journey.session_event_id,
+            "started_at": journey.started_at,
+            "last_at": journey.last_at if journey.last_at is not None else journey.started_at,
+            "day": day,
+            "incident": incident,
+            "public": public,
+            "channel": channel,
+            "region": region,
+            "departement": departement,
+            "facts": [list(fact) for fact in new.facts],
+        }
+        if journey.row_id is None:
+            self.inserts.append(values)
+        else:
+            # Bound under other names: SQLAlchemy keeps the columns' own names for its SET clause.
+            self.updates.append({"row_id": journey.row_id, **{f"new_{k}": v for k, v in values.items()}})
+
+    def write(self, connection: Connection) -> None:
+        if self.inserts:
+            connection.execute(insert(JOURNEYS), self.inserts)
+        if self.updates:
+            columns = [name[len("new_") :] for name in self.updates[0] if name != "row_id"]
+            statement = (
+                update(JOURNEYS)
+                .where(JOURNEYS.c.id == bindparam("row_id"))
+                .values({name: bindparam(f"new_{name}") for name in columns})
+            )
+            connection.execute(statement, self.updates)
 
 
 # --- a batch of events -----------------------------------------------------------------------------------------------
@@ -341,13 +361,13 @@ def apply(connection: Connection, rows: Sequence[Any]) -> Deltas:
     for event in rows:
         by_sender.setdefault(event.sender_id, []).append(event)
     stored = _rows_of(connection, list(by_sender))
-    deltas = Deltas()
+    deltas, writes = Deltas(), Writes()
     for sender_id, sender_events in by_sender.items():
         journey: Optional[Journey] = None
         for event in sender_events:
             if event.type_name == SESSION_STARTED:
                 if journey is not None:
-                    _save(connection, journey, deltas)
+                    writes.save(journey, deltas)
                 journey = Journey(sender_id, event.id, event.timestamp, event.timestamp)
                 continue
             if journey is None:
@@ -356,7 +376,8 @@ def apply(connection: Connection, rows: Sequence[Any]) -> Deltas:
                 journey = _resume(connection, sender_id, event.id, stored)
             fold(connection, journey, event)
         if journey is not None:
-            _save(connection, journey, deltas)
+            writes.save(journey, deltas)
+    writes.write(connection)
     write(connection, deltas)
     return deltas
 
