@@ -161,7 +161,9 @@ def test_a_public_given_in_a_later_refresh_moves_the_journey_to_its_cell(databas
 
 def test_an_incident_corrected_later_moves_the_journey_and_its_facts(database):
     conversation = (
-        Conversation("web:fix", noon(0)).victim("on m'a volé ma carte", "fraude_carte_bancaire").slot("money_paid", True)
+        Conversation("web:fix", noon(0))
+        .victim("on m'a volé ma carte", "fraude_carte_bancaire")
+        .slot("money_paid", True)
     )
     first = conversation.rows()
     store_rows(database, first)
@@ -417,7 +419,10 @@ def test_the_export_hides_small_cells_and_folds_small_departements(database):
     # Gironde 6 (named), Landes 2 and Dordogne 2 (folded into Nouvelle-Aquitaine: 4, hidden), Rhône 4 (hidden).
     review_data.store(
         database,
-        _phishing("g", 6, "33000") + _phishing("l", 2, "40000") + _phishing("d", 2, "24000") + _phishing("r", 4, "69001"),
+        _phishing("g", 6, "33000")
+        + _phishing("l", 2, "40000")
+        + _phishing("d", 2, "24000")
+        + _phishing("r", 4, "69001"),
     )
     fold()
     with db.engine().connect() as connection:
@@ -525,3 +530,57 @@ def test_the_journeys_table_is_erasable_by_the_registered_eraser(database):
     with db.engine().begin() as connection:
         erasure.erase_app_data(connection, ["web:z"], {})
         assert connection.execute(select(func.count()).select_from(JOURNEYS)).scalar() == 0
+
+
+def test_the_rollups_agree_with_the_base_tables_whatever_the_filters(database, monkeypatch):
+    """The statistics read the rollups; the export reads the base tables: both must say the same."""
+    conversations = [company_ransomware(f"sms:+3360100{i:04d}", noon(i % 3)) for i in range(4)]
+    conversations += _phishing("g", 5, "33000") + _phishing("r", 3, "69001") + _phishing("x", 2, "75011")
+    conversations += [diagnosed(f"telegram:{i}", noon(i % 2), "phishing", "hameconnage") for i in range(3)]
+    review_data.store(database, conversations)
+    monkeypatch.setattr(refresh, "BATCH", 7)  # journeys moved between cells across batches
+    while fold() == 7:
+        pass
+    # A journey that leaves its cell: the rollups follow.
+    review_data.store(
+        database, [Conversation("web:g0", noon(0)).victim("en fait", "inform").slot("public", "entreprise")]
+    )
+    fold()
+    with db.engine().connect() as connection:
+        base = connection.execute(select(DAILY)).all()
+        base_facts = connection.execute(select(FACTS)).all()
+        for public in ("", "particulier", "entreprise", "unknown"):
+            for channel in ("", "web", "sms", "telegram"):
+                for region in ("", "Nouvelle-Aquitaine", "unknown"):
+                    filters = stats.Filters.last_days(7, public=public, channel=channel, region=region)
+
+                    def keep(row) -> bool:
+                        return (
+                            (not public or row.public == stats._stored(public))
+                            and (not channel or row.channel == channel)
+                            and (not region or row.region == stats._stored(region))
+                        )
+
+                    expected: dict = {}
+                    for row in base:
+                        if keep(row):
+                            expected[row.incident] = expected.get(row.incident, 0) + row.journeys
+                    got = {key: n for key, n, _ in stats.shares(connection, filters)}
+                    assert got == expected, filters
+                    for by in ("public", "channel", "region"):
+                        assert sum(n for _, n, _ in stats.shares(connection, filters, by)) == sum(expected.values())
+                    paid = {}
+                    for row in base_facts:
+                        if keep(row) and row.kind == "money_paid":
+                            paid[row.value] = paid.get(row.value, 0) + row.count
+                    assert stats.fact_counts(connection, filters, "money_paid") == paid, filters
+                    for incident in ("hameconnage", "rancongiciel"):
+                        one = stats.Filters.last_days(
+                            7, public=public, channel=channel, region=region, incident=incident
+                        )
+                        assert stats.total(connection, one) == expected.get(incident, 0), one
+                        assert sum(stats.fact_counts(connection, one, "money_paid").values()) == sum(
+                            row.count
+                            for row in base_facts
+                            if keep(row) and row.kind == "money_paid" and row.incident == incident
+                        )

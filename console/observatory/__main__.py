@@ -56,7 +56,9 @@ def describe(report: Dict[str, Any]) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m console.observatory", description="Statistiques de l'observatoire.")
+    parser = argparse.ArgumentParser(
+        prog="python -m console.observatory", description="Statistiques de l'observatoire."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser("stats", help="parcours par jour et par incident (comptes exacts, pour l'équipe)")
     report.add_argument("--days", type=_days, default=7, help="les N derniers jours, aujourd'hui compris (7)")

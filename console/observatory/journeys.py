@@ -16,13 +16,14 @@ Every fold moves a journey's contribution: the old cell and facts are subtracted
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from bot import geo, ratings, vocabulary
@@ -31,10 +32,19 @@ from bot.handover import Handover
 from bot.nlu.entities import PAYMENT_MEANS, PLATFORMS
 from bot.taxonomy import INCIDENT_INTENTS
 from console import events
-from console.observatory.models import JOURNEYS, ObservatoryDaily, ObservatoryFact
+from console.observatory.models import (
+    ALL,
+    JOURNEYS,
+    ObservatoryDaily,
+    ObservatoryFact,
+    ObservatoryFactRollup,
+    ObservatoryRollup,
+)
 
 DAILY = ObservatoryDaily.__table__
 FACTS = ObservatoryFact.__table__
+ROLLUP = ObservatoryRollup.__table__
+FACT_ROLLUP = ObservatoryFactRollup.__table__
 HANDOVERS = Handover.__table__
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -226,21 +236,39 @@ def fold(connection: Connection, journey: Journey, event: Any) -> None:
 
 
 # --- contributions to the aggregates -------------------------------------------------------------------------------
+# Which of (incident, public, channel, région) a rollup row keeps; the others are ALL (16 rows per journey).
+ROLLUPS = tuple(itertools.product((True, False), repeat=4))
+
+
+def _rolled(incident: str, public: str, channel: str, region: str) -> Iterator[Tuple[str, str, str, str]]:
+    for keeps in ROLLUPS:
+        yield tuple(value if keep else ALL for keep, value in zip(keeps, (incident, public, channel, region)))  # type: ignore[misc]
+
+
 @dataclass
 class Deltas:
-    """Changes of counts, per cell, gathered over a batch and written once."""
+    """Changes of counts, per cell of each table, gathered over a batch and written once."""
 
-    daily: Dict[Cell, int] = field(default_factory=dict)
+    daily: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
     facts: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
+    rollup: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
+    fact_rollup: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
+
+    @staticmethod
+    def _bump(changes: Dict[Tuple[Any, ...], int], key: Tuple[Any, ...], sign: int) -> None:
+        changes[key] = changes.get(key, 0) + sign
 
     def add(self, contribution: Optional[Contribution], sign: int) -> None:
         if contribution is None:
             return
-        self.daily[contribution.cell] = self.daily.get(contribution.cell, 0) + sign
-        base = contribution.cell[:5]  # the facts are counted without the département
-        for kind, value in contribution.facts:
-            key = (*base, kind, value)
-            self.facts[key] = self.facts.get(key, 0) + sign
+        day, incident, public, channel, region, _departement = contribution.cell
+        self._bump(self.daily, contribution.cell, sign)
+        for kind, value in contribution.facts:  # the facts are counted without the département
+            self._bump(self.facts, (day, incident, public, channel, region, kind, value), sign)
+        for i, p, c, r in _rolled(incident, public, channel, region):
+            self._bump(self.rollup, (p, c, r, i, day), sign)
+            for kind, value in contribution.facts:
+                self._bump(self.fact_rollup, (kind, p, c, r, i, day, value), sign)
 
     def move(self, old: Optional[Contribution], new: Optional[Contribution]) -> None:
         if old != new:
@@ -249,26 +277,48 @@ class Deltas:
 
 
 def _upsert(connection: Connection, table: Any, count: str, changes: Dict[Tuple[Any, ...], int]) -> None:
+    """Adds the changes to the table's counts (keys in the order of its primary key); a cell left at zero goes."""
     keys = [c.name for c in table.primary_key.columns]
     params = [{**dict(zip(keys, key)), count: n} for key, n in changes.items() if n]
     if not params:
         return
     dialect = connection.dialect.name
-    if dialect not in ("sqlite", "postgresql"):
+    if dialect == "sqlite":
+        _sqlite_upsert(connection, table, keys, count, changes)
+    elif dialect == "postgresql":
+        statement = postgresql.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={count: table.c[count] + statement.excluded[count]}
+        )
+        connection.execute(statement, params)
+    else:
         raise NotImplementedError(f"the observatory needs SQLite or PostgreSQL, not {dialect}")
-    statement = (sqlite if dialect == "sqlite" else postgresql).insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={count: table.c[count] + statement.excluded[count]}
+    emptied = [{f"key_{k}": p[k] for k in keys} for p in params if p[count] < 0]
+    if emptied:  # no row of zero is kept: a cell exists only while a journey is in it
+        condition = and_(*(table.c[k] == bindparam(f"key_{k}") for k in keys), table.c[count] <= 0)
+        connection.execute(delete(table).where(condition), emptied)
+
+
+def _sqlite_upsert(
+    connection: Connection, table: Any, keys: List[str], count: str, changes: Dict[Tuple[Any, ...], int]
+) -> None:
+    """The same statement through the driver's executemany: SQLAlchemy's processing of each row's parameters cost
+    more than SQLite's work (a catch-up writes tens of thousands of cells). Days as SQLAlchemy stores them (ISO)."""
+    columns = ", ".join([*keys, count])
+    marks = ", ".join("?" for _ in range(len(keys) + 1))
+    sql = (
+        f"INSERT INTO {table.name} ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {count} = {count} + excluded.{count}"
     )
-    connection.execute(statement, params)
-    if any(n < 0 for n in changes.values()):  # cells a journey left: no row of zero is kept
-        days = sorted({key[0] for key, n in changes.items() if n < 0})
-        connection.execute(delete(table).where(table.c.day.in_(days), table.c[count] <= 0))
+    rows = [tuple(v.isoformat() if isinstance(v, date) else v for v in key) + (n,) for key, n in changes.items() if n]
+    connection.exec_driver_sql(sql, rows)
 
 
 def write(connection: Connection, deltas: Deltas) -> None:
     _upsert(connection, DAILY, "journeys", deltas.daily)
     _upsert(connection, FACTS, "count", deltas.facts)
+    _upsert(connection, ROLLUP, "journeys", deltas.rollup)
+    _upsert(connection, FACT_ROLLUP, "count", deltas.fact_rollup)
 
 
 class Writes:
@@ -387,4 +437,3 @@ def purge_idle(connection: Connection, cutoff: float) -> int:
     """Deletes the working rows of journeys idle since before `cutoff` (retention: their sessions are over and their
     conversations deleted or anonymised); their counts stay in the aggregates."""
     return connection.execute(delete(JOURNEYS).where(JOURNEYS.c.last_at < cutoff)).rowcount or 0
-

@@ -1,7 +1,8 @@
 """Tables of the observatory: the anonymous aggregates, the working rows that feed them, and the refresh's cursor.
 
 `observatory_daily` and `observatory_facts` hold counts only (no text, no conversation id, no hour): they are what
-statistics read and what may outlive the conversations' retention. `observatory_journeys` is the working row of a
+is published and what may outlive the conversations' retention; `observatory_rollup` and `observatory_fact_rollup`
+are the same counts rolled up for the statistics queries. `observatory_journeys` is the working row of a
 journey (one conversation session in which an incident was diagnosed or predicted) with the cell and the facts it
 contributes, so that a later event moves its contribution instead of counting it twice. It holds the conversation
 id: retention and erasure delete it (console/observatory/journeys.py), its counts stay in the aggregates.
@@ -17,7 +18,8 @@ from sqlalchemy.engine import Connection
 from bot import erasure
 from bot.db import Base
 
-# Column sizes shared by the three tables of cells.
+ALL = "*"  # in a rollup: every incident, public, channel or région
+# Column sizes shared by the tables of cells.
 INCIDENT, PUBLIC, CHANNEL, REGION, DEPARTEMENT, KIND, VALUE = 64, 20, 20, 64, 3, 20, 64
 
 
@@ -56,6 +58,8 @@ class ObservatoryDaily(Base):
     departement = Column(String(DEPARTEMENT), primary_key=True)  # code; "" unknown
     journeys = Column(Integer, nullable=False)
 
+    __table_args__ = ({"sqlite_with_rowid": False},)  # the primary key is the table: a range read is one b-tree
+
 
 class ObservatoryFact(Base):
     """Counts of the facts of journeys, per cell without the département: platform, payment_means, money_paid,
@@ -71,7 +75,40 @@ class ObservatoryFact(Base):
     value = Column(String(VALUE), primary_key=True)
     count = Column(Integer, nullable=False)
 
-    __table_args__ = (Index("ix_observatory_facts_kind", "kind", "day"),)
+    __table_args__ = (Index("ix_observatory_facts_kind", "kind", "day"), {"sqlite_with_rowid": False})
+
+
+class ObservatoryRollup(Base):
+    """`observatory_daily` rolled up for the statistics queries: without the département, and with ALL ("*") in
+    place of the incident, the public, the channel or the région for every combination of them (16 rows per
+    journey), so that a page over a year reads a few thousand rows whatever its filters. Derived, anonymous, never
+    exported. The primary key is what every query seeks: one value (or ALL) per dimension, then a range of days."""
+
+    __tablename__ = "observatory_rollup"
+    public = Column(String(PUBLIC), primary_key=True)
+    channel = Column(String(CHANNEL), primary_key=True)
+    region = Column(String(REGION), primary_key=True)
+    incident = Column(String(INCIDENT), primary_key=True)
+    day = Column(Date, primary_key=True)
+    journeys = Column(Integer, nullable=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class ObservatoryFactRollup(Base):
+    """`observatory_facts` rolled up the same way, keyed by kind first (every fact query names one kind)."""
+
+    __tablename__ = "observatory_fact_rollup"
+    kind = Column(String(KIND), primary_key=True)
+    public = Column(String(PUBLIC), primary_key=True)
+    channel = Column(String(CHANNEL), primary_key=True)
+    region = Column(String(REGION), primary_key=True)
+    incident = Column(String(INCIDENT), primary_key=True)
+    day = Column(Date, primary_key=True)
+    value = Column(String(VALUE), primary_key=True)
+    count = Column(Integer, nullable=False)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class ObservatoryState(Base):

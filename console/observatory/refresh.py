@@ -24,14 +24,31 @@ from bot import db
 from bot.db import EVENTS
 from channels import store
 from console.observatory import journeys
-from console.observatory.models import ObservatoryDaily, ObservatoryFact, ObservatoryJourney, ObservatoryState
+from console.observatory.models import (
+    ObservatoryDaily,
+    ObservatoryFact,
+    ObservatoryFactRollup,
+    ObservatoryJourney,
+    ObservatoryRollup,
+    ObservatoryState,
+)
 
 logger = logging.getLogger(__name__)
 
 STATE = ObservatoryState.__table__
-TABLES = [t.__table__ for t in (ObservatoryJourney, ObservatoryDaily, ObservatoryFact, ObservatoryState)]
+TABLES = [
+    t.__table__
+    for t in (
+        ObservatoryJourney,
+        ObservatoryDaily,
+        ObservatoryFact,
+        ObservatoryRollup,
+        ObservatoryFactRollup,
+        ObservatoryState,
+    )
+]
 CURSOR = "refresh"
-BATCH = 2000
+BATCH = 5000  # events per transaction: a catch-up holds SQLite's write lock well under a second per batch
 POSTGRES_SETTLE_SECONDS = 5.0
 BACKGROUND_BUDGET_SECONDS = 20.0  # a periodic run stops after this much work; the next one goes on from the cursor
 LEASE = "observatory-refresh"

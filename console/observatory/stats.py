@@ -1,8 +1,9 @@
 """Exact counts for staff, read from the aggregates: the CLI's `stats` and the queries of the statistics page.
 
-Every query takes a `Filters` (period, public, channel, région, incident) and reads `observatory_daily` (journeys)
-or `observatory_facts` (platform, payment means, money paid, handed over, waiting time, rating). These are exact
-counts, small ones included: they are for signed-in staff, never published as such (console/observatory/publish.py
+Every query takes a `Filters` (period, public, channel, région, incident) and reads the rollups of the aggregates,
+`observatory_rollup` (journeys) and `observatory_fact_rollup` (platform, payment means, money paid, handed over,
+waiting time, rating), where ALL stands for every public, channel or région: a page over a year reads a few thousand
+rows whatever its filters (make bench-observatory-stats). These are exact counts, small ones included: they are for signed-in staff, never published as such (console/observatory/publish.py
 is what leaves the service).
 
     series(connection, filters, by="incident")   # [(day, key, journeys)] per day × incident (or public, channel, région)
@@ -21,16 +22,18 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from bot import vocabulary
+from bot import geo, vocabulary
 from bot.taxonomy import INCIDENT_INTENTS
 from console.observatory import refresh
-from console.observatory.journeys import DAILY, FACTS, KINDS, PARIS, RATINGS, WAIT_BUCKETS
+from console.observatory.journeys import FACT_ROLLUP, KINDS, PARIS, RATINGS, ROLLUP, WAIT_BUCKETS
+from console.observatory.models import ALL
 
 UNKNOWN = "unknown"  # how the CLI's JSON and the filters name an unknown public or région (stored as "")
 DIMENSIONS = ("incident", "public", "channel", "region")
+ROLLED = ("incident", "public", "channel", "region")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,40 @@ def conditions(table: Any, filters: Filters) -> List[Any]:
     return where
 
 
+def _values(dimension: str) -> Tuple[str, ...]:
+    """Every stored value of a rolled-up dimension (an IN list the primary key can seek, unlike "<> '*'")."""
+    if dimension == "public":
+        return ("", *vocabulary.PUBLIC_KEYS)
+    if dimension == "channel":
+        return tuple(vocabulary.CHANNELS)
+    if dimension == "incident":
+        return INCIDENT_INTENTS
+    return ("", *sorted({d.region for d in geo.load().departements.values()}))
+
+
+def rolled(table: Any, filters: Filters, *by: str) -> List[Any]:
+    """Conditions on a rollup table: a filtered dimension is that value, the grouped one every value, the others ALL
+    (so that each query is a seek on the primary key, then a range of days)."""
+    where = [table.c.day >= filters.since, table.c.day <= filters.until]
+    for dimension in ROLLED:
+        chosen = getattr(filters, dimension)
+        if chosen:
+            where.append(table.c[dimension] == _stored(chosen))
+        elif dimension in by:
+            where.append(table.c[dimension].in_(_values(dimension)))
+        else:
+            where.append(table.c[dimension] == ALL)
+    return where
+
+
+# A year of series is thousands of rows: SQLAlchemy's parsing of SQLite's ISO dates cost more than the query.
+RAW_DAY = type_coerce(ROLLUP.c.day, String).label("day")
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def _dimension(by: str) -> str:
     if by not in DIMENSIONS:
         raise ValueError(f"unknown dimension {by!r} (one of {', '.join(DIMENSIONS)})")
@@ -89,25 +126,25 @@ def _dimension(by: str) -> str:
 
 def series(connection: Connection, filters: Filters, by: str = "incident") -> List[Tuple[date, str, int]]:
     """Journeys per day and incident (or public, channel, région), days in order; days without any are absent."""
-    key = DAILY.c[_dimension(by)]
+    key = ROLLUP.c[_dimension(by)]
     query = (
-        select(DAILY.c.day, key, func.sum(DAILY.c.journeys))
-        .where(*conditions(DAILY, filters))
-        .group_by(DAILY.c.day, key)
-        .order_by(DAILY.c.day, key)
+        select(RAW_DAY, key, func.sum(ROLLUP.c.journeys))
+        .where(*rolled(ROLLUP, filters, by))
+        .group_by(ROLLUP.c.day, key)
+        .order_by(ROLLUP.c.day, key)
     )
-    return [(day, _shown(value), int(n)) for day, value, n in connection.execute(query)]
+    return [(_day(day), _shown(value), int(n)) for day, value, n in connection.execute(query)]
 
 
 def total(connection: Connection, filters: Filters) -> int:
-    query = select(func.coalesce(func.sum(DAILY.c.journeys), 0)).where(*conditions(DAILY, filters))
+    query = select(func.coalesce(func.sum(ROLLUP.c.journeys), 0)).where(*rolled(ROLLUP, filters))
     return int(connection.execute(query).scalar() or 0)
 
 
 def shares(connection: Connection, filters: Filters, by: str = "incident") -> List[Tuple[str, int, float]]:
     """Journeys per incident (or public, channel, région) over the period, with their share of the total."""
-    key = DAILY.c[_dimension(by)]
-    query = select(key, func.sum(DAILY.c.journeys).label("n")).where(*conditions(DAILY, filters)).group_by(key)
+    key = ROLLUP.c[_dimension(by)]
+    query = select(key, func.sum(ROLLUP.c.journeys)).where(*rolled(ROLLUP, filters, by)).group_by(key)
     counts = [(_shown(value), int(n)) for value, n in connection.execute(query)]
     whole = sum(n for _, n in counts)
     counts.sort(key=lambda item: (-item[1], item[0]))
@@ -118,9 +155,9 @@ def fact_counts(connection: Connection, filters: Filters, kind: str) -> Dict[str
     if kind not in KINDS:
         raise ValueError(f"unknown fact kind {kind!r} (one of {', '.join(KINDS)})")
     query = (
-        select(FACTS.c.value, func.sum(FACTS.c.count))
-        .where(FACTS.c.kind == kind, *conditions(FACTS, filters))
-        .group_by(FACTS.c.value)
+        select(FACT_ROLLUP.c.value, func.sum(FACT_ROLLUP.c.count))
+        .where(FACT_ROLLUP.c.kind == kind, *rolled(FACT_ROLLUP, filters))
+        .group_by(FACT_ROLLUP.c.value)
     )
     return {value: int(n) for value, n in connection.execute(query)}
 
@@ -153,23 +190,25 @@ def daily_report(connection: Connection, days: int, today: Optional[date] = None
     The document of `python -m console.observatory stats --json` (README, "Observatory"): its field names are
     stable. Publics and régions that are not known are named UNKNOWN."""
     filters = Filters.last_days(days, today)
-    query = (
-        select(DAILY.c.day, DAILY.c.incident, DAILY.c.public, DAILY.c.channel, func.sum(DAILY.c.journeys))
-        .where(*conditions(DAILY, filters))
-        .group_by(DAILY.c.day, DAILY.c.incident, DAILY.c.public, DAILY.c.channel)
-    )
     rows: Dict[Tuple[date, str], Dict[str, Any]] = {}
     incidents: Dict[str, int] = {}
-    for day, incident, public, channel, n in connection.execute(query):
-        n = int(n)
-        row = rows.setdefault(
-            (day, incident),
-            {"day": day.isoformat(), "incident": incident, "journeys": 0, "by_public": {}, "by_channel": {}},
+    for by, field in (("public", "by_public"), ("channel", "by_channel")):
+        key = ROLLUP.c[by]
+        query = (
+            select(RAW_DAY, ROLLUP.c.incident, key, func.sum(ROLLUP.c.journeys))
+            .where(*rolled(ROLLUP, filters, "incident", by))
+            .group_by(ROLLUP.c.day, ROLLUP.c.incident, key)
         )
-        row["journeys"] += n
-        row["by_public"][_shown(public)] = row["by_public"].get(_shown(public), 0) + n
-        row["by_channel"][channel] = row["by_channel"].get(channel, 0) + n
-        incidents[incident] = incidents.get(incident, 0) + n
+        for raw, incident, value, n in connection.execute(query):
+            day, n = _day(raw), int(n)
+            row = rows.setdefault(
+                (day, incident),
+                {"day": day.isoformat(), "incident": incident, "journeys": 0, "by_public": {}, "by_channel": {}},
+            )
+            row[field][_shown(value)] = row[field].get(_shown(value), 0) + n
+            if by == "public":  # every journey has one public (maybe unknown): counted once
+                row["journeys"] += n
+                incidents[incident] = incidents.get(incident, 0) + n
     cursor = refresh.state(connection)
     refreshed = cursor.refreshed_at if cursor is not None else None
     return {

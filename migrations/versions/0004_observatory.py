@@ -1,5 +1,5 @@
-"""The observatory (console/observatory/): anonymous daily aggregates and fact counts, the working rows of journeys,
-and the refresh's cursor.
+"""The observatory (console/observatory/): anonymous daily aggregates and fact counts (and their rollups for the
+statistics queries), the working rows of journeys, and the refresh's cursor.
 
 Revision ID: 0004
 Revises: 0003
@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("departement", sa.String(length=3), nullable=False),
         sa.Column("journeys", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "incident", "public", "channel", "region", "departement"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "observatory_facts",
@@ -61,8 +62,33 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=64), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("day", "incident", "public", "channel", "region", "kind", "value"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_observatory_facts_kind", "observatory_facts", ["kind", "day"])
+    op.create_table(
+        "observatory_rollup",
+        sa.Column("public", sa.String(length=20), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("region", sa.String(length=64), nullable=False),
+        sa.Column("incident", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("journeys", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("public", "channel", "region", "incident", "day"),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "observatory_fact_rollup",
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("public", sa.String(length=20), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("region", sa.String(length=64), nullable=False),
+        sa.Column("incident", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("value", sa.String(length=64), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("kind", "public", "channel", "region", "incident", "day", "value"),
+        sqlite_with_rowid=False,
+    )
     op.create_table(
         "observatory_state",
         sa.Column("name", sa.String(length=20), nullable=False),
@@ -78,6 +104,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("observatory_state")
+    op.drop_table("observatory_fact_rollup")
+    op.drop_table("observatory_rollup")
     op.drop_index("ix_observatory_facts_kind", table_name="observatory_facts")
     op.drop_table("observatory_facts")
     op.drop_table("observatory_daily")
