@@ -206,7 +206,6 @@ def simulate(count: int, seed: int, end: datetime) -> Iterator[Tuple[List[Dict[s
         yield rows, handovers
 
 
-
 def _p95(values: List[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]

@@ -554,7 +554,7 @@ def test_the_rollups_agree_with_the_base_tables_whatever_the_filters(database, m
                 for region in ("", "Nouvelle-Aquitaine", "unknown"):
                     filters = stats.Filters.last_days(7, public=public, channel=channel, region=region)
 
-                    def keep(row) -> bool:
+                    def keep(row, public=public, channel=channel, region=region) -> bool:
                         return (
                             (not public or row.public == stats._stored(public))
                             and (not channel or row.channel == channel)
@@ -584,3 +584,10 @@ def test_the_rollups_agree_with_the_base_tables_whatever_the_filters(database, m
                             for row in base_facts
                             if keep(row) and row.kind == "money_paid" and row.incident == incident
                         )
+
+
+def test_the_privacy_page_says_the_anonymous_statistics_outlive_the_conversations():
+    from channels import privacy_notice
+
+    page = " ".join(privacy_notice.page().split())
+    assert "Les statistiques anonymes" in page and "sont conservées au-delà" in page

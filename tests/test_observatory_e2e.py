@@ -59,7 +59,9 @@ def diagnosed(database_url: str) -> dict:
     engine = sa.create_engine(database_url)
     with engine.connect() as connection:
         rows = connection.execute(
-            sa.text("SELECT sender_id, data FROM events WHERE type_name = 'slot' AND action_name = 'incident' ORDER BY id")
+            sa.text(
+                "SELECT sender_id, data FROM events WHERE type_name = 'slot' AND action_name = 'incident' ORDER BY id"
+            )
         ).all()
     engine.dispose()
     found = {}

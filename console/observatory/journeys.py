@@ -213,8 +213,10 @@ def fold(connection: Connection, journey: Journey, event: Any) -> None:
     if kind == "user":
         journey.spoke = True
         data = events.load(event.data)
-        parse = data.get("parse_data") if isinstance(data.get("parse_data"), dict) else {}
-        intent = parse.get("intent") if isinstance(parse.get("intent"), dict) else {}
+        raw_parse = data.get("parse_data")
+        parse: Dict[str, Any] = raw_parse if isinstance(raw_parse, dict) else {}
+        raw_intent = parse.get("intent")
+        intent: Dict[str, Any] = raw_intent if isinstance(raw_intent, dict) else {}
         name = intent.get("name") or event.intent_name
         if name in INCIDENT_INTENTS:
             journey.incident = name
