@@ -591,3 +591,28 @@ def test_the_privacy_page_says_the_anonymous_statistics_outlive_the_conversation
 
     page = " ".join(privacy_notice.page().split())
     assert "Les statistiques anonymes" in page and "sont conservées au-delà" in page
+
+
+def test_an_erasure_waits_for_a_refresh_batch_that_read_the_victims_events(tmp_path, monkeypatch):
+    """PostgreSQL: a batch that read the events before the erasure deleted them must not write its journey row
+    after the erasure (it would hold the erased victim's conversation id)."""
+    with review_data.review_database("postgresql", tmp_path, monkeypatch, supervisor=False) as url:
+        review_data.store(url, [diagnosed("sms:+33600000009", noon(0), "phishing", "hameconnage")])
+        refresh.ensure_schema(db.engine(url))
+        applied = threading.Event()
+        original = journeys.apply
+
+        def slow_apply(connection, rows):
+            deltas = original(connection, rows)
+            applied.set()
+            time.sleep(1.0)  # the erasure starts meanwhile
+            return deltas
+
+        monkeypatch.setattr(journeys, "apply", slow_apply)
+        folding = threading.Thread(target=fold)
+        folding.start()
+        assert applied.wait(30)
+        erasure.forget(["sms:+33600000009"])
+        folding.join()
+        assert journey_rows() == []
+        assert cells() == {("hameconnage", "", "sms", "", ""): 1}

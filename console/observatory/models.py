@@ -10,9 +10,10 @@ id: retention and erasure delete it (console/observatory/journeys.py), its count
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Float, Index, Integer, String, delete
+from sqlalchemy import JSON, BigInteger, Column, Date, Float, Index, Integer, String, delete, update
 from sqlalchemy.engine import Connection
 
 from bot import erasure
@@ -125,10 +126,16 @@ class ObservatoryState(Base):
 
 
 JOURNEYS = ObservatoryJourney.__table__
+STATE = ObservatoryState.__table__
 
 
 def _erase(connection: Connection, sender_ids: Sequence[str], _counts: erasure.Counts) -> None:
-    """The working rows go with the conversation; the counts they added stay (they name nobody)."""
+    """The working rows go with the conversation; the counts they added stay (they name nobody).
+
+    The refresh's cursor row is locked first, as a refresh batch locks it: a batch that read these events before
+    they were deleted commits its journey rows before this deletion runs (on PostgreSQL they would otherwise be
+    written after it, with the conversation id of an erased victim)."""
+    connection.execute(update(STATE).where(STATE.c.name == "refresh").values(locked_at=time.time()))
     for chunk in erasure.chunks(sender_ids):
         connection.execute(delete(JOURNEYS).where(JOURNEYS.c.sender_id.in_(chunk)))
 
