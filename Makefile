@@ -17,7 +17,7 @@ VENV := .venv
 RASA := $(VENV)/bin/rasa
 MODELS := models
 
-.PHONY: help install browser poppler lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load bench-login-attack clean
+.PHONY: help install browser poppler lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load bench-login-attack bench-observatory-stats clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-providers - provider matching speed over 20,000 providers"
 	@echo "make bench-geo - geography load time, locate() latency and memory over 35,000 communes"
 	@echo "make bench-review - review list speed over 100,000 conversations (SQLite and PostgreSQL)"
+	@echo "make bench-observatory-stats - a simulated year (420,000 journeys) folded by the refresh; statistics queries p95 (SQLite and PostgreSQL)"
 	@echo "make retrain - train a candidate model, compare it with the one in service (nothing is switched)"
 	@echo "make stories - rasa test on the hand-written test stories of tests/stories/"
 	@echo "make bench-dialogue - the conversation fuzzer at length, and 35 follow-ups after the advice per incident"
@@ -105,6 +106,10 @@ bench-geo: install
 
 bench-review: install
 	$(VENV)/bin/python benchmarks/bench_review.py
+
+# A year at national scale written as tracker events, folded by the observatory's refresh; the page's queries timed.
+bench-observatory-stats: install
+	$(VENV)/bin/python benchmarks/bench_observatory_stats.py
 
 bench-dialogue: train
 	$(VENV)/bin/python benchmarks/bench_dialogue.py

@@ -168,6 +168,7 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("RETENTION_DAYS", "retention_days", "180", _integer("de jours", 1)),
     Variable("REVIEW_LOW_CONFIDENCE", "review_low_confidence", "0.5", _share),
     Variable("REVIEW_REFRESH_SECONDS", "review_refresh_seconds", "30", _integer("de secondes", 1)),
+    Variable("OBSERVATORY_REFRESH_SECONDS", "observatory_refresh_seconds", "300", _integer("de secondes", 1)),
     Variable("EXPORT_DIR", "export_dir", "", _path),
     Variable("REVIEW_NLU_EXPORT_DIR", "review_nlu_export_dir", "", _path),
     Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
@@ -232,6 +233,7 @@ class Settings:
     retention_days: int
     review_low_confidence: float
     review_refresh_seconds: int
+    observatory_refresh_seconds: int  # how often the server folds new tracker events into the statistics
     export_dir: Path  # var/exports: every file an export writes, outside git, erased with the victim
     review_nlu_export_dir: Path
     review_story_export_dir: Path  # outside git: never into tests/stories/, which `make test` runs

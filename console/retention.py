@@ -2,11 +2,12 @@
 
     python -m console.retention purge [--days N] [--anonymise] [--dry-run]
         Conversations idle for more than N days (default RETENTION_DAYS) are deleted: tracker events, review index
-        row, annotations, tags, ratings, handover requests and their notes. In a conversation still in use, the
-        current session is kept; what is older than the limit is deleted: the sessions that ended before it, and
-        the ratings and handover requests (with their notes) made before it, never a request still open (waiting
-        or taken by an operator). With --anonymise they are kept for statistics instead, under a new random
-        conversation id (channel kept), with every text redacted and delivery identifiers removed.
+        row, annotations, tags, ratings, handover requests and their notes, the observatory's working rows (not its
+        anonymous counts). In a conversation still in use, the current session is kept; what is older than the
+        limit is deleted: the sessions that ended before it, and the ratings and handover requests (with their
+        notes) made before it, never a request still open (waiting or taken by an operator). With --anonymise
+        they are kept for statistics instead, under a new random conversation id (channel kept), with every text
+        redacted and delivery identifiers removed.
     python -m console.retention forget IDENTITY [--phone | --telegram]
         Deletes everything about one victim, on request: IDENTITY is a conversation id (web:…, telegram:…, sms:…), a
         phone number (06 12 34 56 78, +33 6…: its SMS conversation) or a Telegram chat id. Run it while the
@@ -43,6 +44,7 @@ from bot.vocabulary import channel_of
 from channels import store
 from console import auth, events, export, index  # noqa: F401  (export: registers the eraser of export files)
 from console.models import HandoverNote
+from console.observatory import journeys as observatory
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, MessageAnnotation
 
 logger = logging.getLogger(__name__)
@@ -245,6 +247,8 @@ def purge(
             index.compact_search(connection)  # their search entries were rebuilt without the old sessions
         if orphans:
             erasure.erase_app_data(connection, sorted(orphans), counts)
+        # The observatory's working rows of those sessions (their counts stay: they name nobody).
+        observatory.purge_idle(connection, cutoff)
         if dry_run:
             transaction.rollback()
         else:

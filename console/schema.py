@@ -31,6 +31,7 @@ import bot.ratings  # noqa: F401  (ratings)
 import channels.sms  # noqa: F401  (sms_opt_outs)
 import console.models  # noqa: F401  (staff accounts, sessions, audit log, handover notes)
 import console.observatory.feedback_models  # noqa: F401  (provider_feedback_links, provider_reports)
+import console.observatory.models  # noqa: F401  (observatory aggregates, journeys, cursor)
 import console.review_models  # noqa: F401  (review index, annotations, tags)
 from bot import db
 from bot.settings import PROJECT_ROOT

@@ -261,6 +261,7 @@ _PAYMENT_WORDS = {
     "paiement_mobile": ["lydia", "wero", "paylib", "sumeria", "apple pay", "google pay"],
 }
 _PAYMENT_RE = {means: re.compile(rf"\b(?:{_alternation(words)})\b") for means, words in _PAYMENT_WORDS.items()}
+PAYMENT_MEANS = tuple(_PAYMENT_WORDS)  # the values of `payment_means` (the observatory counts no other)
 
 # --- platforms --------------------------------------------------------------------------------------------------
 _PLATFORMS = {
@@ -317,6 +318,7 @@ _PLATFORMS = {
     "Western Union": ["western union"],
 }
 _PLATFORM_RE = [(name, re.compile(rf"\b(?:{_alternation(words)})\b")) for name, words in _PLATFORMS.items()]
+PLATFORMS = tuple(_PLATFORMS)  # the values of `platform`
 
 # --- location ---------------------------------------------------------------------------------------------------
 # Metropolitan (01-95 incl. Corsica 20xxx), overseas (971-976) and collectivities (975, 977, 978, 986-988).
