@@ -45,3 +45,23 @@ def test_a_long_period_is_drawn_per_week_and_a_short_one_per_day():
     long, _ = page.read_filters({"du": "2026-01-01"}, TODAY)
     weeks = page._periods(long)
     assert all(day.weekday() == 0 for day in weeks) and 48 <= len(weeks) <= 50
+
+
+def test_the_observatory_command_line_passes_provider_feedback_on(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    bad = tmp_path / "retours.csv"
+    bad.write_text("prestataire,mois,incident,public,departement,resultat,nombre\n999999,2026-11,rien,,,,1\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "console.observatory", "feedback", "import", str(bad)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "rien n'a été enregistré" in done.stdout and "ligne 2" in done.stdout

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 
 from bot import db
 from console import auth
-from console.observatory import publish, refresh, stats
+from console.observatory import feedback, publish, refresh, stats
 
 MAX_DAYS = 3660
 
@@ -67,11 +67,17 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--csv", type=Path, required=True, metavar="FILE")
     export.add_argument("--days", type=_days, default=None, help="les N derniers jours (par défaut : tout)")
     commands.add_parser("refresh", help="intégrer maintenant les nouveaux événements")
-    # Provider feedback (console/observatory/feedback*.py) adds its subcommands here.
+    providers = commands.add_parser(
+        "feedback", help="retours des prestataires : import FICHIER.csv | liens FICHIER.csv", add_help=False
+    )
+    providers.add_argument("rest", nargs=argparse.REMAINDER)  # console/observatory/feedback.py reads them
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["feedback"]:  # its own parser, options included
+        return feedback.main(argv[1:])
     args = parser().parse_args(argv)
     engine = db.engine()
     refresh.ensure_schema(engine)
