@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from bot import db, erasure
 from bot.handover import Handover
 from console import retention
-from console.observatory import journeys, publish, refresh, stats
+from console.observatory import journeys, page, publish, refresh, stats
 from console.observatory.models import ObservatoryDaily, ObservatoryFact, ObservatoryJourney
 from tests import review_data
 from tests.conftest import ROOT
@@ -391,6 +391,12 @@ def test_the_statistics_queries_filter_and_break_down(database):
         assert stats.rating_counts(connection, week)[3] == ("4", 3)
         assert [n for _, n in stats.wait_buckets(connection, week)] == [0, 0, 0, 0]
         assert stats.fact_counts(connection, week, "money_paid") == {"oui": 3, "non": 2}
+        for filters in (week, companies):  # the page's one query for every kind gives what each kind's query gives
+            every = stats.all_facts(connection, filters)
+            assert every == {kind: stats.fact_counts(connection, filters, kind) for kind in journeys.KINDS}
+        figures = page.read(connection, week)
+        assert page._shares(figures.by_incident) == stats.shares(connection, week)
+        assert page._shares(figures.by_public) == stats.shares(connection, week, by="public")
         with pytest.raises(ValueError):
             stats.series(connection, week, by="sender_id")
         with pytest.raises(ValueError):

@@ -20,6 +20,7 @@ from bot.dossier import PAYMENT_LABELS
 from bot.taxonomy import INCIDENT_INTENTS
 from console.observatory import feedback, stats
 from console.observatory.charts import Series, bar_chart, line_chart
+from console.observatory.journeys import RATINGS, WAIT_BUCKETS
 from console.observatory.stats import UNKNOWN, Filters
 from console.review import CHANNEL_LABELS, incident_label
 
@@ -139,22 +140,49 @@ def _percent(share: float) -> str:
     return f"{share * 100:.1f} %".replace(".", ",")
 
 
+@dataclass
+class Figures:
+    """What the page reads from the database for one choice of filters: three queries on the rollups."""
+
+    by_incident: List[Tuple[date, str, int]]
+    by_public: List[Tuple[date, str, int]]
+    facts: Dict[str, Dict[str, int]]
+
+
+def read(connection: Any, filters: Filters) -> Figures:
+    """The page's queries (make bench-observatory-stats times them): totals and shares are sums of the series."""
+    return Figures(
+        stats.series(connection, filters, "incident"),
+        stats.series(connection, filters, "public"),
+        stats.all_facts(connection, filters),
+    )
+
+
+def _shares(rows: Sequence[Tuple[date, str, int]]) -> List[Tuple[str, int, float]]:
+    totals: Dict[str, int] = defaultdict(int)
+    for _, key, count in rows:
+        totals[key] += count
+    whole = sum(totals.values())
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [(key, n, n / whole if whole else 0.0) for key, n in ranked]
+
+
+def _top(counts: Mapping[str, int], total: int) -> List[Tuple[str, int, float]]:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP]
+    return [(value, n, n / total if total else 0.0) for value, n in ranked]
+
+
 def build(filters: Filters, url: Optional[str] = None) -> Dict[str, Any]:
     """Everything the page shows for these filters."""
     with db.engine(url).connect() as connection:
-        total = stats.total(connection, filters)
-        by_incident = stats.series(connection, filters, "incident")
-        by_public = stats.series(connection, filters, "public")
-        incident_shares = stats.shares(connection, filters, "incident")
-        public_shares = stats.shares(connection, filters, "public")
-        facts = {kind: stats.top_facts(connection, filters, kind, TOP, total) for kind in FACT_LABELS}
-        handed = stats.fact_counts(connection, filters, "handed_over").get("oui", 0)
-        paid = stats.fact_counts(connection, filters, "money_paid").get("oui", 0)
-        waits = stats.wait_buckets(connection, filters)
-        ratings = stats.rating_counts(connection, filters)
+        figures = read(connection, filters)
+    incident_shares, public_shares = _shares(figures.by_incident), _shares(figures.by_public)
+    total = sum(n for _, n, _ in incident_shares)
+    handed = figures.facts.get("handed_over", {}).get("oui", 0)
+    paid = figures.facts.get("money_paid", {}).get("oui", 0)
     charts = [
-        over_time(by_incident, filters, "incident", "Parcours par incident"),
-        over_time(by_public, filters, "public", "Parcours par public"),
+        over_time(figures.by_incident, filters, "incident", "Parcours par incident"),
+        over_time(figures.by_public, filters, "public", "Parcours par public"),
     ]
     shares_of = {_label("incident", k): _percent(s) for k, _, s in incident_shares}
     charts.append(
@@ -167,10 +195,20 @@ def build(filters: Filters, url: Optional[str] = None) -> Dict[str, Any]:
         _bars("publics", "Part de chaque public", [(_label("public", k), n) for k, n, _ in public_shares], publics)
     )
     for kind, title in FACT_LABELS.items():
-        named = [(_fact_label(kind, value), count, share) for value, count, share in facts[kind]]
+        named = [(_fact_label(kind, v), n, s) for v, n, s in _top(figures.facts.get(kind, {}), total)]
         charts.append(_bars(kind, title, [(v, n) for v, n, _ in named], {v: _percent(s) for v, _, s in named}))
-    charts.append(_bars("wait", "Attente avant la prise en charge par un conseiller", list(waits)))
-    charts.append(_bars("ratings", "Notes données par les victimes", [(_rating(r), n) for r, n in ratings]))
+    waits = figures.facts.get("wait", {})
+    charts.append(
+        _bars(
+            "wait",
+            "Attente avant la prise en charge par un conseiller",
+            [(label, waits.get(label, 0)) for _, label in WAIT_BUCKETS],
+        )
+    )
+    ratings = figures.facts.get("rating", {})
+    charts.append(
+        _bars("ratings", "Notes données par les victimes", [(_rating(r), ratings.get(r, 0)) for r in RATINGS])
+    )
     reported = feedback.summary(filters.since, filters.until, public=filters.public or None, url=url)
     return {
         "total": total,

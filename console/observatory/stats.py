@@ -11,6 +11,7 @@ is what leaves the service).
     total(connection, filters)                   # journeys over the period
     top_facts(connection, filters, kind)         # [(value, count, share of journeys)]: platforms, payment means
     fact_counts(connection, filters, kind)       # {value: count} of any fact kind
+    all_facts(connection, filters)               # {kind: {value: count}} of every kind, in one query
     wait_buckets(connection, filters)            # [(bucket, count)] in bucket order, zeros included
     rating_counts(connection, filters)           # [(rating, count)] "1".."5", "up", "down", zeros included
     daily_report(connection, days)               # the CLI's `stats --json` document (field names are stable)
@@ -160,6 +161,19 @@ def fact_counts(connection: Connection, filters: Filters, kind: str) -> Dict[str
         .group_by(FACT_ROLLUP.c.value)
     )
     return {value: int(n) for value, n in connection.execute(query)}
+
+
+def all_facts(connection: Connection, filters: Filters) -> Dict[str, Dict[str, int]]:
+    """{kind: {value: count}} for every fact kind in one query (the statistics page's facts)."""
+    query = (
+        select(FACT_ROLLUP.c.kind, FACT_ROLLUP.c.value, func.sum(FACT_ROLLUP.c.count))
+        .where(FACT_ROLLUP.c.kind.in_(KINDS), *rolled(FACT_ROLLUP, filters))
+        .group_by(FACT_ROLLUP.c.kind, FACT_ROLLUP.c.value)
+    )
+    found: Dict[str, Dict[str, int]] = {kind: {} for kind in KINDS}
+    for kind, value, n in connection.execute(query):
+        found[kind][value] = int(n)
+    return found
 
 
 def top_facts(
