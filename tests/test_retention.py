@@ -345,8 +345,9 @@ def test_the_console_starts_the_redaction_beside_the_index_refresh_and_the_timeo
         await asyncio.gather(*jobs, return_exceptions=True)
         return names
 
-    # The review index's refresh and the observatory's (console/observatory/refresh.py).
+    # The review index's refresh and the observatory's (console/observatory/refresh.py), and its detection of waves.
     assert asyncio.run(start()) == [
+        "detect_forever",
         "refresh_forever",
         "refresh_forever",
         "scrub_forever",
