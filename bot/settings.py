@@ -169,6 +169,14 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("REVIEW_LOW_CONFIDENCE", "review_low_confidence", "0.5", _share),
     Variable("REVIEW_REFRESH_SECONDS", "review_refresh_seconds", "30", _integer("de secondes", 1)),
     Variable("OBSERVATORY_REFRESH_SECONDS", "observatory_refresh_seconds", "300", _integer("de secondes", 1)),
+    Variable("OBSERVATORY_DETECT_SECONDS", "observatory_detect_seconds", "300", _integer("de secondes", 1)),
+    Variable("OBSERVATORY_ALERT_ALPHA", "observatory_alert_alpha", "0.0005", _share),
+    Variable("OBSERVATORY_ALERT_MIN_COUNT", "observatory_alert_min_count", "10", _integer("de parcours", 1)),
+    Variable("OBSERVATORY_CUSUM_THRESHOLD", "observatory_cusum_threshold", "8", _integer("(écarts-types)", 1)),
+    Variable("OBSERVATORY_HOURLY_DAYS", "observatory_hourly_days", "90", _integer("de jours", 29)),
+    Variable("OBSERVATORY_CAMPAIGN_HOURS", "observatory_campaign_hours", "24", _integer("d'heures", 1)),
+    Variable("OBSERVATORY_CAMPAIGN_MIN_VICTIMS", "observatory_campaign_min_victims", "12", _integer("de victimes", 2)),
+    Variable("OBSERVATORY_CAMPAIGN_SIMILARITY", "observatory_campaign_similarity", "0.5", _share),
     Variable("EXPORT_DIR", "export_dir", "", _path),
     Variable("REVIEW_NLU_EXPORT_DIR", "review_nlu_export_dir", "", _path),
     Variable("REVIEW_STORY_EXPORT_DIR", "review_story_export_dir", "", _path),
@@ -246,6 +254,14 @@ class Settings:
     review_low_confidence: float
     review_refresh_seconds: int
     observatory_refresh_seconds: int  # how often the server folds new tracker events into the statistics
+    observatory_detect_seconds: int  # how often the server looks for waves and campaigns (console/observatory/)
+    observatory_alert_alpha: float  # chance of a false wave alert per detection run, over every series watched
+    observatory_alert_min_count: int  # no wave alert for fewer journeys than this in its window
+    observatory_cusum_threshold: int  # the slow rises' CUSUM alarm level, in standard deviations
+    observatory_hourly_days: int  # how long observatory_hourly keeps its hours
+    observatory_campaign_hours: int  # the campaigns' sliding window
+    observatory_campaign_min_victims: int  # no campaign alert below this many victims
+    observatory_campaign_similarity: float  # Jaccard similarity of two first messages of one campaign
     export_dir: Path  # var/exports: every file an export writes, outside git, erased with the victim
     review_nlu_export_dir: Path
     review_story_export_dir: Path  # outside git: never into tests/stories/, which `make test` runs

@@ -6,8 +6,8 @@ user management. Every page requires a signed-in account with the right role; ev
 something requires the session's CSRF token (console/web.py).
 
 This module starts and stops the console's background jobs: the handover timeout watcher, the watcher of
-conversations left paused without an operator, the review index refresh, the observatory's refresh and the
-redaction of stored texts.
+conversations left paused without an operator, the review index refresh, the observatory's refresh and its
+detection of waves and campaigns, and the redaction of stored texts.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sanic import Blueprint
 from bot import db, handover, settings, trackers
 from channels import server, store
 from console import conversations, retention, review, routes
+from console.observatory import detect as observatory_detect
 from console.observatory import refresh as observatory
 from console.web import PREFIX, BadQuery, bad_query, ids_in_range, security_headers
 
@@ -89,6 +90,7 @@ def start_jobs(app: Any, loop: asyncio.AbstractEventLoop) -> List["asyncio.Task[
         loop.create_task(watch_paused(app)),
         loop.create_task(review.refresh_forever(current.review_refresh_seconds)),
         loop.create_task(observatory.refresh_forever(current.observatory_refresh_seconds)),
+        loop.create_task(observatory_detect.detect_forever(current.observatory_detect_seconds)),
         loop.create_task(retention.scrub_forever(current.scrub_interval_seconds)),
     ]
 

@@ -4,6 +4,7 @@
     python -m console.observatory export --csv FILE [--days N]   # the published aggregates, small cells hidden
     python -m console.observatory refresh                    # fold the new tracker events now (the server does it
                                                              # every OBSERVATORY_REFRESH_SECONDS)
+    python -m console.observatory alerts [--days N] [--json] # waves and campaigns not dismissed, last N days (14)
 
 It reads DATABASE_URL like the server and works while the server runs (SQLite and PostgreSQL): reads see the last
 committed refresh, and a refresh by hand takes turns with the server's (console/observatory/refresh.py).
@@ -19,7 +20,7 @@ from typing import Any, Dict, List, Optional
 
 from bot import db
 from console import auth
-from console.observatory import feedback, publish, refresh, stats
+from console.observatory import detect, feedback, publish, refresh, stats
 
 MAX_DAYS = 3660
 
@@ -55,6 +56,24 @@ def describe(report: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+KINDS_FR = {"wave": "vague", "campaign": "campagne"}
+
+
+def describe_alerts(found: List[Dict[str, Any]]) -> str:
+    if not found:
+        return "Aucune alerte en cours."
+    lines = []
+    for alert in found:
+        expected = f" (attendu : {alert['baseline']:.1f})" if alert["kind"] == "wave" else ""
+        lines.append(
+            f"#{alert['id']} {KINDS_FR.get(alert['kind'], alert['kind'])} {alert['incident']} : {alert['count']}"
+            f"{expected}, du {alert['first_at']} au {alert['last_at']}, {alert['state']}"
+        )
+        if alert["sample"]:
+            lines.append(f"    « {alert['sample']} »")
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m console.observatory", description="Statistiques de l'observatoire."
@@ -67,6 +86,9 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--csv", type=Path, required=True, metavar="FILE")
     export.add_argument("--days", type=_days, default=None, help="les N derniers jours (par défaut : tout)")
     commands.add_parser("refresh", help="intégrer maintenant les nouveaux événements")
+    alerts = commands.add_parser("alerts", help="vagues et campagnes en cours (non écartées)")
+    alerts.add_argument("--days", type=_days, default=14, help="vues dans les N derniers jours (14)")
+    alerts.add_argument("--json", action="store_true", help="le document JSON (champs stables, voir le README)")
     providers = commands.add_parser(
         "feedback", help="retours des prestataires : import FICHIER.csv | liens FICHIER.csv", add_help=False
     )
@@ -96,6 +118,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"{written} ligne(s) écrite(s) dans {args.csv} "
             f"(les cellules de moins de {publish.MIN_CELL} parcours ne sont pas exportées)."
         )
+    elif args.command == "alerts":
+        detect.ensure_schema(engine)
+        with engine.connect() as connection:
+            found = detect.current_alerts(connection, args.days)
+        print(json.dumps(found, ensure_ascii=False, indent=1) if args.json else describe_alerts(found))
     else:
         print(f"{refresh.refresh_now(engine)} événement(s) lu(s).")
     return 0

@@ -38,6 +38,7 @@ from console.observatory.models import (
     ObservatoryDaily,
     ObservatoryFact,
     ObservatoryFactRollup,
+    ObservatoryHourly,
     ObservatoryRollup,
 )
 
@@ -45,6 +46,7 @@ DAILY = ObservatoryDaily.__table__
 FACTS = ObservatoryFact.__table__
 ROLLUP = ObservatoryRollup.__table__
 FACT_ROLLUP = ObservatoryFactRollup.__table__
+HOURLY = ObservatoryHourly.__table__
 HANDOVERS = Handover.__table__
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -69,6 +71,11 @@ Fact = Tuple[str, str]  # kind, value
 class Contribution(NamedTuple):
     cell: Cell
     facts: Tuple[Fact, ...]  # sorted
+    hour: int = 0  # UTC hour of the session's start (hours since the epoch): observatory_hourly
+
+
+def epoch_hour(epoch: float) -> int:
+    return int(epoch // 3600)
 
 
 def paris_day(epoch: float) -> date:
@@ -133,7 +140,7 @@ class Journey:
             elif kind == "rating":
                 journey.rating = value
         cell = (row.day, row.incident, row.public, row.channel, row.region, row.departement)
-        journey.stored = Contribution(cell, facts)
+        journey.stored = Contribution(cell, facts, epoch_hour(row.started_at))
         return journey
 
     def contribution(self) -> Optional[Contribution]:
@@ -151,7 +158,7 @@ class Journey:
             facts.add(("wait", self.wait))
         if self.rating:
             facts.add(("rating", self.rating))
-        return Contribution(cell, tuple(sorted(facts)))
+        return Contribution(cell, tuple(sorted(facts)), epoch_hour(self.started_at))
 
 
 # --- one event -------------------------------------------------------------------------------------------------------
@@ -255,6 +262,7 @@ class Deltas:
     facts: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
     rollup: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
     fact_rollup: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
+    hourly: Dict[Tuple[Any, ...], int] = field(default_factory=dict)
 
     @staticmethod
     def _bump(changes: Dict[Tuple[Any, ...], int], key: Tuple[Any, ...], sign: int) -> None:
@@ -271,6 +279,8 @@ class Deltas:
             self._bump(self.rollup, (p, c, r, i, day), sign)
             for kind, value in contribution.facts:
                 self._bump(self.fact_rollup, (kind, p, c, r, i, day, value), sign)
+        for i, c in itertools.product((incident, ALL), (channel, ALL)):
+            self._bump(self.hourly, (i, c, contribution.hour), sign)
 
     def move(self, old: Optional[Contribution], new: Optional[Contribution]) -> None:
         if old != new:
@@ -321,6 +331,7 @@ def write(connection: Connection, deltas: Deltas) -> None:
     _upsert(connection, FACTS, "count", deltas.facts)
     _upsert(connection, ROLLUP, "journeys", deltas.rollup)
     _upsert(connection, FACT_ROLLUP, "count", deltas.fact_rollup)
+    _upsert(connection, HOURLY, "journeys", deltas.hourly)
 
 
 class Writes:

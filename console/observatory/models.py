@@ -112,6 +112,20 @@ class ObservatoryFactRollup(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
+class ObservatoryHourly(Base):
+    """Journeys per UTC hour of their start × incident × channel, with ALL for every incident and every channel (4
+    rows per journey): the waves' hourly series (console/observatory/waves.py). No public, no place: an hour of a
+    small public would be too close to a person. Anonymous counts, kept OBSERVATORY_HOURLY_DAYS."""
+
+    __tablename__ = "observatory_hourly"
+    incident = Column(String(INCIDENT), primary_key=True)
+    channel = Column(String(CHANNEL), primary_key=True)
+    hour = Column(Integer, primary_key=True)  # hours since the epoch (UTC): local hours are the reader's concern
+    journeys = Column(Integer, nullable=False)
+
+    __table_args__ = (Index("ix_observatory_hourly_hour", "hour"), {"sqlite_with_rowid": False})
+
+
 class ObservatoryState(Base):
     """The refresh's cursor over `events.id` (same fields as conversation_index_state, see console/index.py)."""
 

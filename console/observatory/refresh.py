@@ -28,6 +28,7 @@ from console.observatory.models import (
     ObservatoryDaily,
     ObservatoryFact,
     ObservatoryFactRollup,
+    ObservatoryHourly,
     ObservatoryJourney,
     ObservatoryRollup,
     ObservatoryState,
@@ -44,6 +45,7 @@ TABLES = [
         ObservatoryFact,
         ObservatoryRollup,
         ObservatoryFactRollup,
+        ObservatoryHourly,
         ObservatoryState,
     )
 ]
