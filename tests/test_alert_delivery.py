@@ -12,7 +12,7 @@ from email.policy import default
 
 import pytest
 
-from bot import notices
+from bot import db, notices
 from console.observatory import alert_delivery, alert_telegram
 from console.observatory.alert_models import CAMPAIGN, NEW, WAVE, ObservatoryAlert
 from tests.support.mail_standins import SmtpStandIn, WebhookStandIn, closed_port
@@ -176,3 +176,36 @@ def test_a_refused_or_unreachable_post_is_logged_and_the_notice_stands(telegram,
     assert alert_telegram.post(NOTICE) is False
     monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{closed_port()}")
     assert alert_telegram.post(NOTICE) is False
+
+
+# --- registered on the detection job ------------------------------------------------------------------------------
+def test_detection_delivers_each_wave_once_and_a_dead_webhook_does_not_stop_it(tmp_path, monkeypatch, caplog):
+    from console.observatory import detect, refresh
+    from tests.databases import temporary_database
+    from tests.test_observatory_waves import alerts, epoch, plant, run_hourly
+
+    received = WebhookStandIn()
+    monkeypatch.setattr(detect, "on_new_alert", [])
+    alert_delivery.register()
+    alert_delivery.register()  # once only, however often the server starts its jobs
+    assert detect.on_new_alert == [alert_delivery.deliver]
+    wave_start = int(epoch(2026, 5, 20, 9) // 3600)
+
+    def extra(hour, incident):
+        return 12.0 if incident == "sextorsion" and wave_start <= hour < wave_start + 8 else 0.0
+
+    try:
+        with temporary_database("sqlite", tmp_path) as url:
+            monkeypatch.setenv("DATABASE_URL", url)
+            refresh.ensure_schema(db.engine(url))
+            plant(url, epoch(2026, 4, 10), wave_start * 3600)
+            monkeypatch.setenv("ALERT_WEBHOOK_URL", f"http://127.0.0.1:{closed_port()}/hooks/x")
+            run_hourly(url, wave_start * 3600, 3, extra)  # the wave starts: its alert, to a dead webhook
+            assert [a.incident for a in alerts(url)] == ["sextorsion"], "detection went on and saved it"
+            assert caplog.text.count("the webhook failed") == 1, "the new alert was delivered (and failed) once"
+            monkeypatch.setenv("ALERT_WEBHOOK_URL", received.url)
+            run_hourly(url, wave_start * 3600 + 3 * 3600, 5, extra)  # the same wave goes on: no new delivery
+            assert received.received == []
+            assert len(alerts(url)) == 1 and alerts(url)[0].count >= 36
+    finally:
+        received.stop()

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from typing import Any, Dict, Optional
 
 from bot import settings
-from console.observatory import alert_decisions
+from console.observatory import alert_decisions, detect
 from console.web import PREFIX
 
 logger = logging.getLogger(__name__)
@@ -106,3 +106,9 @@ def deliver(alert: Any) -> Dict[str, Optional[bool]]:
             logger.warning("Alert %s: the e-mail failed (%s: %s)", shown["id"], type(error).__name__, error)
             result["email"] = False
     return result
+
+
+def register() -> None:
+    """Delivers every new alert the detection job opens in this process (console/channel.py, at start)."""
+    if deliver not in detect.on_new_alert:
+        detect.on_new_alert.append(deliver)
