@@ -1,4 +1,4 @@
-""""Vague en cours" notices: what a supervisor approved from an observatory alert, told to the victims it concerns.
+"""The "vague en cours" notices: what a supervisor approved from an observatory alert, told to the victims it concerns.
 
 A notice names an incident, a title, a short text and the reflex to give, all plain text written by a supervisor
 (console/routes/alerts.py) and escaped wherever it is shown. It is current from `starts_at` until `expires_at`
@@ -284,4 +284,3 @@ def lines(notice: Notice) -> str:
     """What the victim reads."""
     title = notice.title.rstrip(" .:;!")
     return f"Vague en cours : {title}. {notice.text}\nLe réflexe : {notice.reflex}"
-

@@ -188,7 +188,7 @@ def test_detection_delivers_each_wave_once_and_a_dead_webhook_does_not_stop_it(t
     monkeypatch.setattr(detect, "on_new_alert", [])
     alert_delivery.register()
     alert_delivery.register()  # once only, however often the server starts its jobs
-    assert detect.on_new_alert == [alert_delivery.deliver]
+    assert detect.on_new_alert == [alert_delivery.on_new_alert]
     wave_start = int(epoch(2026, 5, 20, 9) // 3600)
 
     def extra(hour, incident):

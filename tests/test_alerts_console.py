@@ -246,7 +246,9 @@ def test_after_approval_the_next_matching_victim_reads_the_notice_and_alertes_sh
 
 def test_the_feed_lists_only_approved_notices_in_force(served):
     now = utcnow()
-    live = notices.create("hameconnage", "Faux SMS Ameli", "Un SMS demande de renouveler la carte Vitale.", "Ne cliquez pas.")
+    live = notices.create(
+        "hameconnage", "Faux SMS Ameli", "Un SMS demande de renouveler la carte Vitale.", "Ne cliquez pas."
+    )
     notices.create("hameconnage", "Ancien avis", "texte", "réflexe", days=1, now=now - timedelta(days=3))
     ended = notices.create("hameconnage", "Avis terminé", "texte", "réflexe")
     notices.revoke(ended.id)

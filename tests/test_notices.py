@@ -1,7 +1,7 @@
-""""Vague en cours" notices (bot/notices.py) and how the journey reads them (bot/actions/diagnosis.py): which victims
-a notice concerns (same incident and a description close to the alert's sample, or the incident alone), the notice in
-force only between its start and its end, shown once per conversation after the diagnosis, on SMS in the message
-after the question; its sample blanked when the conversation it came from is erased. Real SQLite and PostgreSQL."""
+"""The "vague en cours" notices (bot/notices.py) and how the journey reads them (bot/actions/diagnosis.py): which
+victims a notice concerns (same incident and a description close to the alert's sample, or the incident alone), the
+notice in force only between its start and its end, shown once per conversation after the diagnosis, on SMS in the
+message after the question; its sample blanked when the conversation it came from is erased. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

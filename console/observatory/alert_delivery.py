@@ -108,7 +108,11 @@ def deliver(alert: Any) -> Dict[str, Optional[bool]]:
     return result
 
 
+def on_new_alert(alert: Any) -> None:
+    deliver(alert)
+
+
 def register() -> None:
     """Delivers every new alert the detection job opens in this process (console/channel.py, at start)."""
-    if deliver not in detect.on_new_alert:
-        detect.on_new_alert.append(deliver)
+    if on_new_alert not in detect.on_new_alert:
+        detect.on_new_alert.append(on_new_alert)

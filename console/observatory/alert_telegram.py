@@ -15,7 +15,6 @@ from telegram.constants import MessageLimit
 
 from bot import knowledge, notices, settings
 
-
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5

@@ -1,4 +1,4 @@
-""""Vague en cours" notices (bot/notices.py): what a supervisor approved from an observatory alert, told to victims.
+"""The "vague en cours" notices (bot/notices.py): what a supervisor approved from an observatory alert, told to victims.
 
 Revision ID: 0008
 Revises: 0007
