@@ -17,7 +17,7 @@ VENV := .venv
 RASA := $(VENV)/bin/rasa
 MODELS := models
 
-.PHONY: help install browser poppler lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load bench-login-attack bench-observatory-stats clean
+.PHONY: help install browser poppler lint train run test test-unit promote-nlu validate stories retrain bench-nlu bench-providers bench-geo bench-review bench-dialogue bench-sms bench-load bench-login-attack bench-observatory-stats bench-observatory clean
 
 help:
 	@echo "make run    - install what is missing, train if needed, start the assistant on http://localhost:5005/"
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-geo - geography load time, locate() latency and memory over 35,000 communes"
 	@echo "make bench-review - review list speed over 100,000 conversations (SQLite and PostgreSQL)"
 	@echo "make bench-observatory-stats - a simulated year (420,000 journeys) folded by the refresh; statistics queries p95 (SQLite and PostgreSQL)"
+	@echo "make bench-observatory - injected waves and a campaign found in simulated time: detection delays, false alarms per month"
 	@echo "make retrain - train a candidate model, compare it with the one in service (nothing is switched)"
 	@echo "make stories - rasa test on the hand-written test stories of tests/stories/"
 	@echo "make bench-dialogue - the conversation fuzzer at length, and 35 follow-ups after the advice per incident"
@@ -110,6 +111,10 @@ bench-review: install
 # A year at national scale written as tracker events, folded by the observatory's refresh; the page's queries timed.
 bench-observatory-stats: install
 	$(VENV)/bin/python benchmarks/bench_observatory_stats.py
+
+# Waves and a campaign injected into the simulation, found hour by hour through refresh -> aggregates -> detect.
+bench-observatory: install
+	$(VENV)/bin/python benchmarks/bench_observatory.py
 
 bench-dialogue: train
 	$(VENV)/bin/python benchmarks/bench_dialogue.py

@@ -1,7 +1,7 @@
 """Waves (console/observatory/waves.py, detect.py): planted waves found once, quiet series with their weekly pattern,
 holidays and clock changes left alone, cold start, slow rises, the minimum count; on SQLite and PostgreSQL."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np

@@ -197,7 +197,7 @@ def cluster(found: Sequence[Message], threshold: float, min_victims: int) -> Lis
             continue
         chosen = sorted((found[n] for n in members), key=lambda m: m.first_at)
         incidents = Counter(m.incident for m in chosen if m.incident)
-        shared = Counter()
+        shared: Counter = Counter()
         for indicator, citing in cited.items():
             if len(citing) >= 2 and set(citing) <= set(members):
                 shared.update({indicator[0]: len(citing)})
