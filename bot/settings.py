@@ -187,6 +187,16 @@ VARIABLES: Tuple[Variable, ...] = (
     Variable("WEBCHAT_URL", "webchat_url", "", _web_url),
     Variable("CONTROLLER_NAME", "controller_name", "", _optional),
     Variable("CONTROLLER_CONTACT", "controller_contact", "", _optional),
+    Variable("WAVE_NOTICE_DAYS", "wave_notice_days", "7", _integer("de jours", 1)),
+    Variable("ALERT_WEBHOOK_URL", "alert_webhook_url", "", _web_url),
+    Variable("ALERT_SMTP_HOST", "alert_smtp_host", "", _optional),
+    Variable("ALERT_SMTP_PORT", "alert_smtp_port", "587", _integer("(numéro de port)", 1)),
+    Variable("ALERT_SMTP_USER", "alert_smtp_user", "", _optional),
+    Variable("ALERT_SMTP_PASSWORD", "alert_smtp_password", "", _optional),
+    Variable("ALERT_SMTP_STARTTLS", "alert_smtp_starttls", "1", _flag),
+    Variable("ALERT_SMTP_FROM", "alert_smtp_from", "", _optional),
+    Variable("ALERT_SMTP_TO", "alert_smtp_to", "", _optional),
+    Variable("TELEGRAM_ALERTS_CHAT_ID", "telegram_alerts_chat_id", "", _optional),
 )
 SECRETS = frozenset(
     {
@@ -197,6 +207,8 @@ SECRETS = frozenset(
         "ACTION_SERVER_TOKEN",
         "METRICS_TOKEN",
         "OBSERVATORY_FEEDBACK_SECRET",
+        "ALERT_WEBHOOK_URL",  # Mattermost and Slack webhook URLs are their own credential
+        "ALERT_SMTP_PASSWORD",
     }
 )
 
@@ -261,6 +273,16 @@ class Settings:
     webchat_url: Optional[str]  # the page with the web chat, offered where an operator cannot answer (REST, TwiML)
     controller_name: Optional[str]  # the data controller named in the privacy notice (never made up)
     controller_contact: Optional[str]  # how victims reach the controller (e-mail, address, web form)
+    wave_notice_days: int  # how long an approved "vague en cours" notice stays in force (bot/notices.py)
+    alert_webhook_url: Optional[str]  # new observatory alerts posted there (Mattermost/Slack JSON); unset = off
+    alert_smtp_host: Optional[str]  # new observatory alerts e-mailed through it; unset = no e-mail
+    alert_smtp_port: int
+    alert_smtp_user: Optional[str]
+    alert_smtp_password: Optional[str]
+    alert_smtp_starttls: bool
+    alert_smtp_from: Optional[str]
+    alert_smtp_to: Optional[str]  # comma-separated addresses
+    telegram_alerts_chat_id: Optional[str]  # the service's own Telegram channel, where published notices are posted
 
     @property
     def privacy_page_url(self) -> str:

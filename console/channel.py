@@ -22,6 +22,7 @@ from sanic import Blueprint
 from bot import db, handover, settings, trackers
 from channels import server, store
 from console import conversations, retention, review, routes
+from console.observatory import alert_delivery
 from console.observatory import detect as observatory_detect
 from console.observatory import refresh as observatory
 from console.web import PREFIX, BadQuery, bad_query, ids_in_range, security_headers
@@ -85,6 +86,7 @@ async def watch_paused(app: Any) -> None:
 def start_jobs(app: Any, loop: asyncio.AbstractEventLoop) -> List["asyncio.Task[None]"]:
     """The background jobs of one server process."""
     current = settings.current()
+    alert_delivery.register()  # new alerts to the webhook and by e-mail
     return [
         loop.create_task(watch_timeouts(app)),
         loop.create_task(watch_paused(app)),

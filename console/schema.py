@@ -26,6 +26,7 @@ from sqlalchemy import inspect
 
 import bot.dossier_links  # noqa: F401  (dossier_links)
 import bot.handover  # noqa: F401  (handovers)
+import bot.notices  # noqa: F401  (wave_notices)
 import bot.providers.models  # noqa: F401  (providers)
 import bot.ratings  # noqa: F401  (ratings)
 import channels.sms  # noqa: F401  (sms_opt_outs)

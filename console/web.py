@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import logging
 import re
 import secrets
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
@@ -23,6 +25,7 @@ from sanic.response import HTTPResponse
 
 from bot import settings
 from console import auth
+from console.observatory import alert_decisions
 
 PREFIX = "/console"
 TEMPLATES = Environment(
@@ -31,6 +34,10 @@ TEMPLATES = Environment(
 )
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+# New observatory alerts, counted once per supervisor's page by `staff` and shown by base.html's banner. A context
+# variable: `render` runs in the request's task, and is called without the request.
+_new_alerts: ContextVar[int] = ContextVar("cyberaide_new_alerts", default=0)
 
 # The pages' own inline <script> and <style> elements carry a fresh nonce; nothing else runs or loads, and the
 # scripts talk to this server only. Responses that are not pages (JSON, redirects) get NOTHING_POLICY.
@@ -52,6 +59,7 @@ async def offload(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def render(template: str, status: int = 200, **context: Any) -> HTTPResponse:
     nonce = secrets.token_urlsafe(16)
+    context.setdefault("new_alerts", _new_alerts.get())
     html = TEMPLATES.get_template(template).render(prefix=PREFIX, csp_nonce=nonce, **context)
     policy = PAGE_POLICY.format(nonce=nonce)
     return response.html(html, status=status, headers={"Cache-Control": "no-store", "Content-Security-Policy": policy})
@@ -126,6 +134,17 @@ def posted_text(request: Request) -> str:
         return ""
 
 
+async def _count_new_alerts(user: Any) -> int:
+    """For the banner of supervisors and admins; a failure leaves the page without it."""
+    if not user.can("supervisor"):
+        return 0
+    try:
+        return await offload(alert_decisions.count_new)
+    except Exception:
+        logger.exception("Could not count the new observatory alerts")
+        return 0
+
+
 def staff(role: str = "operator", api: bool = False):
     """Requires a signed-in account with at least `role`; POST requests also require the CSRF token."""
 
@@ -149,7 +168,11 @@ def staff(role: str = "operator", api: bool = False):
                     if api:
                         return response.json({"error": "Jeton CSRF invalide."}, status=403)
                     return error_page(request, 403, "Le formulaire a expiré. Rechargez la page et recommencez.")
-            return await handler(request, *args, **kwargs)
+            shown = _new_alerts.set(await _count_new_alerts(user) if not api and request.method == "GET" else 0)
+            try:
+                return await handler(request, *args, **kwargs)
+            finally:
+                _new_alerts.reset(shown)
 
         return wrapper
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Dict, List, Optional, Text
 
@@ -9,9 +10,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import glossary, knowledge, vocabulary
+from bot import glossary, knowledge, notices, vocabulary
 from bot.advice import Case, facts_from_slots
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, INCIDENTS, victim_of
+
+logger = logging.getLogger(__name__)
 
 FORM = "qualification_form"
 # Facts about the incident itself: forgotten when the victim moves on to another incident. The public and whether a
@@ -148,6 +151,7 @@ class ActionDiagnose(Action):
             sms=on_sms(tracker)
         )
         other = other_incident(latest, incident)
+        wave = wave_notice(tracker, incident)
         if on_sms(tracker):
             # The first SMS: the diagnosis in a line, the reflex, then the question (channels/sms_text.py); the
             # explanation waits for SUITE. "Il semble que vous soyez" rather than "vous semblez être": no "ê", so
@@ -157,6 +161,8 @@ class ActionDiagnose(Action):
             dispatcher.utter_message(text=f"Il semble que vous soyez victime {plain}.")
             if reflex:
                 dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
+            if wave:  # the first detail: the message right after the question's
+                dispatcher.utter_message(text=notices.lines(wave), sms="detail", **{notices.METADATA_KEY: wave.id})
             dispatcher.utter_message(text=sheet.summary, sms="detail")
             if other:  # not in the first SMS (the question is), with the details
                 dispatcher.utter_message(text=also_text(other), sms="detail")
@@ -167,6 +173,8 @@ class ActionDiagnose(Action):
             dispatcher.utter_message(text=sheet.summary)
             if reflex:
                 dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
+            if wave:
+                dispatcher.utter_message(text=notices.lines(wave), **{notices.METADATA_KEY: wave.id})
         events: List[EventType] = []
         if in_form:
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
@@ -179,6 +187,29 @@ class ActionDiagnose(Action):
             SlotSet("other_incident", other),
             FollowupAction(FORM),
         ]
+
+
+def description(tracker: Tracker) -> Text:
+    """The victim's latest words: a button pressed to choose the incident ("/piratage_compte") is not a description,
+    the message before it is."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and not str(event.get("text") or "").startswith("/"):
+            return str(event.get("text") or "")
+    text = (tracker.latest_message or {}).get("text") or ""
+    return "" if text.startswith("/") else text
+
+
+def wave_notice(tracker: Tracker, incident: Text) -> Optional[notices.Notice]:
+    """The "vague en cours" notice this victim should read now (bot/notices.py), unless this conversation was told.
+    Reading it never stops the diagnosis: without the table or the database, no notice."""
+    try:
+        found = notices.matching(incident, description(tracker))
+    except Exception as error:
+        logger.warning("Could not read the wave notices: %s", error)
+        return None
+    if found is None or found.id in notices.shown_in(tracker.events):
+        return None
+    return found
 
 
 # A short message that states facts, read as another incident without much confidence, completes the case instead.
