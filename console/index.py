@@ -29,7 +29,7 @@ from bot import db, erasure, privacy, ratings, settings, vocabulary
 from bot.db import EVENTS
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS
 from bot.text import fold
-from console import events
+from console import event_cursor, events
 from console.review_models import ConversationIndex, ConversationReview, ConversationTag, IndexState
 
 CI = ConversationIndex.__table__
@@ -46,9 +46,7 @@ HANDOVER_ACTIONS = ("action_request_handover",)
 RATE_INTENT = "rate"
 # Not what the list shows as the situation a victim described ("bonjour", "oui", "merci").
 SMALL_TALK = ("greet", "goodbye", "thank", "affirm", "deny", "dont_know")
-# PostgreSQL: a transaction may commit a lower events.id after another transaction committed a higher one. Events are
-# only indexed once their id was already the highest one seen this long ago, so that none is skipped for good.
-POSTGRES_SETTLE_SECONDS = 5.0
+POSTGRES_SETTLE_SECONDS = event_cursor.POSTGRES_SETTLE_SECONDS  # why: console/event_cursor.py
 
 _schema_ready: set = set()
 
@@ -211,22 +209,6 @@ def _apply(connection: Connection, rows: List[Any]) -> None:
         _save(connection, row, previous_text)
 
 
-def _safe_target(connection: Connection, state: Any, settle_seconds: float) -> int:
-    """The highest events.id that can be indexed without skipping a transaction that has not committed yet."""
-    current = connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
-    if settle_seconds <= 0:
-        return current
-    now = time.time()
-    safe = state.safe_id or 0
-    if state.seen_at is None or now - state.seen_at >= settle_seconds:
-        if state.seen_at is not None:
-            safe = max(safe, state.seen_max_id or 0)
-        connection.execute(
-            update(STATE).where(STATE.c.name == "index").values(safe_id=safe, seen_max_id=current, seen_at=now)
-        )
-    return safe
-
-
 def refresh(
     url: Optional[str] = None, budget_seconds: Optional[float] = None, settle_seconds: Optional[float] = None
 ) -> int:
@@ -239,13 +221,13 @@ def refresh(
     if not db.has_events(engine):
         return 0
     if settle_seconds is None:
-        settle_seconds = POSTGRES_SETTLE_SECONDS if engine.dialect.name == "postgresql" else 0.0
+        settle_seconds = event_cursor.settle_seconds_of(engine)
     deadline = time.monotonic() + budget_seconds if budget_seconds else None
     total = 0
     while True:
         with engine.begin() as connection:
             state = lock_state(connection, "index")
-            target = _safe_target(connection, state, settle_seconds)
+            target = event_cursor.safe_target(connection, STATE, "index", state, settle_seconds)
             rows: List[Any] = []
             if target > state.last_event_id:
                 rows = list(

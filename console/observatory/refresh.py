@@ -16,13 +16,14 @@ import logging
 import time
 from typing import Any, List, Optional
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot import db
 from bot.db import EVENTS
 from channels import store
+from console import event_cursor
 from console.observatory import journeys
 from console.observatory.models import (
     ObservatoryDaily,
@@ -51,7 +52,7 @@ TABLES = [
 ]
 CURSOR = "refresh"
 BATCH = 5000  # events per transaction: a catch-up holds SQLite's write lock well under a second per batch
-POSTGRES_SETTLE_SECONDS = 5.0
+POSTGRES_SETTLE_SECONDS = event_cursor.POSTGRES_SETTLE_SECONDS  # why: console/event_cursor.py
 BACKGROUND_BUDGET_SECONDS = 20.0  # a periodic run stops after this much work; the next one goes on from the cursor
 LEASE = "observatory-refresh"
 
@@ -80,22 +81,6 @@ def _lock(connection: Connection) -> Any:
     return connection.execute(select(STATE).where(STATE.c.name == CURSOR)).one()
 
 
-def _safe_target(connection: Connection, state: Any, settle_seconds: float) -> int:
-    """The highest events.id that can be folded without skipping a transaction that has not committed yet."""
-    current = connection.execute(select(func.max(EVENTS.c.id))).scalar() or 0
-    if settle_seconds <= 0:
-        return current
-    now = time.time()
-    safe = state.safe_id or 0
-    if state.seen_at is None or now - state.seen_at >= settle_seconds:
-        if state.seen_at is not None:
-            safe = max(safe, state.seen_max_id or 0)
-        connection.execute(
-            update(STATE).where(STATE.c.name == CURSOR).values(safe_id=safe, seen_max_id=current, seen_at=now)
-        )
-    return safe
-
-
 def refresh(
     engine: Optional[Engine] = None, budget_seconds: Optional[float] = None, settle_seconds: Optional[float] = None
 ) -> int:
@@ -108,13 +93,13 @@ def refresh(
     if not db.has_events(engine):
         return 0
     if settle_seconds is None:
-        settle_seconds = POSTGRES_SETTLE_SECONDS if engine.dialect.name == "postgresql" else 0.0
+        settle_seconds = event_cursor.settle_seconds_of(engine)
     deadline = time.monotonic() + budget_seconds if budget_seconds else None
     total = 0
     while True:
         with engine.begin() as connection:
             state = _lock(connection)
-            target = _safe_target(connection, state, settle_seconds)
+            target = event_cursor.safe_target(connection, STATE, CURSOR, state, settle_seconds)
             rows: List[Any] = []
             if target > state.last_event_id:
                 rows = list(
