@@ -26,7 +26,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot import db, erasure, privacy, ratings, settings, vocabulary
-from bot.db import EVENTS
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS
 from bot.text import fold
 from console import event_cursor, events
@@ -81,8 +80,7 @@ def ensure_schema(engine: Engine) -> None:
 
 def lock_state(connection: Connection, name: str) -> Any:
     """Locks the cursor row until the end of the transaction (a row lock on PostgreSQL, the write lock on SQLite)."""
-    connection.execute(update(STATE).where(STATE.c.name == name).values(locked_at=time.time()))
-    return connection.execute(select(STATE).where(STATE.c.name == name)).one()
+    return event_cursor.lock(connection, STATE, name)
 
 
 # --- folding events into conversation rows -------------------------------------------------------------------------
@@ -228,16 +226,7 @@ def refresh(
         with engine.begin() as connection:
             state = lock_state(connection, "index")
             target = event_cursor.safe_target(connection, STATE, "index", state, settle_seconds)
-            rows: List[Any] = []
-            if target > state.last_event_id:
-                rows = list(
-                    connection.execute(
-                        select(EVENTS)
-                        .where(EVENTS.c.id > state.last_event_id, EVENTS.c.id <= target)
-                        .order_by(EVENTS.c.id)
-                        .limit(BATCH)
-                    )
-                )
+            rows = event_cursor.batch(connection, state.last_event_id, target, BATCH)
             if rows:
                 _apply(connection, rows)
                 connection.execute(update(STATE).where(STATE.c.name == "index").values(last_event_id=rows[-1].id))

@@ -14,14 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from bot import db
-from bot.db import EVENTS
 from channels import store
 from console import event_cursor
 from console.observatory import journeys
@@ -75,12 +74,6 @@ def ensure_schema(engine: Engine) -> None:
     _schema_ready.add(key)
 
 
-def _lock(connection: Connection) -> Any:
-    """Locks the cursor row until the end of the transaction (a row lock on PostgreSQL, the write lock on SQLite)."""
-    connection.execute(update(STATE).where(STATE.c.name == CURSOR).values(locked_at=time.time()))
-    return connection.execute(select(STATE).where(STATE.c.name == CURSOR)).one()
-
-
 def refresh(
     engine: Optional[Engine] = None, budget_seconds: Optional[float] = None, settle_seconds: Optional[float] = None
 ) -> int:
@@ -98,18 +91,9 @@ def refresh(
     total = 0
     while True:
         with engine.begin() as connection:
-            state = _lock(connection)
+            state = event_cursor.lock(connection, STATE, CURSOR)
             target = event_cursor.safe_target(connection, STATE, CURSOR, state, settle_seconds)
-            rows: List[Any] = []
-            if target > state.last_event_id:
-                rows = list(
-                    connection.execute(
-                        select(EVENTS)
-                        .where(EVENTS.c.id > state.last_event_id, EVENTS.c.id <= target)
-                        .order_by(EVENTS.c.id)
-                        .limit(BATCH)
-                    )
-                )
+            rows = event_cursor.batch(connection, state.last_event_id, target, BATCH)
             values: dict = {}
             if rows:
                 journeys.apply(connection, rows)
