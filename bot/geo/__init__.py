@@ -435,6 +435,11 @@ def departements_for_postal_code(postal_code: str) -> Tuple[str, ...]:
     return (main,) + load().postal_exceptions.get(postal_code.strip(), ())
 
 
+def regions() -> Tuple[str, ...]:
+    """Every région's name, in alphabetical order."""
+    return tuple(sorted({d.region for d in load().departements.values()}))
+
+
 def departement(code: str) -> Optional[Departement]:
     """The département of a code as typed: "1", "01", "2a", "971"; None if unknown ("20" is ambiguous)."""
     value = (code or "").strip().upper()

@@ -37,10 +37,6 @@ class BadFilters(ValueError):
     """A filter the page cannot read: answered with the page's defaults and a message, never a 500."""
 
 
-def regions() -> List[str]:
-    return sorted({d.region for d in geo.load().departements.values()})
-
-
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -64,7 +60,7 @@ def read_filters(args: Mapping[str, str], today: date) -> Tuple[Filters, Optiona
         message = message or f"La période est limitée à {MAX_DAYS} jours."
     public, channel, region = (args.get(k) or "" for k in ("public", "canal", "region"))
     filters = Filters(since=since, until=until, public=public, channel=channel, region=region).valid()
-    if region and region not in (*regions(), UNKNOWN):
+    if region and region not in (*geo.regions(), UNKNOWN):
         filters = Filters(since=filters.since, until=filters.until, public=filters.public, channel=filters.channel)
         message = message or "Région inconnue : toutes les régions sont affichées."
     return filters, message
@@ -236,6 +232,6 @@ def choices() -> Dict[str, List[Tuple[str, str]]]:
     return {
         "publics": [(k, _label("public", k)) for k in vocabulary.PUBLIC_KEYS] + [(UNKNOWN, UNKNOWN_LABEL)],
         "channels": [(k, _label("channel", k)) for k in vocabulary.CHANNELS],
-        "regions": [(r, r) for r in regions()] + [(UNKNOWN, UNKNOWN_LABEL)],
+        "regions": [(r, r) for r in geo.regions()] + [(UNKNOWN, UNKNOWN_LABEL)],
         "incidents": [(k, _label("incident", k)) for k in INCIDENT_INTENTS],
     }

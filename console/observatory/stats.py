@@ -93,7 +93,7 @@ def _values(dimension: str) -> Tuple[str, ...]:
         return tuple(vocabulary.CHANNELS)
     if dimension == "incident":
         return INCIDENT_INTENTS
-    return ("", *sorted({d.region for d in geo.load().departements.values()}))
+    return ("", *geo.regions())
 
 
 def rolled(table: Any, filters: Filters, *by: str) -> List[Any]:
