@@ -90,14 +90,18 @@ class Chart:
     rows: List[List[Any]]
 
 
+def _weekly(filters: Filters) -> bool:
+    return (filters.until - filters.since).days >= DAILY_UP_TO
+
+
 def _periods(filters: Filters) -> List[date]:
     """The x axis: every day of the period, or every week's Monday when the period is long."""
-    step = 1 if (filters.until - filters.since).days < DAILY_UP_TO else 7
-    start = filters.since if step == 1 else filters.since - timedelta(days=filters.since.weekday())
+    weekly = _weekly(filters)
+    start, step = _period_of(filters.since, weekly), timedelta(days=7 if weekly else 1)
     days = []
     while start <= filters.until:
         days.append(start)
-        start += timedelta(days=step)
+        start += step
     return days
 
 
@@ -108,7 +112,7 @@ def _period_of(day: date, weekly: bool) -> date:
 def over_time(rows: Sequence[Tuple[date, str, int]], filters: Filters, kind: str, title: str) -> Chart:
     """Journeys per day (or week), one line per key; beyond LINES keys, the smallest are added up as "Autres"."""
     periods = _periods(filters)
-    weekly = len(periods) > 1 and (periods[1] - periods[0]).days == 7
+    weekly = _weekly(filters)
     totals: Dict[str, int] = defaultdict(int)
     for _, key, count in rows:
         totals[key] += count
