@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -64,6 +65,8 @@ def incident_label(intent: Optional[str]) -> str:
         if words.startswith(article):
             words = words[len(article) :]
             break
+    # "d'un faux ordre de virement ou d'un faux RIB": the article goes in every alternative, not only the first.
+    words = re.sub(r" ou (?:d'une |d'un |de )", " ou ", words)
     return words[:1].upper() + words[1:]
 
 
