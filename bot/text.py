@@ -34,6 +34,20 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Messages that acknowledge without saying yes or no: the NLU reads them as `affirm`, which they are after advice,
+# but to a yes/no question ("Un mineur est-il concerné ?") "ok" may mean "I see" as well as "yes".
+ACKNOWLEDGEMENTS = frozenset(
+    {"ok", "okay", "oki", "okk", "ok ok", "d'accord", "daccord", "d accord", "dac", "d'acc", "entendu", "ca marche", "compris",
+     "bien recu", "tres bien", "ok merci", "ah ok", "bon", "bah ok", "vu"}
+)  # fmt: skip
+
+
+def acknowledgement(text: object) -> bool:
+    """Whether a message only acknowledges ("Ok !", "D'accord.") without answering yes or no."""
+    words = "".join(c if c.isalnum() or c == "'" else " " for c in fold(text if isinstance(text, str) else ""))
+    return " ".join(words.split()) in ACKNOWLEDGEMENTS
+
+
 # The languages a victim writing to a French service most likely uses instead of French (lingua-language-detector,
 # restricted to them: faster, and no exotic guess on a two-word French message).
 OTHER_LANGUAGES = (

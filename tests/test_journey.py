@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from bot import knowledge
+from bot.actions.qualification import NOT_AN_ANSWER
 from bot.advice import REPORT_IS_NOT_COMPLAINT
 from bot.taxonomy import INCIDENT_INTENTS, INCIDENTS
 from bot.text import fold
@@ -121,6 +122,22 @@ def test_the_victim_can_describe_another_incident_during_the_questions(bot: Bot)
     assert "vous semblez être victime d'un rançongiciel" in text
     asked, replies = answer_until_advice(bot, conversation, replies, "entreprise")
     assert "Récapitulatif – Rançongiciel" in bot.text(replies)
+
+
+@pytest.mark.parametrize("acknowledgement", ["ok", "D'accord !", "okay"])
+def test_a_bare_acknowledgement_is_not_taken_for_yes(bot: Bot, acknowledgement):
+    conversation = sender()
+    replies = bot.say(conversation, DESCRIPTIONS["sextorsion"])
+    if pending_question(replies) == "public":
+        replies = bot.say(conversation, '/inform{"public":"particulier"}')
+    question = pending_question(replies)
+    assert question not in (None, "public")
+    replies = bot.say(conversation, acknowledgement)
+    assert NOT_AN_ANSWER in bot.text(replies)
+    assert pending_question(replies) == question  # asked again, with its buttons
+    assert [b["title"] for b in replies[-1].get("buttons", [])] == ["Oui", "Non", "Je ne sais pas"]
+    replies = bot.say(conversation, "non")
+    assert pending_question(replies) != question
 
 
 def test_emergency_during_the_questions_gets_the_numbers_then_the_question_again(bot: Bot):

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.turns import previous_action
 from bot.advice import Case, case_from_slots
-from bot.text import fold
+from bot.text import acknowledgement, fold
 
 SLOT = "evidence_kept"  # {"0": "oui", "1": "non", ...}: the index of the sheet's evidence item, the answer
 ANSWERS = {"oui": "Oui, je l'ai", "non": "Pas encore", "impossible": "Je ne peux pas"}
@@ -31,7 +31,6 @@ TYPED = {"affirm": "oui", "deny": "non", "dont_know": "non"}
 CANNOT_WORDS = re.compile(
     r"\b(?:peux pas|peut pas|plus possible|impossible|supprim|effac|perdu|plus acces|(?:ne l'|n')ai plus)"
 )
-AMBIGUOUS = re.compile(r"(?:ok|okay|d['\s]?accord|dac|entendu|compris|vu|ca marche)")
 _BUTTON_INDEX = re.compile(r'"evidence_answer"\s*:\s*"(\d+):')
 
 
@@ -74,7 +73,7 @@ def typed_answer(intent: Optional[str], text: str) -> Optional[str]:
     folded = fold(text).strip(" .!?")
     if CANNOT_WORDS.search(folded):
         return "impossible"
-    if AMBIGUOUS.fullmatch(folded):
+    if acknowledgement(folded):
         return None
     return TYPED.get(intent or "")
 

@@ -3,6 +3,9 @@
 The questions of each incident are listed in its advice sheet (`questions`). A fact already stated in the
 description ("j'ai payé 300 € par virement") fills its slot through the entity extractor, so it is never asked.
 Answers come as buttons or free text: oui / non / je ne sais pas ("inconnu", which counts as a skipped question).
+A bare acknowledgement ("ok", "d'accord") is not an answer to a yes/no question, although the NLU reads it as
+`affirm` (it is one after advice): "Un mineur est-il concerné ?" "ok" would change the advice on a guess, so the
+question comes again with the three answers spelt out.
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from rasa_sdk.types import DomainDict
 from bot import knowledge
 from bot.advice import UNKNOWN
 from bot.taxonomy import INCIDENTS, PUBLICS
+from bot.text import acknowledgement
+
+NOT_AN_ANSWER = "Pour vous conseiller juste, j'ai besoin d'une réponse : oui, non, ou « je ne sais pas »."
 
 
 def _yes_no(value: Any) -> Optional[Any]:
@@ -40,25 +46,32 @@ class ValidateQualificationForm(FormValidationAction):
             return []
         return list(knowledge.load().sheets[incident].questions)
 
+    @staticmethod
+    def _yes_no(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Any]:
+        if acknowledgement(tracker.latest_message.get("text")):
+            dispatcher.utter_message(text=NOT_AN_ANSWER)
+            return None
+        return _yes_no(value)
+
     def validate_public(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
         if value in PUBLICS or value == UNKNOWN:
             return {"public": value}
         return {"public": None}
 
     def validate_money_paid(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"money_paid": _yes_no(value)}
+        return {"money_paid": self._yes_no(value, dispatcher, tracker)}
 
     def validate_details_given(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"details_given": _yes_no(value)}
+        return {"details_given": self._yes_no(value, dispatcher, tracker)}
 
     def validate_remote_access(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"remote_access": _yes_no(value)}
+        return {"remote_access": self._yes_no(value, dispatcher, tracker)}
 
     def validate_ongoing(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"ongoing": _yes_no(value)}
+        return {"ongoing": self._yes_no(value, dispatcher, tracker)}
 
     def validate_minor_involved(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"minor_involved": _yes_no(value)}
+        return {"minor_involved": self._yes_no(value, dispatcher, tracker)}
 
     def validate_third_party_data(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"third_party_data": _yes_no(value)}
+        return {"third_party_data": self._yes_no(value, dispatcher, tracker)}
