@@ -136,15 +136,17 @@ def sender(n: int) -> str:
 def test_a_pasted_extortion_campaign_is_detected_approved_and_told_to_the_next_victims(served):
     bot = served.bot
     campaign = pasted(CAMPAIGN_VICTIMS, seed=2201)
-    others = ordinary(15, seed=2202) + ORDINARY[1:4]  # the last three: the campaign's incident, in other words
+    # Fifteen cases of other incidents, and three of the campaign's incident told in the victims' own words.
+    others = ordinary(15, seed=2202) + ORDINARY[1:4]
     random.Random(2203).shuffle(others)
     everyone: list = [("campaign", text) for text, _ in campaign]
-    for n, text in enumerate(others):  # interleaved: one ordinary case after every two or three pastes
+    for n, text in enumerate(others):  # interleaved: about one ordinary case in three
         everyone.insert(min(len(everyone), 2 + n * 3), ("ordinary", text))
     ordinary_senders = []
     for n, (kind, text) in enumerate(everyone):
         who = sender(n)
-        assert bot.text(bot.say(who, text)), "every victim gets a reply"
+        reply = bot.text(bot.say(who, text))
+        assert reply and "Vague en cours" not in reply, "every victim gets a reply, no notice before approval"
         if kind == "ordinary":
             ordinary_senders.append(Bot.conversation_id(who))
     told = time.monotonic()
