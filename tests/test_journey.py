@@ -140,6 +140,21 @@ def test_a_bare_acknowledgement_is_not_taken_for_yes(bot: Bot, acknowledgement):
     assert pending_question(replies) != question
 
 
+def test_asking_what_a_word_of_the_question_means_answers_it_and_states_no_fact(bot: Bot):
+    conversation = sender()
+    replies = bot.say(conversation, DESCRIPTIONS["sextorsion"])
+    if pending_question(replies) == "public":
+        replies = bot.say(conversation, '/inform{"public":"particulier"}')
+    assert pending_question(replies) == "minor_involved"
+    replies = bot.say(conversation, "ca veut dire quoi mineur ?")
+    assert "moins de 18 ans" in bot.text(replies)
+    assert pending_question(replies) == "minor_involved"  # not answered "oui" by the word itself
+    replies = bot.say(conversation, "non il n'y a pas de mineur")
+    _, replies = answer_until_advice(bot, conversation, replies, "particulier", answer="non")
+    recap = bot.text(bot.press(conversation, replies, "Revoir le récapitulatif"))
+    assert "Mineur concerné : non" in recap and "3018" not in recap
+
+
 def test_emergency_during_the_questions_gets_the_numbers_then_the_question_again(bot: Bot):
     conversation = sender()
     replies = bot.say(conversation, DESCRIPTIONS["sextorsion"])

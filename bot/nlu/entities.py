@@ -374,6 +374,14 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
     ],
     "minor_involved": [
         (
+            False,
+            r"\b(?:pas|aucun|aucune|ni|sans|personne) (?:de |d'|d'un |d'une )?(?:mineurs?|mineures?|enfants?|ados?)\b",
+        ),
+        (
+            False,
+            r"\b(?:je suis|nous sommes|on est|sommes|tous|toutes|il est|elle est) (?:tous |toutes )?(?:majeur|majeure|majeurs|majeures)\b",
+        ),
+        (
             True,
             r"\b(?:mon|ma|notre|mes|nos) (?:fils|fille|enfant|enfants|ado|gamin|gamine|petit-fils|petite-fille|neveu|niece)\b(?:\s(?:de|ag[ee]e? de))?\s(?:[1-9]|1[0-7])\s?ans\b",
         ),
