@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 import time
 import unicodedata
 import uuid
@@ -24,8 +22,9 @@ import pytest
 import requests
 
 from console import auth
-from tests.conftest import ROOT, Bot, console_servers, shared_database
+from tests.conftest import Bot, console_servers, shared_database
 from tests.support.campaign import NAMES, ORDINARY, WALLETS, variants
+from tests.support.cli import observatory_json
 from tests.support.victims import DESCRIPTIONS
 from tests.test_handover import PASSWORD, Staff
 from tests.test_observatory_e2e import diagnosed
@@ -115,17 +114,7 @@ def served(tmp_path_factory):
 
 
 def alerts(database_url: str) -> list:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "console.observatory", "alerts", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return observatory_json(database_url, "alerts", "--json")
 
 
 def sender(n: int) -> str:

@@ -7,8 +7,6 @@ The `events` rows are written exactly as Rasa's SQLTrackerStore writes them (tes
 
 import csv
 import json
-import subprocess
-import sys
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -22,8 +20,8 @@ from console import retention
 from console.observatory import journeys, page, publish, refresh, stats
 from console.observatory.models import ObservatoryDaily, ObservatoryFact, ObservatoryJourney
 from tests import review_data
-from tests.conftest import ROOT
 from tests.review_data import Conversation, diagnosed
+from tests.support.cli import observatory
 
 PARIS = journeys.PARIS
 DAILY, FACTS, JOURNEYS = ObservatoryDaily.__table__, ObservatoryFact.__table__, ObservatoryJourney.__table__
@@ -457,28 +455,16 @@ def test_write_csv_refuses_a_small_cell(tmp_path):
 
 
 # --- command line ----------------------------------------------------------------------------------------------
-def cli(database: str, *args: str) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": database, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    return subprocess.run(
-        [sys.executable, "-m", "console.observatory", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_the_command_line_refreshes_reports_and_exports(database, tmp_path):
     review_data.store(
         database,
         _phishing("g", 6, "33000") + [company_ransomware("telegram:1", noon(1))],
     )
-    done = cli(database, "refresh")
+    done = observatory(database, "refresh")
     assert done.returncode == 0, done.stderr
     assert "événement(s) lu(s)" in done.stdout
 
-    done = cli(database, "stats", "--days", "7", "--json")
+    done = observatory(database, "stats", "--days", "7", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert set(report) == {"days", "since", "until", "refreshed_at", "total", "incidents", "rows"}
@@ -502,12 +488,12 @@ def test_the_command_line_refreshes_reports_and_exports(database, tmp_path):
     ]
     assert report["refreshed_at"] is not None
 
-    text_report = cli(database, "stats", "--days", "1")
+    text_report = observatory(database, "stats", "--days", "1")
     assert text_report.returncode == 0 and "hameconnage" in text_report.stdout
     assert "rancongiciel" not in text_report.stdout  # yesterday
 
     target = tmp_path / "open" / "observatoire.csv"
-    done = cli(database, "export", "--csv", str(target))
+    done = observatory(database, "export", "--csv", str(target))
     assert done.returncode == 0, done.stderr
     with target.open(encoding="utf-8") as handle:
         exported = list(csv.DictReader(handle))
@@ -518,13 +504,13 @@ def test_the_command_line_refreshes_reports_and_exports(database, tmp_path):
 
 @pytest.mark.parametrize("days", ["0", "-3", "abc", "100000"])
 def test_the_command_line_refuses_a_bad_number_of_days(database, days):
-    done = cli(database, "stats", "--days", days)
+    done = observatory(database, "stats", "--days", days)
     assert done.returncode == 2
     assert "jours" in done.stderr
 
 
 def test_the_command_line_reports_nothing_before_any_conversation(tmp_path):
-    done = cli(f"sqlite:///{tmp_path / 'empty.db'}", "stats", "--json")
+    done = observatory(f"sqlite:///{tmp_path / 'empty.db'}", "stats", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["total"], report["rows"], report["refreshed_at"]) == (0, [], None)

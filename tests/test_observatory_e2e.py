@@ -5,8 +5,6 @@ import csv
 import io
 import json
 import re
-import subprocess
-import sys
 import time
 import uuid
 
@@ -15,7 +13,8 @@ import requests
 import sqlalchemy as sa
 
 from console import auth
-from tests.conftest import ROOT, Bot, console_servers, shared_database
+from tests.conftest import Bot, console_servers, shared_database
+from tests.support.cli import observatory_json
 from tests.support.victims import DESCRIPTIONS
 from tests.test_handover import PASSWORD, Staff
 
@@ -49,17 +48,7 @@ def served(tmp_path_factory):
 
 
 def stats(database_url: str) -> dict:
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "console.observatory", "stats", "--days", "2", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return observatory_json(database_url, "stats", "--days", "2", "--json")
 
 
 def diagnosed(database_url: str) -> dict:

@@ -6,6 +6,7 @@ from datetime import date
 
 from console.observatory import page
 from console.observatory.stats import UNKNOWN
+from tests.support.cli import observatory
 
 TODAY = date(2026, 12, 3)
 
@@ -48,20 +49,7 @@ def test_a_long_period_is_drawn_per_week_and_a_short_one_per_day():
 
 
 def test_the_observatory_command_line_passes_provider_feedback_on(tmp_path):
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     bad = tmp_path / "retours.csv"
     bad.write_text("prestataire,mois,incident,public,departement,resultat,nombre\n999999,2026-11,rien,,,,1\n")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-    done = subprocess.run(
-        [sys.executable, "-m", "console.observatory", "feedback", "import", str(bad)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = observatory(f"sqlite:///{tmp_path / 'db.sqlite'}", "feedback", "import", str(bad))
     assert done.returncode == 2 and "rien n'a été enregistré" in done.stdout and "ligne 2" in done.stdout
