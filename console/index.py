@@ -285,11 +285,17 @@ def compact_search(connection: Connection) -> None:
 
 
 def _erase(connection: Connection, sender_ids: Sequence[str], _counts: erasure.Counts) -> None:
+    """The index rows go. The cursor row is locked first, as a refresh batch and a detection run lock it: on
+    PostgreSQL a batch that read the victim's events before they were deleted would otherwise write its row (the
+    first message, the search text) after this deletion, and a detection run would copy that first message into an
+    alert's sample. Registered first, so that every later eraser (the alerts' samples) runs under this lock. (No
+    cursor row yet: no refresh ever ran, nothing to wait for.)"""
+    connection.execute(update(STATE).where(STATE.c.name == "index").values(locked_at=time.time()))
     if forget_rows(connection, list(sender_ids)):
         compact_search(connection)
 
 
-erasure.register("conversation_index", _erase, table=CI.name)
+erasure.register("conversation_index", _erase, table=CI.name, order=-20)
 
 
 def reindex(url: Optional[str] = None) -> int:

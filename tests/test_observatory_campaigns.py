@@ -117,6 +117,34 @@ def test_erasing_the_sample_conversation_blanks_the_sample_and_keeps_the_counts(
     assert alert.sample == "" and alert.sample_sender_id is None and alert.count == 15
 
 
+def test_an_erasure_waits_for_a_detection_run_that_read_the_victims_first_message(tmp_path, monkeypatch):
+    """PostgreSQL: a run that read the first messages before the erasure deleted them must not write the erased
+    victim's message as an alert's sample after the erasure."""
+    import threading
+
+    with review_data.review_database("postgresql", tmp_path, monkeypatch) as database_url:
+        detect.ensure_schema(db.engine(database_url))
+        senders = conversations(database_url, [variant(random.Random(5)) for _ in range(15)])
+        found = threading.Event()
+        original = campaigns.find
+
+        def slow_find(*args, **kwargs):
+            result = original(*args, **kwargs)
+            found.set()
+            time.sleep(1.0)  # the erasure starts meanwhile
+            return result
+
+        monkeypatch.setattr(campaigns, "find", slow_find)
+        detecting = threading.Thread(target=detect.detect, args=(NOW, database_url))
+        detecting.start()
+        assert found.wait(30)
+        erasure.forget([senders[0]])
+        detecting.join()
+        (alert,) = alerts(database_url)
+        assert alert.sample_sender_id != senders[0] and alert.count == 15
+        assert alert.sample == "" or alert.sample_sender_id in senders[1:]
+
+
 def test_the_cli_lists_current_alerts_as_json_and_leaves_out_dismissed_ones(url):
     rng = random.Random(4)
     conversations(url, [variant(rng) for _ in range(14)])
