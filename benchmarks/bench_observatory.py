@@ -134,7 +134,9 @@ def history(scenario: Scenario, url: str) -> Tuple[List[Tuple[float, Dict]], Dic
     before: Rows = []
     later: List[Tuple[float, Dict]] = []
     journeys = 0
-    for rows, _handovers in simulate(scenario.per_year, scenario.seed, scenario.end, last_days=scenario.days + 1):
+    for rows, _handovers in simulate(
+        scenario.per_year, scenario.seed, scenario.end, last_days=scenario.days + 1, public_holidays=True
+    ):
         if rows[0]["timestamp"] < scenario.first:
             continue
         journeys += 1
