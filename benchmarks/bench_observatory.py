@@ -267,9 +267,10 @@ def main() -> None:
         print("with injected waves:")
         waves = run(scenario, template, f"sqlite:///{Path(tmp) / 'waves.db'}", later, True, moments)
     for incident, start in waves["truth"].items():
-        seen = [at for name, at in waves["first_seen"].items() if name.endswith(f":{incident}")]
-        delay = f"{(min(seen) - start) / 3600:.1f} h after its start" if seen else "NOT DETECTED"
-        print(f"  wave {incident}: first alert {delay}")
+        delays = [f"{kind} alert {(at - start) / 3600:.1f} h after its start"
+                  for kind, at in ((k, waves["first_seen"].get(f"{k}:{incident}")) for k in ("wave", "campaign"))
+                  if at is not None]  # fmt: skip
+        print(f"  {incident}: {'; '.join(delays) or 'NOT DETECTED'}")
     seen = waves["first_seen"].get("campaign:sextorsion")
     campaign = next((a for a in waves["alerts"] if a.kind == "campaign" and a.incident == "sextorsion"), None)
     if waves["campaign_30th"] is not None:
