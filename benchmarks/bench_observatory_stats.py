@@ -14,6 +14,7 @@ publics, channels, régions). Prints the load and refresh times and the p95 of e
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -26,6 +27,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 from zoneinfo import ZoneInfo
+
+import holidays
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -132,8 +135,15 @@ def _row(sender: str, data: Dict[str, Any], at: float) -> Dict[str, Any]:
     }
 
 
-def simulate(count: int, seed: int, end: datetime) -> Iterator[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]]:
-    """Yields (events rows, handover rows) per journey, in the order of their start."""
+def simulate(
+    count: int, seed: int, end: datetime, last_days: int = 365, public_holidays: bool = False
+) -> Iterator[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]]:
+    """Yields (events rows, handover rows) per journey, in the order of their start.
+
+    `count` journeys a year; with `last_days` below 365 only the journeys of the last `last_days` days, at the same
+    rate per day as the year's (that many fewer journeys drawn: a bench watching a few weeks needs no whole year).
+    With `public_holidays` the French public holidays are as quiet as Sundays (off by default: this benchmark's
+    published figures were taken without)."""
     from bot import geo
     from bot.nlu.entities import PAYMENT_MEANS, PLATFORMS
 
@@ -141,9 +151,15 @@ def simulate(count: int, seed: int, end: datetime) -> Iterator[Tuple[List[Dict[s
     templates = Templates()
     incidents = _incident_tables()
     communes = [c for c in geo.load().communes if c.population > 0]
-    populations = [c.population for c in communes]
+    populations = list(itertools.accumulate(c.population for c in communes))  # cumulated once: same draws
     days = [end.date() - timedelta(days=n) for n in range(365)]
-    day_weights = [WEEKDAY_WEIGHTS[d.weekday()] * (1 + 0.3 * math.sin(d.toordinal() / 58.0)) for d in days]
+    closed = holidays.country_holidays("FR", years={d.year for d in days}) if public_holidays else {}
+    day_weights = [
+        WEEKDAY_WEIGHTS[6 if d in closed else d.weekday()] * (1 + 0.3 * math.sin(d.toordinal() / 58.0)) for d in days
+    ]
+    if last_days < 365:
+        count = round(count * sum(day_weights[:last_days]) / sum(day_weights))
+        days, day_weights = days[:last_days], day_weights[:last_days]
     platforms = [(p, 1 / (rank + 1)) for rank, p in enumerate(PLATFORMS)]
     means = [(p, 1 / (rank + 1)) for rank, p in enumerate(PAYMENT_MEANS)]
     starts = sorted(
@@ -163,7 +179,7 @@ def simulate(count: int, seed: int, end: datetime) -> Iterator[Tuple[List[Dict[s
         if rng.random() < 0.85:  # the public told or asked
             rows.append(_row(sender, templates.slot("public", public), at + 0.01))
         if rng.random() < 0.4:  # a place given (the providers' question)
-            commune = rng.choices(communes, weights=populations)[0]
+            commune = rng.choices(communes, cum_weights=populations)[0]
             rows.append(_row(sender, templates.slot("postal_code", commune.postal_code), at + 0.02))
         if rng.random() < 0.35:
             rows.append(_row(sender, templates.slot("platform", _weighted(rng, platforms)), at + 0.03))

@@ -155,3 +155,17 @@ def test_a_slow_rise_is_caught_by_the_cusum_not_by_the_windows(sqlite_url):
         late = waves.find(connection, epoch(2026, 5, 30, 12), settings)
     assert early == []
     assert [(a.incident, a.test) for a in late] == [("faux_conseiller_bancaire", "cusum")]
+
+
+def test_a_busy_day_for_everyone_within_the_days_own_spread_raises_nothing(sqlite_url):
+    # plant's days vary by about 22 % (a gamma effect per day): a day 30 % busier for every incident is under one and a half
+    # of their standard deviations, no wave. The hours of that day share its effect: tested as independent draws,
+    # its 24-hour window would look several standard deviations high.
+    busy = epoch(2026, 5, 20)
+
+    def extra(hour, incident):
+        return 0.3 * expected(hour, incident) if hour >= busy // 3600 else 0.0
+
+    plant(sqlite_url, epoch(2026, 4, 10), busy)
+    run_hourly(sqlite_url, busy, 24, extra)
+    assert alerts(sqlite_url) == []

@@ -12,7 +12,8 @@ expects:
   towards the average level of the incidents by one week's worth of weight: a new series (cold start) starts near
   the average, not at a count of 2;
 - the counts are over-dispersed (a busy day lifts every hour of it): a negative binomial, whose dispersion is
-  estimated per series from the spread of its daily totals (method of moments, shrunk to the incidents' median);
+  estimated per series from the spread of its daily totals (method of moments, shrunk to the incidents' median)
+  and applied to daily totals too (the hours of one day share its effect, they are not independent draws);
 - each run tests windows of 1, 3 and 24 hours ending now, the share of the last 24 hours (the incident's journeys
   against all journeys, so that a busy day for everyone is no wave), and for the day series today so far. The
   p-values are compared with OBSERVATORY_ALERT_ALPHA divided by the number of tests (Bonferroni): that is the
@@ -117,14 +118,17 @@ def hour_shape(hours: np.ndarray, total: np.ndarray) -> np.ndarray:
 
 
 # --- the tests -------------------------------------------------------------------------------------------------------
-def upper_p(count: float, means: np.ndarray, alpha: float) -> float:
-    """P(X >= count) for a sum of negative binomials of these means and dispersion alpha (var = mu + alpha mu²)."""
+def upper_p(count: float, means: np.ndarray, alpha: float, days: Optional[np.ndarray] = None) -> float:
+    """P(X >= count) for a sum of counts of these means, over-dispersed by day (alpha, var = mu + alpha mu² of each
+    day's total, as `dispersion` estimates it); `days` gives the local day of each mean (hours of one day share
+    their day's effect), None when each mean is a day of its own. A negative binomial of that mean and variance."""
     mean = float(means.sum())
     if count <= 0:
         return 1.0
     if mean <= 0:
         return 0.0
-    extra = alpha * float((means**2).sum())
+    per_day = means if days is None else np.bincount(np.unique(days, return_inverse=True)[1], weights=means)
+    extra = alpha * float((per_day**2).sum())
     if extra <= 1e-9:
         return float(scipy_stats.poisson.sf(count - 1, mean))
     size = mean**2 / extra
@@ -196,6 +200,7 @@ def find(connection: Connection, now: float, settings: Settings) -> List[Alarm]:
     threshold = settings.alpha / tests
     alarms: List[Alarm] = []
     share_base = float(total[base].sum())
+    day_of = np.array([local(int(h))[0].toordinal() for h in hours])
     for incident, y in series.items():
         level = (float(y[base].sum()) + PRIOR_HOURS * prior) / (base_shape + PRIOR_HOURS)
         alpha = max(MIN_ALPHA, (n_days * raw_alpha[incident] + 14 * pooled) / (n_days + 14))
@@ -203,7 +208,7 @@ def find(connection: Connection, now: float, settings: Settings) -> List[Alarm]:
         best: Optional[Alarm] = None
         for window in WINDOWS:
             count = int(y[-window:].sum())
-            p = upper_p(count, expected[-window:], alpha)
+            p = upper_p(count, expected[-window:], alpha, day_of[-window:])
             if count >= min_count and p < threshold and (best is None or p < best.p_value):
                 best = Alarm(
                     f"incident/{incident}", incident, "", "", count, float(expected[-window:].sum()),
@@ -213,7 +218,7 @@ def find(connection: Connection, now: float, settings: Settings) -> List[Alarm]:
             share = (float(y[base].sum()) + 1) / (share_base + 1)
             count = int(y[-SHARE_WINDOW:].sum())
             means = total[-SHARE_WINDOW:] * share
-            p = upper_p(count, means, alpha)
+            p = upper_p(count, means, alpha, day_of[-SHARE_WINDOW:])
             if count >= min_count and p < threshold and (best is None or p < best.p_value):
                 best = Alarm(
                     f"incident/{incident}", incident, "", "", count, float(means.sum()),
