@@ -1,7 +1,7 @@
 """Waves (console/observatory/waves.py, detect.py): planted waves found once, quiet series with their weekly pattern,
 holidays and clock changes left alone, cold start, slow rises, the minimum count; on SQLite and PostgreSQL."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -169,3 +169,23 @@ def test_a_busy_day_for_everyone_within_the_days_own_spread_raises_nothing(sqlit
     plant(sqlite_url, epoch(2026, 4, 10), busy)
     run_hourly(sqlite_url, busy, 24, extra)
     assert alerts(sqlite_url) == []
+
+
+@pytest.mark.parametrize("incident, more", [("sextorsion", 15.0), ("hameconnage", 60.0)])
+def test_past_the_cold_start_a_series_is_measured_against_its_own_level(sqlite_url, incident, more):
+    """With its 28 days of history a series' baseline is its own: a small incident is not pulled up towards the
+    average of the incidents (which would hide its waves), nor the largest one pulled down (false alarms)."""
+    end = epoch(2026, 6, 10, 14)
+    now = end - 1  # the end of the last planted hour (13:00-14:00)
+
+    def extra(hour, name):
+        return more if name == incident and hour >= now // 3600 - 2 else 0.0  # a wave of 3 hours
+
+    plant(sqlite_url, epoch(2026, 5, 1), end, extra, seed=3)
+    with db.engine(sqlite_url).connect() as connection:
+        found = [a for a in waves.find(connection, now, waves.Settings(0.0005, 10, 8)) if a.incident == incident]
+    assert len(found) == 1, found
+    alarm = found[0]
+    first = int(alarm.start.replace(tzinfo=timezone.utc).timestamp() // 3600)
+    truth = sum(expected(hour, incident) for hour in range(first, int(now // 3600) + 1))
+    assert abs(alarm.baseline - truth) / truth < 0.12, (alarm.test, alarm.baseline, truth)

@@ -8,9 +8,9 @@ expects:
   per day of the week (French public holidays count as Sundays) times the share of the day's journeys in each local
   hour (working days and rest days apart). Everything is in Europe/Paris local time, so the 23- and 25-hour days of
   the clock changes fall where victims' days fall;
-- the level is the series' journeys over the 28 days before the last 24 hours, divided by the shape, shrunk
-  towards the average level of the incidents by one week's worth of weight: a new series (cold start) starts near
-  the average, not at a count of 2;
+- the level is the series' journeys over the 28 days before the last 24 hours, divided by the shape; while that
+  history is shorter than 28 days it is shrunk towards the average level of the incidents (one week's worth of
+  weight at the start, none at 28 days): a new series (cold start) starts near the average, not at a count of 2;
 - the counts are over-dispersed (a busy day lifts every hour of it): a negative binomial, whose dispersion is
   estimated per series from the spread of its daily totals (method of moments, shrunk to the incidents' median)
   and applied to daily totals too (the hours of one day share its effect, they are not independent draws);
@@ -48,7 +48,7 @@ HOURLY = ObservatoryHourly.__table__
 ROLLUP = ObservatoryRollup.__table__
 BASELINE_DAYS = 28  # the level's history, before the last 24 hours
 MIN_HISTORY_DAYS = 7  # no wave before a week of journeys: no shape to compare with
-PRIOR_HOURS = 168.0  # weight of the incidents' average level in a series' level (cold start)
+PRIOR_HOURS = 168.0  # weight of the incidents' average level in a new series' level (cold start), fading to 0
 WINDOWS = (1, 3, 24)  # hours
 SHARE_WINDOW = 24
 CUSUM_DAYS, CUSUM_BASELINE_DAYS, CUSUM_SLACK = 28, 56, 0.5
@@ -193,6 +193,9 @@ def find(connection: Connection, now: float, settings: Settings) -> List[Alarm]:
     n_days = len(shape_days)
     history_days = (now_hour - oldest) / 24
     min_count = settings.min_count * (2 if history_days < BASELINE_DAYS else 1)
+    # The cold start's pull towards the incidents' average fades as the series' own history grows: after the 28
+    # days it would only bias the level (the largest incident 20 % low, the small ones as much high).
+    prior_weight = PRIOR_HOURS * max(0.0, 1.0 - history_days / BASELINE_DAYS)
 
     tests = max(1, len(series) * (len(WINDOWS) + 1))
     daily = _daily_series(connection, now)
@@ -202,7 +205,7 @@ def find(connection: Connection, now: float, settings: Settings) -> List[Alarm]:
     share_base = float(total[base].sum())
     day_of = np.array([local(int(h))[0].toordinal() for h in hours])
     for incident, y in series.items():
-        level = (float(y[base].sum()) + PRIOR_HOURS * prior) / (base_shape + PRIOR_HOURS)
+        level = (float(y[base].sum()) + prior_weight * prior) / (base_shape + prior_weight)
         alpha = max(MIN_ALPHA, (n_days * raw_alpha[incident] + 14 * pooled) / (n_days + 14))
         expected = level * full_shape * weights
         best: Optional[Alarm] = None
