@@ -20,7 +20,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Text, func, select, update
+from sqlalchemy import Column, DateTime, Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from bot import db, erasure, settings
@@ -130,12 +130,14 @@ def create(
     days: Optional[int] = None,
     now: Optional[datetime] = None,
     url: Optional[str] = None,
+    connection: Optional[Connection] = None,
 ) -> Notice:
     """Publishes a notice, current from `now` for `days` (WAVE_NOTICE_DAYS by default). `sample` is a REDACTED
-    text (an alert's sample), `sample_sender_id` the conversation it was taken from."""
+    text (an alert's sample), `sample_sender_id` the conversation it was taken from. Within `connection`'s
+    transaction when one is given (the approval of an alert), else in its own."""
     now = now or utcnow()
     days = check_days(days)
-    row = WaveNotice(
+    values = dict(
         alert_id=alert_id,
         incident=plain(incident, 64, "Type d'incident"),
         title=plain(title, TITLE_MAX, "Titre"),
@@ -149,10 +151,15 @@ def create(
         starts_at=now,
         expires_at=now + timedelta(days=days),
     )
-    with db.session(url) as session:
-        session.add(row)
-        session.flush()
-        return _notice(row)
+    if connection is None:
+        with db.engine(url).begin() as own:
+            return _insert(own, values)
+    return _insert(connection, values)
+
+
+def _insert(connection: Connection, values: Dict) -> Notice:
+    notice_id = connection.execute(insert(NOTICES).values(**values)).inserted_primary_key[0]
+    return Notice(notice_id, *(values[k] for k in ("incident", "title", "text", "reflex", "starts_at", "expires_at")))
 
 
 def revoke(notice_id: int, by: Optional[int] = None, now: Optional[datetime] = None, url: Optional[str] = None) -> bool:

@@ -284,13 +284,18 @@ def compact_search(connection: Connection) -> None:
         connection.exec_driver_sql("INSERT INTO conversation_search (conversation_search) VALUES ('optimize')")
 
 
-def _erase(connection: Connection, sender_ids: Sequence[str], _counts: erasure.Counts) -> None:
-    """The index rows go. The cursor row is locked first, as a refresh batch and a detection run lock it: on
-    PostgreSQL a batch that read the victim's events before they were deleted would otherwise write its row (the
-    first message, the search text) after this deletion, and a detection run would copy that first message into an
-    alert's sample. Registered first, so that every later eraser (the alerts' samples) runs under this lock. (No
-    cursor row yet: no refresh ever ran, nothing to wait for.)"""
+def hold(connection: Connection) -> None:
+    """Locks the index's cursor row (if there is one yet) until the end of the transaction.
+
+    An erasure takes it first (`_erase`, the first eraser), so whatever copies a conversation's text under it is
+    serialised with erasures: a refresh batch (the index row), a detection run (an alert's sample), an approval (the
+    notice's sample). On PostgreSQL, without it, a copy read before the erasure could be written after it."""
     connection.execute(update(STATE).where(STATE.c.name == "index").values(locked_at=time.time()))
+
+
+def _erase(connection: Connection, sender_ids: Sequence[str], _counts: erasure.Counts) -> None:
+    """The index rows go, under `hold`: registered first, so that every later eraser runs under it."""
+    hold(connection)
     if forget_rows(connection, list(sender_ids)):
         compact_search(connection)
 

@@ -145,6 +145,49 @@ def test_an_erasure_waits_for_a_detection_run_that_read_the_victims_first_messag
         assert alert.sample == "" or alert.sample_sender_id in senders[1:]
 
 
+def test_an_erasure_during_an_approval_leaves_no_copy_of_the_sample_in_the_notice(tmp_path, monkeypatch):
+    """PostgreSQL: an approval that read the alert's sample before the erasure of its conversation must not write
+    it into the notice after the erasure."""
+    import threading
+
+    from bot import notices
+    from console.observatory import alert_decisions
+
+    with review_data.review_database("postgresql", tmp_path, monkeypatch) as database_url:
+        detect.ensure_schema(db.engine(database_url))
+        db.create_all(database_url)
+        senders = conversations(database_url, [variant(random.Random(6)) for _ in range(15)])
+        detect.detect(NOW, database_url)
+        (alert,) = alerts(database_url)
+        assert alert.sample_sender_id == senders[0]
+        creating = threading.Event()
+        original = notices.create
+
+        def slow_create(*args, **kwargs):
+            creating.set()
+            time.sleep(1.0)  # the erasure starts meanwhile
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(notices, "create", slow_create)
+        approval = threading.Thread(
+            target=alert_decisions.approve,
+            args=(alert.id, None),
+            kwargs={
+                "title": "Faux piratage de webcam",
+                "text": "Un e-mail réclame des bitcoins.",
+                "reflex": "Ne payez pas.",
+            },
+        )
+        approval.start()
+        assert creating.wait(30)
+        erasure.forget([senders[0]])
+        approval.join()
+        with db.engine(database_url).connect() as connection:
+            (notice,) = connection.execute(select(notices.NOTICES)).all()
+        assert notice.sample is None and notice.sample_sender_id is None
+        assert alerts(database_url)[0].state == "approved"
+
+
 def test_the_cli_lists_current_alerts_as_json_and_leaves_out_dismissed_ones(url):
     rng = random.Random(4)
     conversations(url, [variant(rng) for _ in range(14)])

@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 
 from bot import db, knowledge, notices, vocabulary
 from bot.handover import utcnow
+from console import index
 from console.observatory.alert_models import (
     ACKNOWLEDGED,
     ALERTS,
@@ -104,12 +106,18 @@ def decide(alert_id: int, state: str, user_id: Optional[int], now: Optional[date
 
 def _claim(alert_id: int, starts: tuple, state: str, user_id: Optional[int], now: datetime) -> bool:
     with db.engine().begin() as connection:
-        done = connection.execute(
-            update(ALERTS)
-            .where(ALERTS.c.id == alert_id, ALERTS.c.state.in_(starts))
-            .values(state=state, decided_by=user_id, decided_at=now, updated_at=now)
-        )
-        return bool(done.rowcount)
+        return _claimed(connection, alert_id, starts, state, user_id, now)
+
+
+def _claimed(
+    connection: Connection, alert_id: int, starts: tuple, state: str, user_id: Optional[int], now: datetime
+) -> bool:
+    done = connection.execute(
+        update(ALERTS)
+        .where(ALERTS.c.id == alert_id, ALERTS.c.state.in_(starts))
+        .values(state=state, decided_by=user_id, decided_at=now, updated_at=now)
+    )
+    return bool(done.rowcount)
 
 
 class AlreadyDecided(Exception):
@@ -139,23 +147,24 @@ def approve(
         notices.plain(value, limit, label)
     notices.plain(terms, notices.TERMS_MAX, "Mots à reconnaître", required=False)
     notices.check_days(days)
-    with db.session() as session:
-        row = session.get(ObservatoryAlert, alert_id)
-        if row is None or row.state not in OPEN:
+    with db.engine().begin() as connection:
+        # Under the review index's lock, which an erasure takes first: the erasure of the conversation the sample
+        # comes from either ran before (the alert's sample is blank now) or waits and then blanks the notice's copy.
+        index.hold(connection)
+        row = connection.execute(select(ALERTS).where(ALERTS.c.id == alert_id)).first()
+        if row is None or row.state not in OPEN or not _claimed(connection, alert_id, OPEN, APPROVED, user_id, now):
             raise AlreadyDecided()
-        incident, sample, sample_sender = row.incident, row.sample, row.sample_sender_id
-    if not _claim(alert_id, OPEN, APPROVED, user_id, now):
-        raise AlreadyDecided()
-    return notices.create(
-        incident,
-        title,
-        text,
-        reflex,
-        terms=terms,
-        sample=sample if use_sample else None,
-        sample_sender_id=sample_sender if use_sample else None,
-        alert_id=alert_id,
-        created_by=user_id,
-        days=days,
-        now=now,
-    )
+        return notices.create(
+            row.incident,
+            title,
+            text,
+            reflex,
+            terms=terms,
+            sample=row.sample if use_sample else None,
+            sample_sender_id=row.sample_sender_id if use_sample else None,
+            alert_id=alert_id,
+            created_by=user_id,
+            days=days,
+            now=now,
+            connection=connection,
+        )

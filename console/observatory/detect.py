@@ -144,9 +144,7 @@ def detect(now: Optional[Union[float, datetime]] = None, url: Optional[str] = No
     current = settings.current()
     touched: List[int] = []
     with engine.begin() as connection:
-        # The review index's cursor, as its refresh and the erasure take it (console/index.py _erase): an erasure
-        # waits for this run, then blanks the sample it may have copied from the erased conversation.
-        index.lock_state(connection, "index")
+        index.hold(connection)  # an erasure waits for this run, then blanks the sample it may have copied
         cutoff = int(now // 3600) - current.observatory_hourly_days * 24
         connection.execute(delete(HOURLY).where(HOURLY.c.hour < cutoff))
         new = _waves(connection, now, current, touched) + _campaigns(connection, now, current, touched)
