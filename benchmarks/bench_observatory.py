@@ -1,6 +1,6 @@
 """Waves and campaigns found in simulated time (console/observatory/detect.py), through the live path.
 
-    python benchmarks/bench_observatory.py [--days 100] [--monitor 35] [--step-minutes 60]
+    python benchmarks/bench_observatory.py [--quiet-only] [--days 100] [--monitor 35] [--step-minutes 60]
                                            [--journeys-per-year 420000] [--seed 2026]
 
 Part 1's simulation (benchmarks/bench_observatory_stats.py `simulate`, the 2024 volume) of the last `--days` days
@@ -218,6 +218,8 @@ def run(scenario: Scenario, template: str, url: str, later: List[Tuple[float, Di
                 first_seen[name] = moment
             if alert.id not in {a.id for a in opened}:
                 opened.append(alert)
+                when = datetime.fromtimestamp(moment, PARIS).strftime("%Y-%m-%d %H:%M")
+                print(f"    {when}: {alert.kind} alert {alert.key} (count {alert.count})", flush=True)
     return {
         "truth": truth,
         "first_seen": first_seen,
@@ -243,6 +245,7 @@ def main() -> None:
     parser.add_argument("--step-minutes", type=float, default=60.0, help="detection period outside the campaign")
     parser.add_argument("--journeys-per-year", type=int, default=420_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--quiet-only", action="store_true", help="only the quiet control (false alarms)")
     args = parser.parse_args()
     began = time.perf_counter()
     scenario = Scenario(args.days, args.monitor, args.journeys_per_year, args.seed)
@@ -264,6 +267,9 @@ def main() -> None:
         print(f"  -> {false_alarms} false alarm(s) in {args.monitor} days: {false_alarms / (args.monitor / 30):.2f} "
               f"per month")  # fmt: skip
         print(f"  {_spent(quiet)}")
+        if args.quiet_only:
+            print(f"total: {time.perf_counter() - began:.0f} s")
+            return
         print("with injected waves:")
         waves = run(scenario, template, f"sqlite:///{Path(tmp) / 'waves.db'}", later, True, moments)
     for incident, start in waves["truth"].items():
