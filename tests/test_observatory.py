@@ -22,6 +22,7 @@ from console.observatory.models import ObservatoryDaily, ObservatoryFact, Observ
 from tests import review_data
 from tests.review_data import Conversation, diagnosed
 from tests.support.cli import observatory
+from tests.support.races import erase_while_held
 
 PARIS = journeys.PARIS
 DAILY, FACTS, JOURNEYS = ObservatoryDaily.__table__, ObservatoryFact.__table__, ObservatoryJourney.__table__
@@ -591,20 +592,6 @@ def test_an_erasure_waits_for_a_refresh_batch_that_read_the_victims_events(tmp_p
     with review_data.review_database("postgresql", tmp_path, monkeypatch, supervisor=False) as url:
         review_data.store(url, [diagnosed("sms:+33600000009", noon(0), "phishing", "hameconnage")])
         refresh.ensure_schema(db.engine(url))
-        applied = threading.Event()
-        original = journeys.apply
-
-        def slow_apply(connection, rows):
-            deltas = original(connection, rows)
-            applied.set()
-            time.sleep(1.0)  # the erasure starts meanwhile
-            return deltas
-
-        monkeypatch.setattr(journeys, "apply", slow_apply)
-        folding = threading.Thread(target=fold)
-        folding.start()
-        assert applied.wait(30)
-        erasure.forget(["sms:+33600000009"])
-        folding.join()
+        erase_while_held(monkeypatch, journeys, "apply", fold, ["sms:+33600000009"])
         assert journey_rows() == []
         assert cells() == {("hameconnage", "", "sms", "", ""): 1}

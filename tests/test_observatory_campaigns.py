@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 import time
+from functools import partial
 
 import pytest
 from sqlalchemy import insert, select
@@ -18,6 +19,7 @@ from console.observatory.alert_models import ALERTS
 from console.review_models import ConversationIndex
 from tests import review_data
 from tests.conftest import ROOT
+from tests.support.races import erase_while_held
 from tests.support.victims import DESCRIPTIONS
 
 NOW = time.time()
@@ -120,26 +122,10 @@ def test_erasing_the_sample_conversation_blanks_the_sample_and_keeps_the_counts(
 def test_an_erasure_waits_for_a_detection_run_that_read_the_victims_first_message(tmp_path, monkeypatch):
     """PostgreSQL: a run that read the first messages before the erasure deleted them must not write the erased
     victim's message as an alert's sample after the erasure."""
-    import threading
-
     with review_data.review_database("postgresql", tmp_path, monkeypatch) as database_url:
         detect.ensure_schema(db.engine(database_url))
         senders = conversations(database_url, [variant(random.Random(5)) for _ in range(15)])
-        found = threading.Event()
-        original = campaigns.find
-
-        def slow_find(*args, **kwargs):
-            result = original(*args, **kwargs)
-            found.set()
-            time.sleep(1.0)  # the erasure starts meanwhile
-            return result
-
-        monkeypatch.setattr(campaigns, "find", slow_find)
-        detecting = threading.Thread(target=detect.detect, args=(NOW, database_url))
-        detecting.start()
-        assert found.wait(30)
-        erasure.forget([senders[0]])
-        detecting.join()
+        erase_while_held(monkeypatch, campaigns, "find", lambda: detect.detect(NOW, database_url), senders[:1])
         (alert,) = alerts(database_url)
         assert alert.sample_sender_id != senders[0] and alert.count == 15
         assert alert.sample == "" or alert.sample_sender_id in senders[1:]
@@ -148,8 +134,6 @@ def test_an_erasure_waits_for_a_detection_run_that_read_the_victims_first_messag
 def test_an_erasure_during_an_approval_leaves_no_copy_of_the_sample_in_the_notice(tmp_path, monkeypatch):
     """PostgreSQL: an approval that read the alert's sample before the erasure of its conversation must not write
     it into the notice after the erasure."""
-    import threading
-
     from bot import notices
     from console.observatory import alert_decisions
 
@@ -160,28 +144,13 @@ def test_an_erasure_during_an_approval_leaves_no_copy_of_the_sample_in_the_notic
         detect.detect(NOW, database_url)
         (alert,) = alerts(database_url)
         assert alert.sample_sender_id == senders[0]
-        creating = threading.Event()
-        original = notices.create
-
-        def slow_create(*args, **kwargs):
-            creating.set()
-            time.sleep(1.0)  # the erasure starts meanwhile
-            return original(*args, **kwargs)
-
-        monkeypatch.setattr(notices, "create", slow_create)
-        approval = threading.Thread(
-            target=alert_decisions.approve,
-            args=(alert.id, None),
-            kwargs={
-                "title": "Faux piratage de webcam",
-                "text": "Un e-mail réclame des bitcoins.",
-                "reflex": "Ne payez pas.",
-            },
-        )
-        approval.start()
-        assert creating.wait(30)
-        erasure.forget([senders[0]])
-        approval.join()
+        approval = {
+            "title": "Faux piratage de webcam",
+            "text": "Un e-mail réclame des bitcoins.",
+            "reflex": "Ne payez pas.",
+        }
+        work = partial(alert_decisions.approve, alert.id, None, **approval)
+        erase_while_held(monkeypatch, notices, "create", work, senders[:1], before=True)
         with db.engine(database_url).connect() as connection:
             (notice,) = connection.execute(select(notices.NOTICES)).all()
         assert notice.sample is None and notice.sample_sender_id is None

@@ -18,6 +18,7 @@ from console.models import StaffUser
 from console.review_models import ConversationIndex
 from tests import review_data
 from tests.review_data import Conversation, diagnosed
+from tests.support.races import erase_while_held
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = time.time()
@@ -245,26 +246,9 @@ def test_transcript_shows_who_wrote_what_with_predictions_and_redaction(database
 def test_an_erasure_waits_for_a_refresh_batch_that_read_the_victims_events(tmp_path, monkeypatch):
     """PostgreSQL: a batch that read the events before the erasure deleted them must not write the conversation's
     index row (its first message and search text) after the erasure."""
-    import threading
-
-    from bot import erasure
-
     with review_data.review_database("postgresql", tmp_path, monkeypatch, supervisor=False) as url:
         review_data.store(url, [diagnosed("sms:+33600000009", noon(0), "mon compte est piraté", "piratage_compte")])
         index.ensure_schema(db.engine(url))
-        applied = threading.Event()
-        original = index._apply
-
-        def slow_apply(connection, rows):
-            original(connection, rows)
-            applied.set()
-            time.sleep(1.0)  # the erasure starts meanwhile
-
-        monkeypatch.setattr(index, "_apply", slow_apply)
-        indexing = threading.Thread(target=refresh)
-        indexing.start()
-        assert applied.wait(30)
-        erasure.forget(["sms:+33600000009"])
-        indexing.join()
+        erase_while_held(monkeypatch, index, "_apply", refresh, ["sms:+33600000009"])
         with db.engine(url).connect() as connection:
             assert connection.execute(select(ConversationIndex.sender_id)).all() == []
