@@ -249,6 +249,7 @@ def purge(
             erasure.erase_app_data(connection, sorted(orphans), counts)
         # The observatory's working rows of those sessions (their counts stay: they name nobody).
         observatory.purge_idle(connection, cutoff)
+        observatory.coarsen_departements(connection, observatory.paris_day(cutoff))
         if dry_run:
             transaction.rollback()
         else:

@@ -321,6 +321,42 @@ def test_on_postgresql_events_are_read_only_once_settled(tmp_path, monkeypatch):
 
 
 # --- erasure and retention -------------------------------------------------------------------------------------
+def _in(prefix: str, count: int, postal_code: str, start: float) -> list:
+    return [
+        Conversation(f"web:{prefix}{i}", start).victim("un sms chronopost", "hameconnage").slot("postal_code", postal_code)
+        .listen()
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def test_past_retention_a_small_departement_cell_is_added_to_its_region(database):
+    """Gironde 6 stays named; Landes 2 joins Nouvelle-Aquitaine's row once the conversations are gone. A recent day
+    keeps its small départements (the staff page needs them; the export folds them anyway)."""
+    now = time.time()
+    old = now - 200 * 86400
+    review_data.store(
+        database,
+        _in("g", 6, "33000", old) + _in("l", 2, "40000", old) + _in("recent", 2, "40000", now - 86400),
+    )
+    fold()
+    old_day, recent_day = journeys.paris_day(old), journeys.paris_day(now - 86400)
+    with db.engine().connect() as connection:
+        before = {(r.day, r.departement): r.journeys for r in connection.execute(select(DAILY))}
+    assert before == {(old_day, "33"): 6, (old_day, "40"): 2, (recent_day, "40"): 2}
+
+    retention.purge(days=180, now=now)
+
+    with db.engine().connect() as connection:
+        after = {(r.day, r.region, r.departement): r.journeys for r in connection.execute(select(DAILY))}
+    assert after == {
+        (old_day, "Nouvelle-Aquitaine", "33"): 6,
+        (old_day, "Nouvelle-Aquitaine", ""): 2,
+        (recent_day, "Nouvelle-Aquitaine", "40"): 2,
+    }
+    with db.engine().connect() as connection:
+        assert stats.total(connection, stats.Filters(old_day, recent_day)) == 10  # the rollups are untouched
+
+
 def test_erasure_removes_the_journeys_and_keeps_the_counts(database):
     review_data.store(
         database,

@@ -35,6 +35,7 @@ from console import events
 from console.observatory.models import (
     ALL,
     JOURNEYS,
+    MIN_CELL,
     ObservatoryDaily,
     ObservatoryFact,
     ObservatoryFactRollup,
@@ -450,3 +451,29 @@ def purge_idle(connection: Connection, cutoff: float) -> int:
     """Deletes the working rows of journeys idle since before `cutoff` (retention: their sessions are over and their
     conversations deleted or anonymised); their counts stay in the aggregates."""
     return connection.execute(delete(JOURNEYS).where(JOURNEYS.c.last_at < cutoff)).rowcount or 0
+
+
+def coarsen_departements(connection: Connection, before: date) -> int:
+    """Adds the département cells of fewer than MIN_CELL journeys to their région's row (département empty), for the
+    days before `before` that no working row can move any more (their journeys' rows are purged): what outlives the
+    conversations' retention names a département only where it is no small group of people. Returns the cells
+    folded. Younger days keep their départements, which the staff page and the export need (the export folds small
+    ones the same way, console/observatory/publish.py)."""
+    live_days = select(JOURNEYS.c.day).where(JOURNEYS.c.day < before).distinct()
+    small = connection.execute(
+        select(DAILY).where(
+            DAILY.c.day < before,
+            DAILY.c.departement != "",
+            DAILY.c.journeys < MIN_CELL,
+            DAILY.c.day.notin_(live_days),
+        )
+    ).all()
+    if not small:
+        return 0
+    moved: Dict[Tuple[Any, ...], int] = {}
+    for row in small:
+        region_cell = (row.day, row.incident, row.public, row.channel, row.region, "")
+        moved[region_cell] = moved.get(region_cell, 0) + row.journeys
+        moved[(row.day, row.incident, row.public, row.channel, row.region, row.departement)] = -row.journeys
+    _upsert(connection, DAILY, "journeys", moved)  # the emptied cells are deleted by the upsert
+    return len(small)

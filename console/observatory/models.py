@@ -20,6 +20,7 @@ from bot import erasure
 from bot.db import Base
 
 ALL = "*"  # in a rollup: every incident, public, channel or région
+MIN_CELL = 5  # no smaller cell is published; no smaller département cell outlives the conversations' retention
 # Column sizes shared by the tables of cells.
 INCIDENT, PUBLIC, CHANNEL, REGION, DEPARTEMENT, KIND, VALUE = 64, 20, 20, 64, 3, 20, 64
 

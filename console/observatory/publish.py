@@ -29,9 +29,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from console.observatory.journeys import DAILY, FACTS
+from console.observatory.models import MIN_CELL
 from console.observatory.stats import Filters, conditions
 
-MIN_CELL = 5
 COLUMNS = ("day", "incident", "public", "channel", "region", "departement", "measure", "value", "count")
 JOURNEYS = "journeys"
 
