@@ -189,3 +189,15 @@ def test_past_the_cold_start_a_series_is_measured_against_its_own_level(sqlite_u
     first = int(alarm.start.replace(tzinfo=timezone.utc).timestamp() // 3600)
     truth = sum(expected(hour, incident) for hour in range(first, int(now // 3600) + 1))
     assert abs(alarm.baseline - truth) / truth < 0.12, (alarm.test, alarm.baseline, truth)
+
+
+def test_a_share_that_jumps_is_a_wave_although_the_count_stays_at_its_level(sqlite_url):
+    """A day when every other incident is quiet (a strike of another service, a holiday elsewhere) while phishing
+    keeps its usual count: phishing's share of journeys jumps, which the share test catches (the count windows
+    cannot: the count is at its own level)."""
+    end = epoch(2026, 6, 10, 20)
+    plant(sqlite_url, epoch(2026, 5, 1), end - 24 * 3600, seed=4)
+    plant(sqlite_url, end - 24 * 3600, end, seed=5, rates={"hameconnage": RATES["hameconnage"]})
+    with db.engine(sqlite_url).connect() as connection:
+        found = waves.find(connection, end - 1, waves.Settings(0.0005, 10, 8))
+    assert [(a.incident, a.test) for a in found] == [("hameconnage", "share")]
