@@ -56,17 +56,15 @@ CONVERSATION_LABELS = {
 STATUS_LABELS = {"confirmed": "intention confirmée", "corrected": "intention corrigée", "excluded": "exclu de l'export"}
 
 
+_ARTICLES = re.compile(r"(?:^|(?<= ou ))(?:d'une |d'un |de )")
+
+
 def incident_label(intent: Optional[str]) -> str:
     incident = INCIDENTS.get(intent or "")
     if incident is None:
         return intent or ""
-    words = incident.victim_of
-    for article in ("d'une ", "d'un ", "de "):
-        if words.startswith(article):
-            words = words[len(article) :]
-            break
-    # "d'un faux ordre de virement ou d'un faux RIB": the article goes in every alternative, not only the first.
-    words = re.sub(r" ou (?:d'une |d'un |de )", " ou ", words)
+    # victim_of's article goes, from every alternative: "d'un faux ordre de virement ou d'un faux RIB".
+    words = _ARTICLES.sub("", incident.victim_of)
     return words[:1].upper() + words[1:]
 
 

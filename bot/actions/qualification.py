@@ -47,7 +47,7 @@ class ValidateQualificationForm(FormValidationAction):
         return list(knowledge.load().sheets[incident].questions)
 
     @staticmethod
-    def _yes_no(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Any]:
+    def _answer(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Any]:
         if acknowledgement(tracker.latest_message.get("text")):
             dispatcher.utter_message(text=NOT_AN_ANSWER)
             return None
@@ -59,19 +59,19 @@ class ValidateQualificationForm(FormValidationAction):
         return {"public": None}
 
     def validate_money_paid(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"money_paid": self._yes_no(value, dispatcher, tracker)}
+        return {"money_paid": self._answer(value, dispatcher, tracker)}
 
     def validate_details_given(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"details_given": self._yes_no(value, dispatcher, tracker)}
+        return {"details_given": self._answer(value, dispatcher, tracker)}
 
     def validate_remote_access(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"remote_access": self._yes_no(value, dispatcher, tracker)}
+        return {"remote_access": self._answer(value, dispatcher, tracker)}
 
     def validate_ongoing(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"ongoing": self._yes_no(value, dispatcher, tracker)}
+        return {"ongoing": self._answer(value, dispatcher, tracker)}
 
     def validate_minor_involved(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"minor_involved": self._yes_no(value, dispatcher, tracker)}
+        return {"minor_involved": self._answer(value, dispatcher, tracker)}
 
     def validate_third_party_data(self, value: Any, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        return {"third_party_data": self._yes_no(value, dispatcher, tracker)}
+        return {"third_party_data": self._answer(value, dispatcher, tracker)}
