@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 from zoneinfo import ZoneInfo
@@ -135,6 +135,13 @@ def _row(sender: str, data: Dict[str, Any], at: float) -> Dict[str, Any]:
     }
 
 
+def local_moment(day: date, seconds: float) -> float:
+    """Epoch seconds of a Paris wall-clock time, `seconds` after that day's midnight. Aware arithmetic is wall-clock
+    arithmetic: on the days the clocks change, 7 h is still 07:00 (adding seconds to midnight's timestamp put the
+    whole of 25 October 2026 an hour early, from 06:00, which the wave detector rightly took for a wave)."""
+    return (datetime(day.year, day.month, day.day, tzinfo=PARIS) + timedelta(seconds=seconds)).timestamp()
+
+
 def simulate(
     count: int, seed: int, end: datetime, last_days: int = 365, public_holidays: bool = False
 ) -> Iterator[Tuple[List[Dict[str, Any]], List[Dict[str, Any]]]]:
@@ -162,10 +169,8 @@ def simulate(
         days, day_weights = days[:last_days], day_weights[:last_days]
     platforms = [(p, 1 / (rank + 1)) for rank, p in enumerate(PLATFORMS)]
     means = [(p, 1 / (rank + 1)) for rank, p in enumerate(PAYMENT_MEANS)]
-    starts = sorted(
-        datetime(d.year, d.month, d.day, tzinfo=PARIS).timestamp() + rng.uniform(7 * 3600, 23 * 3600)
-        for d in rng.choices(days, weights=day_weights, k=count)
-    )
+    chosen = rng.choices(days, weights=day_weights, k=count)
+    starts = sorted(local_moment(d, rng.uniform(7 * 3600, 23 * 3600)) for d in chosen)
     for number, start in enumerate(starts):
         public = _weighted(rng, list(PUBLICS))
         incident = _weighted(rng, incidents[public])
