@@ -106,7 +106,7 @@ class Case:
 
     def _items(self, name: str) -> List[Advice]:
         """The items of a section that apply to the facts, urgent ones in containment order."""
-        items = knowledge.select(getattr(self.sheet, name), self.facts)
+        items = knowledge.select(getattr(self.sheet, name), self.conditions)
         return urgent_order(items, self.facts, self.payment_means) if name == "urgent" else items
 
     def section(self, name: str) -> List[str]:
@@ -117,8 +117,10 @@ class Case:
 
         Unlike the advice, where an unknown fact keeps its precaution, an action that depends on a fact not stated yet
         is not a first reflex: "call your bank" comes first when a payment was mentioned, not to everyone."""
-        for advice in urgent_order(knowledge.select(self.sheet.urgent, self.facts), self.facts, self.payment_means):
-            if all(key == "public" or self.facts.get(key) is not None for key in advice.when):
+        for advice in urgent_order(
+            knowledge.select(self.sheet.urgent, self.conditions), self.facts, self.payment_means
+        ):
+            if all(key == "public" or self.conditions.get(key) is not None for key in advice.when):
                 return (advice.sms if sms else None) or advice.text
         return None
 
@@ -126,6 +128,11 @@ class Case:
     def payment_means(self) -> Optional[str]:
         means = self.details.get("payment_means")
         return str(means) if means else None
+
+    @property
+    def conditions(self) -> Dict[str, Any]:
+        """What the sheets' `when` reads: the facts, and the means of payment the victim named (a detail, not asked)."""
+        return {**self.facts, "payment_means": self.payment_means}
 
     @property
     def reports_and_complaints(self) -> bool:
@@ -209,7 +216,7 @@ class Case:
         """The services where the victim reports, by name only (their addresses are in the details)."""
         services = knowledge.load().services
         names: List[str] = []
-        for advice in knowledge.select(self.sheet.report, self.facts):
+        for advice in knowledge.select(self.sheet.report, self.conditions):
             service = services.get(advice.service) if advice.service else None
             if service and service.name not in names:
                 names.append(service.name)
@@ -275,7 +282,7 @@ class Case:
         services = knowledge.load().services
         seen, lines = set(), []
         items = self.sheet.report + self.sheet.complaint if items is None else items
-        for advice in knowledge.select(items, self.facts):
+        for advice in knowledge.select(items, self.conditions):
             service = services.get(advice.service) if advice.service else None
             if service and advice.service not in seen:
                 seen.add(advice.service)

@@ -319,3 +319,29 @@ def test_a_transfer_is_recalled_before_the_card_is_blocked_and_a_card_payment_ke
     assert (
         "opposition" in Case("faux_conseiller_bancaire", facts).first_reflex()
     )  # the means unknown: the sheet's order
+
+
+def test_perceval_is_advised_for_a_card_payment_or_an_unknown_means_not_for_a_transfer_only():
+    facts = {"money_paid": True, "details_given": False, "public": "particulier"}
+
+    def report(**details: str) -> str:
+        return fold(" ".join(Case("faux_conseiller_bancaire", facts, details=details).section("report")))
+
+    assert "perceval" not in report(payment_means="virement")
+    assert "perceval" in report(payment_means="carte")
+    assert "perceval" in report()  # not said: the precaution stays
+    transfer = Case("faux_conseiller_bancaire", facts, details={"payment_means": "virement"})
+    assert "perceval" not in fold(" ".join(transfer.advice_messages()))
+    assert "perceval" not in fold(transfer.recap_text())
+
+
+def test_a_payment_means_condition_names_only_what_the_nlu_extracts():
+    from pydantic import ValidationError
+
+    from bot.knowledge.models import Advice
+
+    Advice(text="Signalez le paiement par carte.", when={"payment_means": ["carte"]})
+    with pytest.raises(ValidationError):
+        Advice(text="Signalez le paiement par carte.", when={"payment_means": ["cb"]})
+    with pytest.raises(ValidationError):
+        Advice(text="Signalez le paiement par carte.", when={"payment_means": True})

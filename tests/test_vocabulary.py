@@ -6,6 +6,7 @@ import pytest
 
 from bot import vocabulary
 from bot.knowledge import models
+from bot.nlu.entities import PAYMENT_MEANS
 from bot.providers import models as provider_models
 from channels import rest, sms, telegram, webchat
 
@@ -14,6 +15,7 @@ def test_the_schema_literals_are_the_vocabulary():
     assert get_args(models.Public) == vocabulary.PUBLIC_KEYS
     assert get_args(models.Lure) == vocabulary.LURES
     assert set(get_args(models.Question)) <= set(vocabulary.FACT_KEYS)
+    assert get_args(models.Means) == PAYMENT_MEANS  # the sheets' `payment_means` lists name what the NLU extracts
 
 
 def test_the_provider_masks_keep_the_publics_order():

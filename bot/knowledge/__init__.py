@@ -76,7 +76,8 @@ def matches(when: Mapping[Any, Any], facts: Mapping[str, Any]) -> bool:
     """True when the collected facts satisfy every condition of `when`.
 
     An unknown yes/no fact (skipped, "je ne sais pas") satisfies `true` and not `false`: when in doubt, the victim
-    gets the precaution. An unknown public counts as `particulier`, by far the most frequent one.
+    gets the precaution. An unknown public counts as `particulier`, by far the most frequent one. An unknown means
+    of payment matches every `payment_means` list.
     """
     for key, expected in when.items():
         value = facts.get(key)
@@ -85,6 +86,9 @@ def matches(when: Mapping[Any, Any], facts: Mapping[str, Any]) -> bool:
                 return False
         elif key == "lure":
             if value not in expected:
+                return False
+        elif key == "payment_means":
+            if value is not None and value not in expected:
                 return False
         elif value is None:
             if expected is not True:

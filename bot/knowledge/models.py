@@ -8,7 +8,7 @@ referenced by key.
 
 from __future__ import annotations
 
-from typing import Dict, List, Literal, Optional, Union
+from typing import Dict, List, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
@@ -18,6 +18,10 @@ from bot.vocabulary import FACT_KEYS, LURES, PUBLIC_KEYS  # noqa: F401  (FACT_KE
 PUBLICS = PUBLIC_KEYS
 Public = Literal["particulier", "entreprise", "collectivite"]
 Lure = Literal["convocation", "proche"]
+# The values of the `payment_means` entity (bot/nlu/entities.py PAYMENT_MEANS; tests/test_vocabulary.py checks both).
+Means = Literal[
+    "virement", "carte", "paypal", "crypto", "coupon", "cheque", "especes", "transfert_argent", "paiement_mobile"
+]
 Question = Literal[
     "public", "money_paid", "details_given", "remote_access", "ongoing", "minor_involved", "third_party_data"
 ]
@@ -43,9 +47,11 @@ class Service(Strict):
 class Advice(Strict):
     """One piece of advice, shown when every key of `when` matches the collected facts.
 
-    `when` values: true/false for yes/no facts, a list of publics for `public`, a list of LURES for `lure`. A fact
-    that is unknown (the victim skipped the question or does not know) matches `true` conditions, so that
-    precautions are never lost through a skipped question, and never matches `false` conditions.
+    `when` values: true/false for yes/no facts, a list of publics for `public`, a list of LURES for `lure`, a list
+    of means of payment for `payment_means` (advice about one means: Perceval is for card payments, not transfers).
+    A fact that is unknown (the victim skipped the question or does not know) matches `true` conditions, so that
+    precautions are never lost through a skipped question, and never matches `false` conditions; an unknown means
+    of payment matches every list, for the same reason.
     """
 
     @field_validator("sms")
@@ -58,7 +64,7 @@ class Advice(Strict):
     @model_validator(mode="after")
     def _values_fit_their_key(self) -> "Advice":
         for key, expected in self.when.items():
-            allowed = {"public": PUBLICS, "lure": LURES}.get(key)
+            allowed = {"public": PUBLICS, "lure": LURES, "payment_means": get_args(Means)}.get(key)
             if allowed is None and not isinstance(expected, bool):
                 raise ValueError(f"{key} takes true or false")
             if allowed is not None and (isinstance(expected, bool) or not set(expected) <= set(allowed)):
@@ -68,7 +74,9 @@ class Advice(Strict):
     text: str = Field(min_length=10, max_length=400)
     # Short form for SMS, where every segment counts: the same advice under the same `when`, GSM-7 where it reads well.
     sms: Optional[str] = None
-    when: Dict[Union[Question, Literal["lure"]], Union[bool, List[Public], List[Lure]]] = Field(default_factory=dict)
+    when: Dict[
+        Union[Question, Literal["lure", "payment_means"]], Union[bool, List[Public], List[Lure], List[Means]]
+    ] = Field(default_factory=dict)
     service: Optional[str] = None  # key into services.yml, for report/complaint items
 
 
