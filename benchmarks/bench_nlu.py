@@ -6,7 +6,8 @@
   message, the other incidents of the story (`metadata: also`).
 
 Prints, for each model and test set: per-intent precision/recall/F1, macro-F1 over the 18 incident intents with a
-bootstrap 95 % interval, accuracy, the most frequent confusion pairs, emergency recall and false alarms (emergency
+bootstrap 95 % interval (and the production model's difference from each baseline, with its interval over the same
+resamples), accuracy, the most frequent confusion pairs, emergency recall and false alarms (emergency
 predicted for a message that is not one), parse latency p50/p95 and training time; on the multi-incident lines, how
 often the driving incident comes first and the other one is among the next three. Then emergency recall and false
 alarms on the blind set tests/nlu_blind/ (messages never read while tuning the safety rules: reported, never tuned
@@ -182,6 +183,23 @@ def bootstrap_interval(truth: List[str], predicted: List[str]) -> Tuple[float, f
     return round(scores[int(0.025 * len(scores))], 4), round(scores[int(0.975 * len(scores)) - 1], 4)
 
 
+def paired_difference(truth: List[str], ours: List[str], theirs: List[str]) -> Tuple[float, float, float]:
+    """Macro-F1 of `ours` minus `theirs` and its 95 % interval, both scored on the same resamples (fixed seed).
+
+    Two models' separate intervals overlap even when one is better on nearly every resample; the paired interval
+    says whether the difference itself is more than the luck of the draw."""
+    pick = random.Random(BOOTSTRAP_SEED)
+    indices = range(len(truth))
+    differences = []
+    for _ in range(BOOTSTRAP_SAMPLES):
+        sample = [pick.choice(indices) for _ in indices]
+        kept = [truth[i] for i in sample]
+        differences.append(macro_f1(kept, [ours[i] for i in sample]) - macro_f1(kept, [theirs[i] for i in sample]))
+    differences.sort()
+    low, high = differences[int(0.025 * len(differences))], differences[int(0.975 * len(differences)) - 1]
+    return round(macro_f1(truth, ours) - macro_f1(truth, theirs), 4), round(low, 4), round(high, 4)
+
+
 def multi_incident(rank: Ranker, test: Examples, also: Dict[str, List[str]]) -> Dict:
     """On the messages that tell several incidents: the driving one first, and another one among the next three
     (what lets the diagnosis name the first and mention the other)."""
@@ -266,6 +284,7 @@ def evaluate(predict, test: Examples) -> Dict:
             "p50": round(latencies[len(latencies) // 2], 2),
             "p95": round(latencies[int(len(latencies) * 0.95) - 1], 2),
         },
+        "predicted": predicted,  # in the set's order, for the paired comparison of two models
     }
 
 
@@ -353,6 +372,12 @@ def main() -> None:
             "multi_incident": multi_incident(rank, sets.get("independent", []), also),
             "blind": blind_emergency(predict),
         }
+    for set_name, examples in sets.items():
+        truth = [intent for _, intent in examples]
+        ours = results["production"]["sets"][set_name]["predicted"]
+        for baseline in (n for n in results if n != "production"):
+            theirs = results[baseline]["sets"][set_name]["predicted"]
+            results["production"]["sets"][set_name][f"minus_{baseline}"] = paired_difference(truth, ours, theirs)
     report(results)
     if "independent" in sets:
         model, _ = train_rasa("production", CONFIGS["production"])  # already trained: reused
@@ -406,6 +431,11 @@ def report(results: Dict) -> None:
             print(f"\nmost frequent confusion pairs, {n} ({set_name}):")
             for c in per_set[n]["confusion_pairs"][:6]:
                 print(f"  {c['pair'][0]:>26} <> {c['pair'][1]:<26} {c['count']}")
+        for key, value in per_set["production"].items():
+            if key.startswith("minus_"):
+                print(
+                    f"production − {key[6:]}: macro-F1 {value[0]:+.4f}, paired 95 % interval {value[1]:+.3f}–{value[2]:+.3f}"
+                )
     print("\n=== every set")
     rows = [
         ("multi-incident: first", lambda r: str(r["multi_incident"].get("driving_first", "-"))),
