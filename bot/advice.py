@@ -86,7 +86,9 @@ def _with_service(advice: Advice) -> str:
     service = knowledge.load().services.get(advice.service) if advice.service else None
     if service is None:
         return advice.text
-    details = [str(service.url) if service.url else None, service.phone]
+    # A name that carries its number ("France Victimes (116 006)", so that the recap's links show it) needs it once.
+    phone = service.phone if service.phone and service.phone not in service.name else None
+    details = [str(service.url) if service.url else None, phone]
     extra = " – ".join(d for d in details if d)
     return f"{advice.text} ({service.name} : {extra})" if extra else advice.text
 

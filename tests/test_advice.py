@@ -345,3 +345,9 @@ def test_a_payment_means_condition_names_only_what_the_nlu_extracts():
         Advice(text="Signalez le paiement par carte.", when={"payment_means": ["cb"]})
     with pytest.raises(ValidationError):
         Advice(text="Signalez le paiement par carte.", when={"payment_means": True})
+
+
+def test_a_service_whose_name_carries_its_number_gives_it_once():
+    facts = {"money_paid": True, "details_given": False, "public": "particulier"}
+    complaint = " ".join(Case("faux_conseiller_bancaire", facts).section("complaint"))
+    assert complaint.count("116 006") == 1, complaint

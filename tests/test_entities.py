@@ -38,6 +38,8 @@ def values(text):
         ("je suis à Bordeaux et on m'a piraté", {"city": "Bordeaux"}),
         ("j'habite saint etienne", {"city": "Saint-Étienne"}),
         ("le faux conseiller m'a appelé et j'ai validé un virement de 3000 euros", {"money_paid": True}),
+        ("un gars de ma banque ma appelé, il ma fait faire un virement de 3000 euros", {"money_paid": True}),
+        ("ils m'ont fait effectuer deux virements vers un compte sécurisé", {"money_paid": True}),
         ("j'ai reçu une convocation de la gendarmerie pour infraction", {"lure": "convocation"}),
         ("coucou maman c'est mon nouveau numéro", {"lure": "proche"}),
     ],

@@ -349,7 +349,7 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
         (True, r"\b(?:debite|debites|debitee|preleve|preleves|prelevement|prelevements|debit|debits)\b"),
         (
             True,
-            r"\b(?:j'ai|on a|il m'a fait|elle m'a fait|ai)\s(?:\w+\s)?(?:valide|fait|effectue|autorise)\s(?:un|des|le|les|deux|trois|\d+)\s(?:\w+\s)?(?:virements?|paiements?|operations?|transferts?)\b",
+            r"\b(?:j'ai|on a|il m'a fait|elle m'a fait|ils m'ont fait|ai)\s(?:\w+\s)?(?:valide|fait|effectue|autorise|faire|effectuer|valider)\s(?:un|des|le|les|deux|trois|\d+)\s(?:\w+\s)?(?:virements?|paiements?|operations?|transferts?)\b",
         ),
         (True, r"\b(?:on m'a|ils m'ont|il m'a) (?:vole|pris|soutire|escroque|arnaque) (?:\d|de l'argent)"),
     ],
