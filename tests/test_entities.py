@@ -40,6 +40,8 @@ def values(text):
         ("le faux conseiller m'a appelé et j'ai validé un virement de 3000 euros", {"money_paid": True}),
         ("un gars de ma banque ma appelé, il ma fait faire un virement de 3000 euros", {"money_paid": True}),
         ("ils m'ont fait effectuer deux virements vers un compte sécurisé", {"money_paid": True}),
+        ("elle a donné son code et il y a eu 2 paiements par carte sur internet", {"money_paid": True}),
+        ("j'ai vu des achats inconnus sur mon compte", {"money_paid": True}),
         ("j'ai reçu une convocation de la gendarmerie pour infraction", {"lure": "convocation"}),
         ("coucou maman c'est mon nouveau numéro", {"lure": "proche"}),
     ],

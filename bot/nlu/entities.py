@@ -352,6 +352,10 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
             r"\b(?:j'ai|on a|il m'a fait|elle m'a fait|ils m'ont fait|ai)\s(?:\w+\s)?(?:valide|fait|effectue|autorise|faire|effectuer|valider)\s(?:un|des|le|les|deux|trois|\d+)\s(?:\w+\s)?(?:virements?|paiements?|operations?|transferts?)\b",
         ),
         (True, r"\b(?:on m'a|ils m'ont|il m'a) (?:vole|pris|soutire|escroque|arnaque) (?:\d|de l'argent)"),
+        (
+            True,
+            r"\b(?:il y a eu|il y a|j'ai vu|on voit) (?:un|une|des|deux|trois|plusieurs|\d+) (?:\w+ )?(?:paiements?|achats?|retraits?|virements?|operations?) (?:par carte|avec (?:ma|sa|la|notre) carte|sur (?:mon|son|le|notre) compte|que je n'ai pas fait|qu'il n'a pas fait|qu'elle n'a pas fait|sur internet|frauduleu\w*|inconnu\w*|bizarres?)",
+        ),
     ],
     "details_given": [
         (False, rf"{_NEG}\s(?:\w+\s)?(?:donne|communique|transmis|saisi|tape|rempli|envoye)\b"),
