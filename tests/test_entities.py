@@ -42,6 +42,9 @@ def values(text):
         ("ils m'ont fait effectuer deux virements vers un compte sécurisé", {"money_paid": True}),
         ("elle a donné son code et il y a eu 2 paiements par carte sur internet", {"money_paid": True}),
         ("j'ai vu des achats inconnus sur mon compte", {"money_paid": True}),
+        ("j'ai payé 300 € par carte", {"payment_means": "carte", "money_paid": True}),
+        ("ma mère a payé avec sa carte", {"payment_means": "carte"}),
+        ("il n'y a eu aucun virement", {"money_paid": False}),
         ("j'ai reçu une convocation de la gendarmerie pour infraction", {"lure": "convocation"}),
         ("coucou maman c'est mon nouveau numéro", {"lure": "proche"}),
     ],
@@ -122,3 +125,9 @@ def test_a_phone_number_after_le_is_not_a_departement():
     ]
     assert not [f for f in found if f[0] == "departement"]
     assert ("departement", "75") in [(e["entity"], e["value"]) for e in extract("j'habite dans le 75")]
+
+
+def test_a_corrected_means_of_payment_is_not_money_kept():
+    found = values("en fait non c'était pas un virement c'était par carte")
+    assert "money_paid" not in found  # the victim corrects how, not whether, they paid
+    assert found["payment_means"] == "carte"  # the last means named, as Rasa fills the slot

@@ -221,6 +221,9 @@ _PAYMENT_WORDS = {
         "visa",
         "mastercard",
         "numero de carte",
+        "par carte",
+        "avec la carte",
+        "sa carte",
     ],
     "paypal": ["paypal"],
     "crypto": [
@@ -340,7 +343,8 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
         ),
         (
             False,
-            r"\b(?:pas de|pas un|aucun|aucune|sans|ni) (?:seul )?(?:debit|prelevement|virement|paiement|euro|centime)s?\b",
+            # Not "c'était pas un virement, c'était par carte": a means corrected, not money kept.
+            r"\b(?<!etait )(?<!est )(?:pas de|pas un|aucun|aucune|sans|ni) (?:seul )?(?:debit|prelevement|virement|paiement|euro|centime)s?\b",
         ),
         (
             True,
