@@ -45,6 +45,11 @@ def values(text):
         ("j'ai payé 300 € par carte", {"payment_means": "carte", "money_paid": True}),
         ("ma mère a payé avec sa carte", {"payment_means": "carte"}),
         ("il n'y a eu aucun virement", {"money_paid": False}),
+        ("rebonjour, il a recommencé cette nuit", {"ongoing": True}),
+        ("ça continue, il m'écrit tous les soirs", {"ongoing": True}),
+        ("il continue de m'envoyer des menaces", {"ongoing": True}),
+        ("les serveurs sont toujours en cours de chiffrement", {"ongoing": True}),
+        ("il a arrêté depuis que je l'ai bloqué", {"ongoing": False}),
         ("j'ai reçu une convocation de la gendarmerie pour infraction", {"lure": "convocation"}),
         ("coucou maman c'est mon nouveau numéro", {"lure": "proche"}),
     ],
@@ -65,6 +70,9 @@ def test_entities_are_extracted(text, expected):
         ("je suis à Paris 15e", "amount"),
         ("j'ai écrit à Orange pour leur dire", "city"),
         ("j'ai reçu un SMS de Chronopost", "city"),
+        ("si ça continue je porte plainte", "ongoing"),
+        ("est-ce que ça continue si je paie ?", "ongoing"),
+        ("c'est fini pour moi", "ongoing"),
     ],
 )
 def test_dates_ages_and_amounts_are_not_mistaken_for_other_entities(text, absent):

@@ -153,3 +153,16 @@ def test_a_bare_place_after_the_advice_runs_the_provider_search(place):
     assert events == [FollowupAction("action_find_providers")]
     _, events = run(ActionRespond(), tracker(place, "nlu_fallback", {}))  # before any incident: not a request
     assert events == []
+
+
+def test_after_the_advice_harassment_that_starts_again_changes_the_advice_and_said_again_is_heard():
+    calm = advised_slots("cyberharcelement", minor_involved=False, ongoing=False)
+    said = [{"entity": "ongoing", "value": True}]
+    again = tracker("rebonjour, il a recommencé cette nuit", "nlu_fallback", {**calm, "ongoing": True}, said)
+    shown = texts(run(ActionRespond(), again)[0])
+    assert "Voici ce qui change" in shown and "Situation toujours en cours : oui" in shown
+
+    ongoing = advised_slots("cyberharcelement", minor_involved=False, ongoing=True)
+    ongoing["advice_given"] = case_from_slots(ongoing).as_dict()
+    shown = texts(run(ActionRespond(), tracker("il a encore recommencé", "nlu_fallback", ongoing, said))[0])
+    assert "Mes conseils restent les mêmes" in shown and "pas sûr de bien saisir" not in shown

@@ -144,6 +144,11 @@ def answer_new_facts(
     return [SlotSet("advice_given", case.as_dict())]
 
 
+def states_a_fact(tracker: Tracker) -> bool:
+    """The latest message says one of the facts of the advice (paid, still going on, a minor…), changed or not."""
+    return any(entity in vocabulary.FACT_KEYS for entity in latest_entities(tracker))
+
+
 def only_symbols(text: Text) -> bool:
     """An emoji or punctuation alone ("👍", "🙏", "..."): a reaction, not a message to understand."""
     return bool(text.strip()) and not any(char.isalnum() for char in text)
@@ -199,7 +204,8 @@ class ActionRespond(Action):
             return [FollowupAction("action_define")]
         case = case_from_slots(tracker.current_slot_values())
         before = tracker.get_slot("advice_given")
-        if case is not None and isinstance(before, dict) and facts_changed(before, case):
+        if case is not None and isinstance(before, dict) and (facts_changed(before, case) or states_a_fact(tracker)):
+            # A fact said again ("il a recommencé cette nuit" when it was already going on) is heard, not "unclear".
             return answer_new_facts(dispatcher, tracker, before, case)
         if intent in NOT_UNDERSTOOD_INTENTS:
             if not before or looks_foreign(text) or misunderstood_in_a_row(tracker) > MAX_MISUNDERSTOOD:

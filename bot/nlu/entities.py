@@ -11,7 +11,7 @@ Entities produced (all declared in domain.yml):
 - payment_means: virement, carte, paypal, crypto, coupon, cheque, especes, transfert_argent, paiement_mobile
 - platform: canonical brand or service name
 - postal_code, departement, city: where the victim is (cities from bot.geo's communes, clear statements only)
-- money_paid, details_given, remote_access, minor_involved: True/False facts for the qualification form
+- money_paid, details_given, remote_access, ongoing, minor_involved: True/False facts for the qualification form
 - lure: convocation (a fake police or justice summons) / proche (a fake relative's "nouveau numéro")
 - offender_identifier: an IBAN, phone number, e-mail address, website or wallet of the offender (role: its kind,
   value: normalised), never the victim's own (bot/identifiers.py)
@@ -378,6 +378,24 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
         (
             True,
             r"\b(?:pris|prend|prendre|a pris) (?:la main|le controle)\b|\bprise (?:de controle|en main) a distance\b|\bcontrole a distance\b",
+        ),
+    ],
+    # Still going on: the harassment, the blackmail, the contact or the attack. Only clear wording: "ça continue",
+    # "il recommence", "toujours en cours"; "c'est fini" alone is left to the question (it also says despair).
+    "ongoing": [
+        (
+            False,
+            r"\b(?:ca s'est arrete|ca a cesse|ca a arrete|(?:il|elle|ils|elles|on) (?:a|ont) (?:tout )?arrete|"
+            r"(?:ce n'est|c'est|n'est) plus en cours|plus (?:aucune |de )nouvelles?|c'est termine maintenant)\b",
+        ),
+        (
+            True,
+            r"\b(?<!est ce que )(?<!est-ce que )(?<!si )(?:ca|il|elle|ils|elles|le harcelement|le chantage|l'attaque|les messages|"
+            r"les menaces|les appels)"
+            r" (?:continue(?:nt)?|recommence(?:nt)?|a recommence|ont recommence|n'arrete(?:nt)? pas|"
+            r"ne s'arrete(?:nt)? pas)\b|"
+            r"\b(?:toujours en cours|encore en cours|en ce moment meme|continue(?:nt)? (?:de|a) (?:m'|me |nous |lui |la |le )"
+            r"(?:ecrire|envoyer|harceler|menacer|appeler|contacter|insulter|relancer))",
         ),
     ],
     "minor_involved": [
