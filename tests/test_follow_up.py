@@ -166,3 +166,18 @@ def test_after_the_advice_harassment_that_starts_again_changes_the_advice_and_sa
     ongoing["advice_given"] = case_from_slots(ongoing).as_dict()
     shown = texts(run(ActionRespond(), tracker("il a encore recommencé", "nlu_fallback", ongoing, said))[0])
     assert "Mes conseils restent les mêmes" in shown and "pas sûr de bien saisir" not in shown
+
+
+def test_he_started_again_read_as_start_over_keeps_the_case():
+    said = [{"entity": "ongoing", "value": True}]
+    slots = {**advised_slots("cyberharcelement", minor_involved=False, ongoing=False), "ongoing": True}
+    messages, events = run(ActionStartOver(), tracker("rebonjour il a recommencé", "start_over", slots, said))
+    assert "Décrivez-moi" not in texts(messages) and "Voici ce qui change" in texts(messages)
+    assert not [e for e in events if e["event"] == "slot" and e["name"] == "incident"]
+
+    asking = {"incident": "cyberharcelement", "public": "particulier", "ongoing": True}
+    messages, events = run(ActionStartOver(), tracker("il recommence", "start_over", asking, said))
+    assert messages == [] and events == [FollowupAction("qualification_form")]
+
+    messages, _ = run(ActionStartOver(), tracker("je veux recommencer", "start_over", slots))
+    assert "Décrivez-moi" in texts(messages)  # no fact said: the victim starts over

@@ -149,6 +149,12 @@ def states_a_fact(tracker: Tracker) -> bool:
     return any(entity in vocabulary.FACT_KEYS for entity in latest_entities(tracker))
 
 
+def still_going_on(tracker: Tracker) -> bool:
+    """The latest message says that the incident goes on ("il a recommencé", "ça continue")."""
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return any(e.get("entity") == "ongoing" and e.get("value") is True for e in entities)
+
+
 def only_symbols(text: Text) -> bool:
     """An emoji or punctuation alone ("👍", "🙏", "..."): a reaction, not a message to understand."""
     return bool(text.strip()) and not any(char.isalnum() for char in text)
@@ -286,6 +292,12 @@ class ActionStartOver(Action):
         return "action_start_over"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        if tracker.get_slot("incident") and still_going_on(tracker):
+            # "Il a recommencé cette nuit" is the harassment starting again, not "recommencer" the conversation:
+            # the case stays, the questions go on (the fact is in its slot already) or the advice is updated.
+            if (tracker.active_loop or {}).get("name") == FORM or not tracker.get_slot("advice_given"):
+                return [FollowupAction(FORM)]
+            return await ActionRespond().run(dispatcher, tracker, domain)
         dispatcher.utter_message(text=START_OVER)
         events: List[EventType] = [SlotSet(slot, None) for slot in CASE_SLOTS]
         if (tracker.active_loop or {}).get("name") == FORM:
