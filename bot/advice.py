@@ -39,6 +39,20 @@ def facts_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
     return facts
 
 
+def speaks_to_parent(facts: Mapping[str, Any]) -> bool:
+    """A parent writes about their minor child: "votre enfant semble être victime", and the advice for parents."""
+    return facts.get("writer") == "parent" and facts.get("minor_involved") is True
+
+
+def who_seems(facts: Mapping[str, Any]) -> str:
+    """The start of the diagnosis: "vous semblez" or, for a parent, "votre enfant semble"."""
+    return "votre enfant semble" if speaks_to_parent(facts) else "vous semblez"
+
+
+def summary(sheet: Sheet, facts: Mapping[str, Any]) -> str:
+    return (sheet.parent_summary if speaks_to_parent(facts) else None) or sheet.summary
+
+
 def is_bank_step(advice: Advice) -> bool:
     """Advice to call the bank (opposition, rappel de fonds, contest a payment)."""
     if advice.service == BANK_SERVICE:
@@ -122,7 +136,8 @@ class Case:
         for advice in urgent_order(
             knowledge.select(self.sheet.urgent, self.conditions), self.facts, self.payment_means
         ):
-            if all(key == "public" or self.conditions.get(key) is not None for key in advice.when):
+            # The public and the writer have a default (particulier, the victim): not a fact left to state.
+            if all(key in ("public", "writer") or self.conditions.get(key) is not None for key in advice.when):
                 return (advice.sms if sms else None) or advice.text
         return None
 
@@ -246,7 +261,7 @@ class Case:
         """The "récapitulatif": what an operator also receives on handover."""
         parts = [
             f"Récapitulatif – {self.sheet.title}",
-            f"Situation : vous semblez être victime {victim_of(self.incident, self.facts)}.",
+            f"Situation : {who_seems(self.facts)} être victime {victim_of(self.incident, self.facts)}.",
         ]
         facts = self.key_facts()
         if facts:

@@ -72,6 +72,7 @@ FACT_KEYS = (
     "minor_involved",  # a minor is the victim or involved
     "third_party_data",  # personal data of other people (clients, staff, citizens) are concerned
     "lure",  # how the lure arrived, when the victim's words say it (never asked): one of LURES
+    "writer",  # who writes, when their words say it (never asked): one of WRITERS
 )
 # The yes/no facts as the recap and the operators' summary name them.
 FACT_LABELS: Dict[str, str] = {
@@ -85,3 +86,8 @@ FACT_LABELS: Dict[str, str] = {
 # The lures some advice is specific to: a fake police or justice summons ("convocation", "amende"), a fake relative
 # ("c'est mon nouveau numéro"). An unknown lure matches no `lure` condition: that advice is for those who said so.
 LURES = ("convocation", "proche")
+# Who writes: the victim, or a parent for their child ("ma fille de 13 ans reçoit des insultes"). Some advice on a
+# minor is worded for one or the other: "Parlez-en à un adulte de confiance" is for the child, "Parlez avec votre
+# enfant sans le juger" for the parent. An unknown writer is the victim, as most are.
+WRITERS = ("victime", "parent")
+DEFAULT_WRITER = "victime"

@@ -351,3 +351,30 @@ def test_a_service_whose_name_carries_its_number_gives_it_once():
     facts = {"money_paid": True, "details_given": False, "public": "particulier"}
     complaint = " ".join(Case("faux_conseiller_bancaire", facts).section("complaint"))
     assert complaint.count("116 006") == 1, complaint
+
+
+def test_advice_on_a_minor_speaks_to_the_parent_who_writes_and_to_the_child_otherwise():
+    facts = {"minor_involved": True, "ongoing": True, "public": "particulier"}
+    for incident in ("cyberharcelement", "sextorsion", "arnaque_sentimentale"):
+        child = fold(" ".join(Case(incident, facts).advice_messages()))
+        parent = fold(" ".join(Case(incident, {**facts, "writer": "parent"}).advice_messages()))
+        assert "adulte de confiance" in child and "votre enfant" not in child, incident
+        assert "adulte de confiance" not in parent and "au nom de votre enfant" in parent, incident
+        assert "3018" in parent and "3018" in child
+        reflex = Case(incident, {**facts, "writer": "parent"}).first_reflex()
+        assert "votre enfant" in reflex or "112" in reflex, (incident, reflex)  # the parent's, or the emergency
+
+
+def test_a_parent_reads_that_their_child_seems_to_be_the_victim():
+    from bot import knowledge
+    from bot.actions.diagnosis import diagnosis_text
+    from bot.advice import summary
+
+    parent = {"minor_involved": True, "writer": "parent"}
+    assert "votre enfant semble être victime de cyberharcèlement" in diagnosis_text("cyberharcelement", parent)
+    assert "vous semblez être victime" in diagnosis_text("cyberharcelement", {"minor_involved": True})
+    assert "vous semblez" in diagnosis_text("cyberharcelement", {"writer": "parent"})  # an adult child: not sure
+    assert "Situation : votre enfant semble" in Case("sextorsion", parent).recap_text()
+    sheet = knowledge.load().sheets["sextorsion"]
+    assert summary(sheet, parent).startswith("Quelqu'un menace de diffuser des images intimes de votre enfant")
+    assert summary(knowledge.load().sheets["hameconnage"], parent) == knowledge.load().sheets["hameconnage"].summary

@@ -50,6 +50,8 @@ def values(text):
         ("il continue de m'envoyer des menaces", {"ongoing": True}),
         ("les serveurs sont toujours en cours de chiffrement", {"ongoing": True}),
         ("il a arrêté depuis que je l'ai bloqué", {"ongoing": False}),
+        ("ma fille de 13 ans reçoit des insultes sur Snap", {"writer": "parent", "minor_involved": True}),
+        ("je suis sa maman, il a 14 ans", {"writer": "parent"}),
         ("j'ai reçu une convocation de la gendarmerie pour infraction", {"lure": "convocation"}),
         ("coucou maman c'est mon nouveau numéro", {"lure": "proche"}),
     ],
@@ -73,6 +75,9 @@ def test_entities_are_extracted(text, expected):
         ("si ça continue je porte plainte", "ongoing"),
         ("est-ce que ça continue si je paie ?", "ongoing"),
         ("c'est fini pour moi", "ongoing"),
+        ("mon fils m'aurait écrit depuis un nouveau numéro", "writer"),
+        ("ma mère de 80 ans a reçu un faux SMS", "writer"),
+        ("mon petit ami menace de publier mes photos", "writer"),
     ],
 )
 def test_dates_ages_and_amounts_are_not_mistaken_for_other_entities(text, absent):

@@ -14,6 +14,7 @@ from channels import rest, sms, telegram, webchat
 def test_the_schema_literals_are_the_vocabulary():
     assert get_args(models.Public) == vocabulary.PUBLIC_KEYS
     assert get_args(models.Lure) == vocabulary.LURES
+    assert get_args(models.Writer) == vocabulary.WRITERS
     assert set(get_args(models.Question)) <= set(vocabulary.FACT_KEYS)
     assert get_args(models.Means) == PAYMENT_MEANS  # the sheets' `payment_means` lists name what the NLU extracts
 

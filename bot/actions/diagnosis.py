@@ -11,7 +11,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import glossary, knowledge, notices, vocabulary
-from bot.advice import Case, facts_from_slots
+from bot.advice import Case, facts_from_slots, speaks_to_parent, summary, who_seems
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, INCIDENTS, victim_of
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def on_sms(tracker: Tracker) -> bool:
 
 
 def diagnosis_text(incident: Text, facts: Optional[Dict[Text, Any]] = None) -> Text:
-    return f"Au regard de vos éléments, vous semblez être victime {victim_of(incident, facts or {})}."
+    return f"Au regard de vos éléments, {who_seems(facts or {})} être victime {victim_of(incident, facts or {})}."
 
 
 class ActionDiagnose(Action):
@@ -158,19 +158,20 @@ class ActionDiagnose(Action):
             # the message stays GSM-7 (459 characters in 3 segments rather than 201).
             # "(phishing)": a segment saved, except in the GSM-7 words written for SMS (bot/taxonomy.py).
             plain = INCIDENTS[incident].sms or re.sub(r" \([^)]*\)", "", victim_of(incident, facts))
-            dispatcher.utter_message(text=f"Il semble que vous soyez victime {plain}.")
+            whom = "votre enfant soit" if speaks_to_parent(facts) else "vous soyez"
+            dispatcher.utter_message(text=f"Il semble que {whom} victime {plain}.")
             if reflex:
                 dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
             if wave:  # the first detail: the message right after the question's
                 dispatcher.utter_message(text=notices.lines(wave), sms="detail", **{notices.METADATA_KEY: wave.id})
-            dispatcher.utter_message(text=sheet.summary, sms="detail")
+            dispatcher.utter_message(text=summary(sheet, facts), sms="detail")
             if other:  # not in the first SMS (the question is), with the details
                 dispatcher.utter_message(text=also_text(other), sms="detail")
         else:
             dispatcher.utter_message(text=diagnosis_text(incident, facts))
             if other:
                 dispatcher.utter_message(text=also_text(other))
-            dispatcher.utter_message(text=sheet.summary)
+            dispatcher.utter_message(text=summary(sheet, facts))
             if reflex:
                 dispatcher.utter_message(text=REFLEX_PREFIX + reflex)
             if wave:
@@ -215,7 +216,7 @@ def wave_notice(tracker: Tracker, incident: Text) -> Optional[notices.Notice]:
 # A short message that states facts, read as another incident without much confidence, completes the case instead.
 FACT_ONLY_MAX_WORDS = 12
 FACT_ONLY_MAX_CONFIDENCE = 0.6
-FACT_ENTITIES = ("public", "amount", "payment_means", "minor_involved", *INCIDENT_FACTS)
+FACT_ENTITIES = ("public", "amount", "payment_means", "minor_involved", "writer", *INCIDENT_FACTS)
 
 
 def only_adds_facts(latest_message: Dict[Text, Any]) -> bool:

@@ -14,6 +14,7 @@ import yaml
 
 from bot.knowledge.models import Advice, GlossaryEntry, Prevention, Service, Sheet
 from bot.taxonomy import INCIDENT_INTENTS
+from bot.vocabulary import DEFAULT_WRITER
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 
@@ -86,6 +87,9 @@ def matches(when: Mapping[Any, Any], facts: Mapping[str, Any]) -> bool:
                 return False
         elif key == "lure":
             if value not in expected:
+                return False
+        elif key == "writer":
+            if (value or DEFAULT_WRITER) not in expected:
                 return False
         elif key == "payment_means":
             if value is not None and value not in expected:

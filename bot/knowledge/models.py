@@ -12,12 +12,13 @@ from typing import Dict, List, Literal, Optional, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from bot.vocabulary import FACT_KEYS, LURES, PUBLIC_KEYS  # noqa: F401  (FACT_KEYS, LURES: used by the schema's users)
+from bot.vocabulary import FACT_KEYS, LURES, PUBLIC_KEYS, WRITERS  # noqa: F401  (FACT_KEYS, LURES: the schema's users)
 
 # The words are bot/vocabulary.py's; pydantic needs them as Literal types too (tests/test_knowledge.py checks both).
 PUBLICS = PUBLIC_KEYS
 Public = Literal["particulier", "entreprise", "collectivite"]
 Lure = Literal["convocation", "proche"]
+Writer = Literal["victime", "parent"]
 # The values of the `payment_means` entity (bot/nlu/entities.py PAYMENT_MEANS; tests/test_vocabulary.py checks both).
 Means = Literal[
     "virement", "carte", "paypal", "crypto", "coupon", "cheque", "especes", "transfert_argent", "paiement_mobile"
@@ -48,7 +49,8 @@ class Advice(Strict):
     """One piece of advice, shown when every key of `when` matches the collected facts.
 
     `when` values: true/false for yes/no facts, a list of publics for `public`, a list of LURES for `lure`, a list
-    of means of payment for `payment_means` (advice about one means: Perceval is for card payments, not transfers).
+    of means of payment for `payment_means` (advice about one means: Perceval is for card payments, not transfers),
+    a list of WRITERS for `writer` (an unknown writer is the victim: advice worded for a parent needs them to say so).
     A fact that is unknown (the victim skipped the question or does not know) matches `true` conditions, so that
     precautions are never lost through a skipped question, and never matches `false` conditions; an unknown means
     of payment matches every list, for the same reason.
@@ -64,7 +66,7 @@ class Advice(Strict):
     @model_validator(mode="after")
     def _values_fit_their_key(self) -> "Advice":
         for key, expected in self.when.items():
-            allowed = {"public": PUBLICS, "lure": LURES, "payment_means": get_args(Means)}.get(key)
+            allowed = {"public": PUBLICS, "lure": LURES, "writer": WRITERS, "payment_means": get_args(Means)}.get(key)
             if allowed is None and not isinstance(expected, bool):
                 raise ValueError(f"{key} takes true or false")
             if allowed is not None and (isinstance(expected, bool) or not set(expected) <= set(allowed)):
@@ -75,7 +77,8 @@ class Advice(Strict):
     # Short form for SMS, where every segment counts: the same advice under the same `when`, GSM-7 where it reads well.
     sms: Optional[str] = None
     when: Dict[
-        Union[Question, Literal["lure", "payment_means"]], Union[bool, List[Public], List[Lure], List[Means]]
+        Union[Question, Literal["lure", "writer", "payment_means"]],
+        Union[bool, List[Public], List[Lure], List[Writer], List[Means]],
     ] = Field(default_factory=dict)
     service: Optional[str] = None  # key into services.yml, for report/complaint items
 
@@ -84,6 +87,8 @@ class Sheet(Strict):
     intent: str
     title: str  # the French name shown to users (TAXONOMY.md)
     summary: str = Field(min_length=20, max_length=500)  # "De quoi s'agit-il ?"
+    # The same for a parent writing about their minor child (bot.advice.speaks_to_parent), where the summary says "vous"
+    parent_summary: Optional[str] = Field(default=None, min_length=20, max_length=500)
     source_url: HttpUrl  # the official sheet this advice paraphrases
     publics: List[Public]  # publics this incident concerns
     questions: List[Question]  # only the questions whose answer changes the advice, in the order to ask them

@@ -13,6 +13,7 @@ Entities produced (all declared in domain.yml):
 - postal_code, departement, city: where the victim is (cities from bot.geo's communes, clear statements only)
 - money_paid, details_given, remote_access, ongoing, minor_involved: True/False facts for the qualification form
 - lure: convocation (a fake police or justice summons) / proche (a fake relative's "nouveau numéro")
+- writer: parent, when a parent writes about their child
 - offender_identifier: an IBAN, phone number, e-mail address, website or wallet of the offender (role: its kind,
   value: normalised), never the victim's own (bot/identifiers.py)
 """
@@ -533,6 +534,20 @@ def extract_lure(folded: str) -> List[Entity]:
     return []
 
 
+# --- who writes: a parent for their child -------------------------------------------------------------------------
+_PARENT_RE = _compile(
+    r"\b(?:(?:mon|ma|notre|nos|mes) (?:fils|fille|filles|enfant|enfants|ado|ados|gamin|gamine|gamins|fiston)\b"
+    r"(?!\s?(?:aurait|m'aurait)\b)|je suis (?:sa|la) (?:mere|maman)\b|je suis (?:son|le) (?:pere|papa)\b)"
+)
+
+
+def extract_writer(folded: str) -> List[Entity]:
+    """A parent writing about their child ("ma fille de 13 ans", "mon fils reçoit des menaces"). The fake relative's
+    "mon fils m'aurait écrit" is the lure, not who writes."""
+    match = _PARENT_RE.search(folded)
+    return [_entity("writer", "parent", match)] if match else []
+
+
 def extract(text: str) -> List[Entity]:
     folded = fold_keep_length(text)
     return (
@@ -543,6 +558,7 @@ def extract(text: str) -> List[Entity]:
         + extract_location(folded, text)
         + extract_facts(folded)
         + extract_lure(folded)
+        + extract_writer(folded)
         + identifiers.entities(text)
     )
 
