@@ -335,9 +335,21 @@ _DEPARTEMENT_RE = _compile(
 
 # --- yes/no facts -----------------------------------------------------------------------------------------------
 _NEG = r"(?:je n'ai|j'ai|on n'a|nous n'avons|il n'a|elle n'a|n'ai|n'a)\s(?:rien|pas|jamais|aucun\w*)"
+# What makes "envoyé", "transféré", "réglé", "perdu" a payment: money as their object. "J'ai envoyé des photos",
+# "j'ai perdu l'accès à mon compte", "j'ai transféré le mail" say nothing about money.
+_MONEY = (
+    r"(?:(?:les |des |mes |ses |pour )?\d|par (?:virement|carte|cb|paypal|western|mandat|lydia|wero|transcash|pcs|"
+    r"neosurf|crypto|bitcoin|cheque)|(?:tout |toute |plus de |presque )?(?:de l'|d'|l'|le |les |des |mes |mon |ma |la |sa |son "
+    r"|ses |notre |nos |votre |leur |leurs |un |une )?(?:argent|sous|cash|euros?|francs?|dollars?|economies|epargne|"
+    r"salaire|chomage|retraite|somme|fonds|virements?|mandats?|factures?|acomptes?|avance|depot|rancon|article|commande|"
+    r"coupons?|cartes? (?:pcs|cadeaux?|prepayees?|neosurf|transcash|google play|steam|itunes)|bitcoins?|cryptos?|frais|"
+    r"loyers?|caution))"
+)
 _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
     "money_paid": [
-        (False, rf"{_NEG}\s(?:\w+\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|debite)"),
+        (False, rf"{_NEG}\s(?:\w+\s)?(?:paye|verse|vire|debite)"),
+        (False, rf"{_NEG}\s(?:\w+\s)?(?:envoye|transfere|regle|perdu)\s{_MONEY}"),
+        (False, r"\b(?:je n'ai|on n'a|nous n'avons|il n'a|elle n'a|n'ai) rien (?:envoye|transfere|regle|perdu)\b"),
         (
             False,
             r"\b(?:sans|avant de|rien) (?:rien )?(?:payer|paye|verser)\b|\bpas (?:encore )?(?:paye|debite|preleve)\b",
@@ -349,7 +361,11 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
         ),
         (
             True,
-            r"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai)\s(?:deja\s)?(?:paye|verse|vire|envoye|transfere|regle|perdu|investi|depense)\b",
+            r"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai|g)\s(?:deja\s)?(?:paye|verse|vire|investi|depense)\b",
+        ),
+        (
+            True,
+            rf"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai|g)\s(?:deja\s)?(?:envoye|transfere|regle|perdu)\s{_MONEY}",
         ),
         (True, r"\b(?:debite|debites|debitee|preleve|preleves|prelevement|prelevements|debit|debits)\b"),
         (
