@@ -39,18 +39,23 @@ def facts_from_slots(slots: Mapping[str, Any]) -> Dict[str, Any]:
     return facts
 
 
-def speaks_to_parent(facts: Mapping[str, Any]) -> bool:
-    """A parent writes about their minor child: "votre enfant semble être victime", and the advice for parents."""
-    return facts.get("writer") == "parent" and facts.get("minor_involved") is True
+def speaks_to_parent(incident: str, facts: Mapping[str, Any]) -> bool:
+    """A parent writes about their minor child, in an incident that happens to children (its sheet has a summary for
+    parents): "votre enfant semble être victime". A parent who bought a console for their son on a fake shop is the
+    victim themselves."""
+    sheet = knowledge.load().sheets.get(incident)
+    return (
+        bool(sheet and sheet.parent_summary) and facts.get("writer") == "parent" and facts.get("minor_involved") is True
+    )
 
 
-def who_seems(facts: Mapping[str, Any]) -> str:
+def who_seems(incident: str, facts: Mapping[str, Any]) -> str:
     """The start of the diagnosis: "vous semblez" or, for a parent, "votre enfant semble"."""
-    return "votre enfant semble" if speaks_to_parent(facts) else "vous semblez"
+    return "votre enfant semble" if speaks_to_parent(incident, facts) else "vous semblez"
 
 
 def summary(sheet: Sheet, facts: Mapping[str, Any]) -> str:
-    return (sheet.parent_summary if speaks_to_parent(facts) else None) or sheet.summary
+    return (sheet.parent_summary if speaks_to_parent(sheet.intent, facts) else None) or sheet.summary
 
 
 def is_bank_step(advice: Advice) -> bool:
@@ -261,7 +266,7 @@ class Case:
         """The "récapitulatif": what an operator also receives on handover."""
         parts = [
             f"Récapitulatif – {self.sheet.title}",
-            f"Situation : {who_seems(self.facts)} être victime {victim_of(self.incident, self.facts)}.",
+            f"Situation : {who_seems(self.incident, self.facts)} être victime {victim_of(self.incident, self.facts)}.",
         ]
         facts = self.key_facts()
         if facts:

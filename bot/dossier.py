@@ -199,7 +199,9 @@ def build(events: List[Mapping[str, Any]], slots: Mapping[str, Any], now: float)
         dates = [(m.expression, french(m.day)) for m in find_dates(event["text"], sent)]
         facts.append(Fact(french(local_day(sent)), words, dates))
     public = slots.get("public")
-    situation = f"Situation : {who_seems(case.facts)} être victime {victim_of(case.incident, case.facts)}"
+    situation = (
+        f"Situation : {who_seems(case.incident, case.facts)} être victime {victim_of(case.incident, case.facts)}"
+    )
     if public in PUBLICS:
         situation += f" – public : {PUBLICS[public].label}"
     given: Dict[str, Any] = slots["advice_given"] if isinstance(slots.get("advice_given"), dict) else {}

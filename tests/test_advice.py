@@ -378,3 +378,15 @@ def test_a_parent_reads_that_their_child_seems_to_be_the_victim():
     sheet = knowledge.load().sheets["sextorsion"]
     assert summary(sheet, parent).startswith("Quelqu'un menace de diffuser des images intimes de votre enfant")
     assert summary(knowledge.load().sheets["hameconnage"], parent) == knowledge.load().sheets["hameconnage"].summary
+
+
+def test_a_parent_who_bought_for_their_child_is_the_victim_themselves():
+    from bot.actions.diagnosis import diagnosis_text
+
+    parent = {"minor_involved": True, "writer": "parent"}
+    assert "vous semblez être victime" in diagnosis_text("arnaque_achat", parent)
+    assert "Situation : vous semblez" in Case("arnaque_achat", parent).recap_text()
+    assert "aucune image intime de votre enfant" in " ".join(Case("sextorsion", parent).section("evidence"))
+    assert "image intime de votre enfant" not in " ".join(
+        Case("sextorsion", {"minor_involved": True}).section("evidence")
+    )

@@ -43,7 +43,7 @@ def values(text):
         ("elle a donné son code et il y a eu 2 paiements par carte sur internet", {"money_paid": True}),
         ("j'ai vu des achats inconnus sur mon compte", {"money_paid": True}),
         ("j'ai payé 300 € par carte", {"payment_means": "carte", "money_paid": True}),
-        ("ma mère a payé avec sa carte", {"payment_means": "carte"}),
+        ("ma mère a payé avec sa cb", {"payment_means": "carte"}),
         ("il n'y a eu aucun virement", {"money_paid": False}),
         ("j'ai envoyé les 500 euros", {"money_paid": True}),
         ("j'ai transféré mes économies sur son compte", {"money_paid": True}),
@@ -147,6 +147,50 @@ def test_a_phone_number_after_le_is_not_a_departement():
     ]
     assert not [f for f in found if f[0] == "departement"]
     assert ("departement", "75") in [(e["entity"], e["value"]) for e in extract("j'habite dans le 75")]
+
+
+@pytest.mark.parametrize(
+    "text, paid",
+    [
+        ("il n'a rien envoyé à mes contacts, j'ai payé 300 euros", True),  # the victim's payment wins
+        ("j'ai payé mais il n'a jamais envoyé l'article", True),
+        ("il a envoyé 2 photos de moi à mes amis", None),  # a number is money only with its currency
+        ("j'ai envoyé une facture à mon client", None),
+        ("j'ai réglé la facture du faux fournisseur", True),
+        ("c'etais pas un virement c'etait par carte", None),
+        ("ct pas un virement, c'était avec la carte", None),
+    ],
+)
+def test_money_paid_reads_who_paid_what(text, paid):
+    assert values(text).get("money_paid") is paid
+
+
+@pytest.mark.parametrize(
+    "text, ongoing",
+    [
+        ("on a arrêté de lui répondre mais il continue", True),
+        ("il a arrêté de me demander de l'argent mais les menaces continuent", True),
+        ("ça s'est arrêté mais il a recommencé hier", True),
+        ("ils ont arrêté le prélèvement", None),
+        ("ça continue pas", None),
+        ("il arrête pas", True),
+        ("sa continue", True),
+    ],
+)
+def test_still_going_on_is_read_whatever_else_stopped(text, ongoing):
+    assert values(text).get("ongoing") is ongoing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "il menace d'envoyer la vidéo à mes enfants",
+        "j'ai acheté une console pour mon fils sur un faux site",
+        "un faux conseiller m'a appelé pendant que j'étais avec mon fils",
+    ],
+)
+def test_a_child_named_as_an_object_does_not_make_the_writer_a_parent(text):
+    assert "writer" not in values(text)
 
 
 def test_a_corrected_means_of_payment_is_not_money_kept():

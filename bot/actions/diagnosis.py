@@ -92,7 +92,7 @@ def on_sms(tracker: Tracker) -> bool:
 
 
 def diagnosis_text(incident: Text, facts: Optional[Dict[Text, Any]] = None) -> Text:
-    return f"Au regard de vos éléments, {who_seems(facts or {})} être victime {victim_of(incident, facts or {})}."
+    return f"Au regard de vos éléments, {who_seems(incident, facts or {})} être victime {victim_of(incident, facts or {})}."
 
 
 class ActionDiagnose(Action):
@@ -158,7 +158,7 @@ class ActionDiagnose(Action):
             # the message stays GSM-7 (459 characters in 3 segments rather than 201).
             # "(phishing)": a segment saved, except in the GSM-7 words written for SMS (bot/taxonomy.py).
             plain = INCIDENTS[incident].sms or re.sub(r" \([^)]*\)", "", victim_of(incident, facts))
-            whom = "votre enfant soit" if speaks_to_parent(facts) else "vous soyez"
+            whom = "votre enfant soit" if speaks_to_parent(incident, facts) else "vous soyez"
             dispatcher.utter_message(text=f"Il semble que {whom} victime {plain}.")
             if reflex:
                 dispatcher.utter_message(text=REFLEX_PREFIX + reflex)

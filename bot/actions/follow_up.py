@@ -145,8 +145,9 @@ def answer_new_facts(
 
 
 def states_a_fact(tracker: Tracker) -> bool:
-    """The latest message says one of the facts of the advice (paid, still going on, a minor…), changed or not."""
-    return any(entity in vocabulary.FACT_KEYS for entity in latest_entities(tracker))
+    """The latest message says one of the facts of the advice (paid, still going on, a minor…), changed or not. Who
+    writes and the lure are not news ("merci, je vais en parler à mon fils")."""
+    return any(e in vocabulary.FACT_KEYS and e not in ("writer", "lure") for e in latest_entities(tracker))
 
 
 def still_going_on(tracker: Tracker) -> bool:

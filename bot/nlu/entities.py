@@ -223,8 +223,7 @@ _PAYMENT_WORDS = {
         "mastercard",
         "numero de carte",
         "par carte",
-        "avec la carte",
-        "sa carte",
+        "sa cb",
     ],
     "paypal": ["paypal"],
     "crypto": [
@@ -335,21 +334,24 @@ _DEPARTEMENT_RE = _compile(
 
 # --- yes/no facts -----------------------------------------------------------------------------------------------
 _NEG = r"(?:je n'ai|j'ai|on n'a|nous n'avons|il n'a|elle n'a|n'ai|n'a)\s(?:rien|pas|jamais|aucun\w*)"
+_NEG_ME = r"(?:je n'ai|j'ai|on n'a|nous n'avons|n'ai)\s(?:rien|pas|jamais|aucun\w*)"  # what the victim did not do
 # What makes "envoyé", "transféré", "réglé", "perdu" a payment: money as their object. "J'ai envoyé des photos",
 # "j'ai perdu l'accès à mon compte", "j'ai transféré le mail" say nothing about money.
 _MONEY = (
-    r"(?:(?:les |des |mes |ses |pour )?\d|par (?:virement|carte|cb|paypal|western|mandat|lydia|wero|transcash|pcs|"
+    r"(?:(?:les |des |mes |ses |pour )?\d[\d .,]*\s?(?:€|e\b|euros?|eur\b|chf|francs?|\$|dollars?|k\b|balles|btc)|par (?:virement|carte|cb|paypal|western|mandat|lydia|wero|transcash|pcs|"
     r"neosurf|crypto|bitcoin|cheque)|(?:tout |toute |plus de |presque )?(?:de l'|d'|l'|le |les |des |mes |mon |ma |la |sa |son "
     r"|ses |notre |nos |votre |leur |leurs |un |une )?(?:argent|sous|cash|euros?|francs?|dollars?|economies|epargne|"
-    r"salaire|chomage|retraite|somme|fonds|virements?|mandats?|factures?|acomptes?|avance|depot|rancon|article|commande|"
+    r"salaire|chomage|retraite|somme|fonds|virements?|mandats?|acomptes?|avance|depot|rancon|fric|thunes?|"
     r"coupons?|cartes? (?:pcs|cadeaux?|prepayees?|neosurf|transcash|google play|steam|itunes)|bitcoins?|cryptos?|frais|"
     r"loyers?|caution))"
 )
 _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
     "money_paid": [
+        # "J'ai payé 300 €" wins over what someone else did not do ("il n'a rien envoyé à mes contacts").
+        (True, r"\b(?:j'ai|on a|nous avons|j'avais|g)\s(?:deja\s|bien\s)?(?:paye|verse|vire)\b"),
         (False, rf"{_NEG}\s(?:\w+\s)?(?:paye|verse|vire|debite)"),
-        (False, rf"{_NEG}\s(?:\w+\s)?(?:envoye|transfere|regle|perdu)\s{_MONEY}"),
-        (False, r"\b(?:je n'ai|on n'a|nous n'avons|il n'a|elle n'a|n'ai) rien (?:envoye|transfere|regle|perdu)\b"),
+        (False, rf"{_NEG_ME}\s(?:\w+\s)?(?:envoye|transfere|regle|perdu)\s{_MONEY}"),
+        (False, r"\b(?:je n'ai|on n'a|nous n'avons|n'ai) rien (?:envoye|transfere|regle|perdu)\b"),
         (
             False,
             r"\b(?:sans|avant de|rien) (?:rien )?(?:payer|paye|verser)\b|\bpas (?:encore )?(?:paye|debite|preleve)\b",
@@ -367,6 +369,7 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
             True,
             rf"\b(?:j'ai|on a|nous avons|il a|elle a|ma mere a|mon pere a|j'avais|ai|g)\s(?:deja\s)?(?:envoye|transfere|regle|perdu)\s{_MONEY}",
         ),
+        (True, r"\b(?:j'ai|on a|nous avons|ai|g)\s(?:deja\s)?regle (?:la|les|une|des|sa|ses) factures?\b"),
         (True, r"\b(?:debite|debites|debitee|preleve|preleves|prelevement|prelevements|debit|debits)\b"),
         (
             True,
@@ -401,18 +404,18 @@ _FACT_PATTERNS: Dict[str, List[Tuple[bool, str]]] = {
     # "il recommence", "toujours en cours"; "c'est fini" alone is left to the question (it also says despair).
     "ongoing": [
         (
-            False,
-            r"\b(?:ca s'est arrete|ca a cesse|ca a arrete|(?:il|elle|ils|elles|on) (?:a|ont) (?:tout )?arrete|"
-            r"(?:ce n'est|c'est|n'est) plus en cours|plus (?:aucune |de )nouvelles?|c'est termine maintenant)\b",
-        ),
-        (
             True,
-            r"\b(?<!est ce que )(?<!est-ce que )(?<!si )(?:ca|il|elle|ils|elles|le harcelement|le chantage|l'attaque|les messages|"
+            r"\b(?<!est ce que )(?<!est-ce que )(?<!si )(?:ca|sa|il|elle|ils|elles|le harcelement|le chantage|l'attaque|les messages|"
             r"les menaces|les appels)"
-            r" (?:continue(?:nt)?|recommence(?:nt)?|a recommence|ont recommence|n'arrete(?:nt)? pas|"
-            r"ne s'arrete(?:nt)? pas)\b|"
+            r" (?:continue(?:nt)?|continu|recommence(?:nt)?|a recommence|ont recommence|n'arrete(?:nt)? pas|"
+            r"ne s'arrete(?:nt)? pas|arrete(?:nt)? pas|s'arrete(?:nt)? pas)\b(?!\s(?:pas|plus|jamais))|"
             r"\b(?:toujours en cours|encore en cours|en ce moment meme|continue(?:nt)? (?:de|a) (?:m'|me |nous |lui |la |le )"
             r"(?:ecrire|envoyer|harceler|menacer|appeler|contacter|insulter|relancer))",
+        ),
+        (
+            False,
+            r"\b(?:ca s'est arrete|ca a cesse|ca a arrete|(?:il|elle|ils|elles) (?:a|ont) (?:tout )?arrete(?! de | d | le | la | les | l | mon | ma | mes | son | sa )(?!.*\b(?:continue|recommence))|"
+            r"(?:ce n'est|c'est|n'est) plus en cours|c'est termine maintenant)\b(?!.*\b(?:continue|recommence))",
         ),
     ],
     "minor_involved": [
@@ -509,11 +512,21 @@ def extract_city(folded: str, text: str) -> List[Entity]:
     return [{"entity": "city", "value": location.commune.name, "start": match.start(), "end": match.end()}]
 
 
+# "C'était pas un virement, c'était par carte" (c etais, ct, c pas…): the means is corrected, money did leave.
+_CORRECTED_MEANS = _compile(
+    r"\bpas (?:un|de) (?:virement|paiement)s?\b.*\b(?:par|avec|en) (?:ma |la |sa )?(?:carte|cb|paypal|cheque|especes|"
+    r"crypto|bitcoin|coupons?|pcs|transcash|neosurf|lydia|wero|twint)"
+)
+
+
 def extract_facts(folded: str) -> List[Entity]:
-    """Yes/no facts; the first matching rule of each fact wins (negations are listed first)."""
+    """Yes/no facts; the first matching rule of each fact wins (mostly negations first, see each list)."""
     entities: List[Entity] = []
+    corrected = _CORRECTED_MEANS.search(folded) is not None
     for fact, rules in _FACT_RE.items():
         for value, rx in rules:
+            if corrected and fact == "money_paid" and value is False:
+                continue
             match = rx.search(folded)
             if match:
                 entities.append(_entity(fact, value, match))
@@ -552,7 +565,8 @@ def extract_lure(folded: str) -> List[Entity]:
 
 # --- who writes: a parent for their child -------------------------------------------------------------------------
 _PARENT_RE = _compile(
-    r"\b(?:(?:mon|ma|notre|nos|mes) (?:fils|fille|filles|enfant|enfants|ado|ados|gamin|gamine|gamins|fiston)\b"
+    r"\b(?:(?<!a )(?<!de )(?<!pour )(?<!avec )(?<!chez )(?<!par )(?:mon|ma|notre|nos|mes) "
+    r"(?:fils|fille|filles|enfant|enfants|ado|ados|gamin|gamine|gamins|fiston|garcon|gosse)\b"
     r"(?!\s?(?:aurait|m'aurait)\b)|je suis (?:sa|la) (?:mere|maman)\b|je suis (?:son|le) (?:pere|papa)\b)"
 )
 
