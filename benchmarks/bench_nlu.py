@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 import yaml
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -175,16 +175,24 @@ def macro_f1(truth: List[str], predicted: List[str]) -> float:
     return float(f1_score(truth, predicted, labels=list(INCIDENT_INTENTS), average="macro", zero_division=0))
 
 
+def _resamples(size: int) -> Iterator[List[int]]:
+    """The bootstrap's resamples of a test set's indices: the same ones for every model (fixed seed)."""
+    pick = random.Random(BOOTSTRAP_SEED)
+    indices = range(size)
+    for _ in range(BOOTSTRAP_SAMPLES):
+        yield [pick.choice(indices) for _ in indices]
+
+
+def _interval(values: List[float]) -> Tuple[float, float]:
+    values = sorted(values)
+    return round(values[int(0.025 * len(values))], 4), round(values[int(0.975 * len(values)) - 1], 4)
+
+
 def bootstrap_interval(truth: List[str], predicted: List[str]) -> Tuple[float, float]:
     """95 % interval of the incidents' macro-F1 over resamples of the test messages (fixed seed)."""
-    pick = random.Random(BOOTSTRAP_SEED)
-    indices = range(len(truth))
-    scores = []
-    for _ in range(BOOTSTRAP_SAMPLES):
-        sample = [pick.choice(indices) for _ in indices]
-        scores.append(macro_f1([truth[i] for i in sample], [predicted[i] for i in sample]))
-    scores.sort()
-    return round(scores[int(0.025 * len(scores))], 4), round(scores[int(0.975 * len(scores)) - 1], 4)
+    return _interval(
+        [macro_f1([truth[i] for i in sample], [predicted[i] for i in sample]) for sample in _resamples(len(truth))]
+    )
 
 
 def paired_difference(truth: List[str], ours: List[str], theirs: List[str]) -> Tuple[float, float, float]:
@@ -192,16 +200,12 @@ def paired_difference(truth: List[str], ours: List[str], theirs: List[str]) -> T
 
     Two models' separate intervals overlap even when one is better on nearly every resample; the paired interval
     says whether the difference itself is more than the luck of the draw."""
-    pick = random.Random(BOOTSTRAP_SEED)
-    indices = range(len(truth))
     differences = []
-    for _ in range(BOOTSTRAP_SAMPLES):
-        sample = [pick.choice(indices) for _ in indices]
+    for sample in _resamples(len(truth)):
         kept = [truth[i] for i in sample]
         differences.append(macro_f1(kept, [ours[i] for i in sample]) - macro_f1(kept, [theirs[i] for i in sample]))
-    differences.sort()
-    low, high = differences[int(0.025 * len(differences))], differences[int(0.975 * len(differences)) - 1]
-    return round(macro_f1(truth, ours) - macro_f1(truth, theirs), 4), round(low, 4), round(high, 4)
+    low, high = _interval(differences)
+    return round(macro_f1(truth, ours) - macro_f1(truth, theirs), 4), low, high
 
 
 def multi_incident(rank: Ranker, test: Examples, also: Dict[str, List[str]]) -> Dict:
