@@ -49,9 +49,10 @@ def speaks_to_parent(incident: str, facts: Mapping[str, Any]) -> bool:
     )
 
 
-def who_seems(incident: str, facts: Mapping[str, Any]) -> str:
-    """The start of the diagnosis: "vous semblez" or, for a parent, "votre enfant semble"."""
-    return "votre enfant semble" if speaks_to_parent(incident, facts) else "vous semblez"
+def seems_victim(incident: str, facts: Mapping[str, Any]) -> str:
+    """The diagnosis: "vous semblez être victime de …" or, for a parent, "votre enfant semble être victime de …"."""
+    who = "votre enfant semble" if speaks_to_parent(incident, facts) else "vous semblez"
+    return f"{who} être victime {victim_of(incident, facts)}"
 
 
 def summary(sheet: Sheet, facts: Mapping[str, Any]) -> str:
@@ -141,8 +142,7 @@ class Case:
         for advice in urgent_order(
             knowledge.select(self.sheet.urgent, self.conditions), self.facts, self.payment_means
         ):
-            # The public and the writer have a default (particulier, the victim): not a fact left to state.
-            if all(key in ("public", "writer") or self.conditions.get(key) is not None for key in advice.when):
+            if all(key in knowledge.DEFAULTS or self.conditions.get(key) is not None for key in advice.when):
                 return (advice.sms if sms else None) or advice.text
         return None
 
@@ -266,7 +266,7 @@ class Case:
         """The "récapitulatif": what an operator also receives on handover."""
         parts = [
             f"Récapitulatif – {self.sheet.title}",
-            f"Situation : {who_seems(self.incident, self.facts)} être victime {victim_of(self.incident, self.facts)}.",
+            f"Situation : {seems_victim(self.incident, self.facts)}.",
         ]
         facts = self.key_facts()
         if facts:

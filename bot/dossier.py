@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from bot import identifiers, privacy
-from bot.advice import REPORT_IS_NOT_COMPLAINT, case_from_slots, who_seems
+from bot.advice import REPORT_IS_NOT_COMPLAINT, case_from_slots, seems_victim
 from bot.dates import find_dates, french, local_day
-from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, victim_of
+from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS
 from bot.text import money
 from bot.vocabulary import PUBLICS
 
@@ -199,9 +199,7 @@ def build(events: List[Mapping[str, Any]], slots: Mapping[str, Any], now: float)
         dates = [(m.expression, french(m.day)) for m in find_dates(event["text"], sent)]
         facts.append(Fact(french(local_day(sent)), words, dates))
     public = slots.get("public")
-    situation = (
-        f"Situation : {who_seems(case.incident, case.facts)} être victime {victim_of(case.incident, case.facts)}"
-    )
+    situation = f"Situation : {seems_victim(case.incident, case.facts)}"
     if public in PUBLICS:
         situation += f" – public : {PUBLICS[public].label}"
     given: Dict[str, Any] = slots["advice_given"] if isinstance(slots.get("advice_given"), dict) else {}

@@ -11,7 +11,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import glossary, knowledge, notices, vocabulary
-from bot.advice import Case, facts_from_slots, speaks_to_parent, summary, who_seems
+from bot.advice import Case, facts_from_slots, seems_victim, speaks_to_parent, summary
 from bot.taxonomy import EMERGENCY_INTENT, INCIDENT_INTENTS, INCIDENTS, victim_of
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def on_sms(tracker: Tracker) -> bool:
 
 
 def diagnosis_text(incident: Text, facts: Optional[Dict[Text, Any]] = None) -> Text:
-    return f"Au regard de vos éléments, {who_seems(incident, facts or {})} être victime {victim_of(incident, facts or {})}."
+    return f"Au regard de vos éléments, {seems_victim(incident, facts or {})}."
 
 
 class ActionDiagnose(Action):

@@ -14,7 +14,7 @@ import yaml
 
 from bot.knowledge.models import Advice, GlossaryEntry, Prevention, Service, Sheet
 from bot.taxonomy import INCIDENT_INTENTS
-from bot.vocabulary import DEFAULT_WRITER
+from bot.vocabulary import DEFAULT_PUBLIC, DEFAULT_WRITER
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 
@@ -73,6 +73,10 @@ def all_advice(sheet: Sheet) -> Iterable[Advice]:
         yield from section
 
 
+# Conditions whose unknown value stands for the most frequent one: they are never a fact left to state.
+DEFAULTS = {"public": DEFAULT_PUBLIC, "writer": DEFAULT_WRITER}
+
+
 def matches(when: Mapping[Any, Any], facts: Mapping[str, Any]) -> bool:
     """True when the collected facts satisfy every condition of `when`.
 
@@ -82,14 +86,11 @@ def matches(when: Mapping[Any, Any], facts: Mapping[str, Any]) -> bool:
     """
     for key, expected in when.items():
         value = facts.get(key)
-        if key == "public":
-            if (value or "particulier") not in expected:
+        if key in DEFAULTS:
+            if (value or DEFAULTS[key]) not in expected:
                 return False
         elif key == "lure":
             if value not in expected:
-                return False
-        elif key == "writer":
-            if (value or DEFAULT_WRITER) not in expected:
                 return False
         elif key == "payment_means":
             if value is not None and value not in expected:
