@@ -168,3 +168,14 @@ def test_the_essentials_of_every_advice_are_in_the_two_messages_of_its_turn(inci
         reflex = next((line for line in sent.split("\n") if "Premier réflexe : " in line), None)
         if reflex:
             assert sent.count(reflex.split("Premier réflexe : ")[1]) == 1, pages.now
+
+
+def test_every_question_worded_for_a_parent_is_worded_for_a_parent_on_sms_too():
+    # Rasa prefers a variant of the channel to a conditional one without channel: an SMS parent would get the
+    # victim's wording unless the SMS variant has the condition too.
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
+    for name, variations in responses.items():
+        if not any(v.get("condition") for v in variations):
+            continue
+        if any(v.get("channel") == "sms" and not v.get("condition") for v in variations):
+            assert any(v.get("channel") == "sms" and v.get("condition") for v in variations), name
